@@ -1,0 +1,126 @@
+// `kiln run`: resolve the experiment, build it from plugins, record the run, train.
+#include <chrono>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "cli/commands.hpp"
+#include "config/experiment.hpp"
+#include "hooks/signals.hpp"
+#include "hooks/supervisor.hpp"
+#include "kiln/version.hpp"
+#include "plugins/plugin_host.hpp"
+#include "plugins/sha256.hpp"
+#include "store/run_store.hpp"
+#include "store/writer.hpp"
+#include "train/trainer.hpp"
+
+namespace kiln::runner::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+/// Sends a run's summaries and events to the store's writer thread.
+class StoreRecorder final : public Recorder {
+ public:
+  StoreRecorder(store::Writer& writer, std::int64_t run_id) : writer_(writer), run_id_(run_id) {}
+  void summary(std::string_view tag, std::int64_t step, double value) override {
+    writer_.summary(run_id_, std::string(tag), step, value, unix_now());
+  }
+  void event(std::string_view kind, std::optional<std::int64_t> step, std::string_view message) override {
+    writer_.event(run_id_, std::string(kind), step, std::string(message), unix_now());
+  }
+
+ private:
+  store::Writer& writer_;
+  std::int64_t run_id_;
+};
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out.flush()) throw Error(fmt::format("{}: cannot be written", path.string()));
+}
+
+}  // namespace
+
+fs::path default_database() {
+  if (const char* env = std::getenv("KILN_DB"); env && *env) return env;
+  return fs::path("runs") / "kiln.db";
+}
+
+fs::path default_plugin_dir() { return KILN_DEFAULT_PLUGIN_DIR; }
+
+int run(const RunArgs& args) {
+  // Everything that can be wrong with the experiment is found before the run exists.
+  const ExperimentSpec spec = load_experiment(args.experiment, args.overrides);
+  PluginHost host(spec.plugin_paths, default_plugin_dir());
+  Trainer trainer(spec, host);
+  trainer.add_hook("supervisor", std::make_shared<Supervisor>(spec.supervisor), 1000);
+  spec.root.reject_unread("");
+
+  store::RunStore store(spec.database);
+  const std::string name = store.unique_run_name(spec.name);
+  const fs::path run_dir = spec.runs_dir / name;
+  fs::create_directories(run_dir);
+  const std::string config = spec.document->to_toml();
+  write_file(run_dir / "experiment.toml", config);
+
+  store::RunRecord record;
+  record.name = name;
+  record.experiment = spec.file.string();
+  record.config = config;
+  record.config_hash = sha256_hex(config);
+  record.host = store::local_host_name();
+  record.kiln_version = KILN_VERSION_STRING;
+  record.run_dir = run_dir.string();
+  record.pid = static_cast<std::int64_t>(getpid());
+  record.started = unix_now();
+  const std::int64_t run_id = store.create_run(record);
+  store.record_params(run_id, spec.document->flatten());
+  store.record_plugins(run_id, host.records());
+
+  store::Writer writer(spec.database);
+  StoreRecorder recorder(writer, run_id);
+  trainer.attach(recorder, name, run_dir);
+  install_stop_signals();
+
+  std::string status = "completed";
+  std::string error;
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    trainer.run();
+    if (trainer.stop_requested()) status = "stopped";
+  } catch (const std::exception& e) {
+    status = "failed";
+    error = fmt::format("step {}: {}", trainer.global_step(), e.what());
+    recorder.event("failure", trainer.global_step(), error);
+  }
+  try {
+    writer.flush();
+  } catch (const std::exception& e) {
+    if (status != "failed") error = fmt::format("summaries could not be recorded: {}", e.what());
+    status = "failed";
+  }
+  store.finish_run(run_id, status, error, unix_now());
+
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (status == "failed") {
+    fmt::print(stderr, "error: run {} failed at {}\n", name, error);
+    return kExitFailed;
+  }
+  fmt::print("run {} {}: {} steps in {:.1f} s{}\n", name, status, trainer.global_step(), secs,
+             status == "stopped" ? fmt::format(" ({})", trainer.stop_reason()) : "");
+  fmt::print("  run directory  {}\n  database       {}\n", run_dir.string(), spec.database.string());
+  fmt::print("  try: kiln query \"SELECT tag, COUNT(*), MIN(value) FROM summaries s JOIN runs r ON r.id = s.run_id "
+             "WHERE r.name = '{}' GROUP BY tag\"\n", name);
+  return kExitOk;
+}
+
+}  // namespace kiln::runner::cli

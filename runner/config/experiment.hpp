@@ -1,0 +1,95 @@
+// The experiment file as a typed spec: what the runner reads of each table, validated.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "document.hpp"
+#include "kiln/config.hpp"
+
+namespace kiln::runner {
+
+/// A table that names a plugin: `plugin = "mlp"`, optionally `library = "..."`, and the
+/// plugin's own keys, which the plugin reads from `config`.
+struct PluginSpec {
+  std::string plugin;
+  std::string library;  ///< empty: lib<plugin>.so, or whichever library registers the name
+  Config config;
+};
+
+struct DataSpec {
+  PluginSpec source;
+  std::int64_t batch_size = 32;
+  bool shuffle = true;
+  bool drop_last = true;
+  int workers = 1;   ///< loader threads; 0 loads on the training thread
+  int prefetch = 2;  ///< batches prepared ahead
+};
+
+struct LossSpec {
+  std::string name;  ///< how optimizers and summaries refer to it; defaults to the plugin
+  PluginSpec source;
+};
+
+struct OptimizerSpec {
+  std::string name;
+  std::string type;    ///< adam, adamw or sgd
+  std::string params;  ///< the model's parameter group, "all" by default
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  double momentum = 0.0;
+  bool nesterov = false;
+  std::vector<std::pair<std::string, double>> losses;  ///< loss name, weight
+  std::vector<std::string> after;
+  Config config;  ///< for positioned errors found later (an unknown parameter group)
+};
+
+struct HookSpec {
+  PluginSpec source;
+  std::optional<int> priority;
+};
+
+struct SupervisorSpec {
+  std::int64_t summary_every_steps = 10;  ///< 0 disables step-based summaries
+  double summary_every_secs = 0;          ///< 0 disables time-based summaries
+  std::int64_t log_every_steps = 100;     ///< progress lines on stderr; 0 disables
+};
+
+struct ExperimentSpec {
+  std::filesystem::path file;
+  std::string name;
+  std::uint64_t seed = 0;
+  std::int64_t max_steps = 0;
+  int threads = 0;  ///< intra-op threads; 0 means one per core
+  std::filesystem::path runs_dir;  ///< run directories go in runs_dir/<run name>
+  std::filesystem::path database;
+  std::vector<std::filesystem::path> plugin_paths;  ///< absolute
+  DataSpec data;
+  PluginSpec model;
+  std::vector<LossSpec> losses;
+  std::vector<OptimizerSpec> optimizers;  ///< in phase order: `after` first, else as declared
+  std::vector<HookSpec> hooks;
+  SupervisorSpec supervisor;
+
+  std::shared_ptr<detail::Document> document;  ///< the resolved document
+  Config root;
+};
+
+/// Reads and validates an experiment file with `--set` overrides applied in order.
+/// Throws ConfigError with file:line:column. Plugin keys are not checked here: call
+/// `spec.root.reject_unread(...)` once every plugin has been built from its table.
+ExperimentSpec load_experiment(const std::filesystem::path& file, const std::vector<std::string>& overrides = {});
+
+/// Orders optimizers so that each comes after those its `after` names (stable otherwise).
+/// A cycle is a ConfigError naming it: "a -> b -> a".
+std::vector<OptimizerSpec> order_phases(std::vector<OptimizerSpec> optimizers);
+
+}  // namespace kiln::runner

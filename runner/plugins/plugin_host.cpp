@@ -1,0 +1,399 @@
+// PluginHost: the search path, the Boost.DLL handshake, and objects that keep their library loaded.
+#include "plugins/plugin_host.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <exception>
+#include <sstream>
+#include <string_view>
+#include <utility>
+
+#include <dlfcn.h>
+
+#include <boost/dll/shared_library.hpp>
+#include <c10/util/Exception.h>
+#include <fmt/format.h>
+#include <torch/version.h>
+
+#include "document.hpp"
+#include "kiln/kiln.hpp"
+#include "plugins/sha256.hpp"
+
+namespace kiln::runner {
+
+namespace fs = std::filesystem;
+
+namespace detail {
+
+/// A library that passed the handshake, and the registry its register function filled.
+/// Members die in reverse order: the registry, whose std::functions are the library's
+/// code, is destroyed before the library is closed.
+struct LoadedLibrary {
+  boost::dll::shared_library library;
+  PluginHost::LibraryInfo info;
+  std::unique_ptr<Registry> registry;
+  std::string sha256;  // of the file, computed when the first object is built from it
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::LoadedLibrary;
+
+constexpr Kind kKinds[] = {Kind::model, Kind::loss, Kind::dataset, Kind::hook};
+
+/// An object built by a plugin, owned together with a handle on the plugin's library.
+/// The object is declared last so it dies first: its destructor is the library's code.
+template <class T>
+struct Holder {
+  boost::dll::shared_library library;
+  std::shared_ptr<T> object;
+};
+
+template <class T>
+struct KindOf;
+template <>
+struct KindOf<Model> {
+  static constexpr Kind kind = Kind::model;
+  static const auto& factories(const Registry& registry) { return registry.models(); }
+};
+template <>
+struct KindOf<Loss> {
+  static constexpr Kind kind = Kind::loss;
+  static const auto& factories(const Registry& registry) { return registry.losses(); }
+};
+template <>
+struct KindOf<Dataset> {
+  static constexpr Kind kind = Kind::dataset;
+  static const auto& factories(const Registry& registry) { return registry.datasets(); }
+};
+template <>
+struct KindOf<Hook> {
+  static constexpr Kind kind = Kind::hook;
+  static const auto& factories(const Registry& registry) { return registry.hooks(); }
+};
+
+const char* plural(Kind kind) {
+  switch (kind) {
+    case Kind::model: return "models";
+    case Kind::loss: return "losses";
+    case Kind::dataset: return "datasets";
+    case Kind::hook: return "hooks";
+  }
+  return "?";
+}
+
+/// Error messages are one line: the CLI prints them after "error: ".
+std::string one_line(std::string_view text) {
+  std::istringstream lines{std::string(text)};
+  std::string line, out;
+  while (std::getline(lines, line)) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    const auto last = line.find_last_not_of(" \t\r");
+    if (!out.empty()) out += ' ';
+    out.append(line, first, last - first + 1);
+  }
+  return out;
+}
+
+/// torch's what() carries a backtrace; its short form is what a user needs.
+std::string message_of(const std::exception& error) {
+  if (const auto* torch_error = dynamic_cast<const c10::Error*>(&error))
+    return one_line(torch_error->what_without_backtrace());
+  return one_line(error.what());
+}
+
+std::string located(const Config& config, const std::string& message) {
+  const std::string at = config.where().str();
+  return at.empty() ? message : fmt::format("{}: {}", at, message);
+}
+
+/// "/path/libx.so (plugin 'x' 1.2.3)"
+std::string describe(const PluginHost::LibraryInfo& info) {
+  return fmt::format("{} (plugin '{}' {})", info.path.string(), info.plugin_name, info.version);
+}
+
+const char* or_unknown(const char* text) { return text ? text : "(unknown)"; }
+
+[[noreturn]] void rebuild(const fs::path& file, const std::string& theirs, const std::string& ours) {
+  throw PluginError(fmt::format("{} was built {} but this kiln {}; rebuild the plugin against this kiln",
+                                file.string(), theirs, ours));
+}
+
+/// Loads `file`, checks the handshake field by field (the ABI before anything else) and
+/// runs the register function. Every refusal is a PluginError naming the file.
+std::shared_ptr<LoadedLibrary> open_library(const fs::path& file) {
+  auto loaded = std::make_shared<LoadedLibrary>();
+  boost::dll::fs::error_code error;
+  // rtld_now: a symbol the plugin needs but nobody provides fails here, with its name,
+  // rather than as a crash in the middle of a run.
+  loaded->library.load(file, boost::dll::load_mode::rtld_now, error);
+  if (error) {
+    const char* why = ::dlerror();  // Boost.DLL's error code drops the loader's reason
+    throw PluginError(why ? one_line(why)
+                          : fmt::format("{}: cannot load: {}", file.string(), error.message()));
+  }
+  if (!loaded->library.has(kPluginEntry))
+    throw PluginError(fmt::format("{} is not a kiln plugin: it has no '{}' symbol", file.string(),
+                                  kPluginEntry));
+  const PluginInfo* info = loaded->library.get<const PluginInfo*()>(kPluginEntry)();
+  if (info == nullptr)
+    throw PluginError(fmt::format("{} is not a kiln plugin: its '{}' returned null", file.string(),
+                                  kPluginEntry));
+
+  // Under another ABI the rest of the struct may mean something else: check this first.
+  if (info->abi != KILN_SDK_ABI)
+    rebuild(file, fmt::format("for kiln SDK ABI {}", info->abi),
+            fmt::format("has ABI {}", KILN_SDK_ABI));
+  const std::string torch_version = or_unknown(info->torch_version);
+  if (torch_version != TORCH_VERSION)
+    rebuild(file, fmt::format("for torch {}", torch_version), fmt::format("uses torch {}", TORCH_VERSION));
+  if (info->cxx11_abi != _GLIBCXX_USE_CXX11_ABI)
+    rebuild(file, fmt::format("with _GLIBCXX_USE_CXX11_ABI={}", info->cxx11_abi),
+            fmt::format("uses _GLIBCXX_USE_CXX11_ABI={}", _GLIBCXX_USE_CXX11_ABI));
+
+  loaded->info.path = file;
+  loaded->info.abi = info->abi;
+  loaded->info.torch_version = torch_version;
+  loaded->info.plugin_name = or_unknown(info->name);
+  loaded->info.version = or_unknown(info->version);
+  if (info->register_plugin == nullptr)
+    throw PluginError(fmt::format("{} has no register function", describe(loaded->info)));
+
+  loaded->registry = std::make_unique<Registry>();
+  try {
+    info->register_plugin(*loaded->registry);
+  } catch (const std::exception& e) {
+    throw PluginError(fmt::format("{} failed to register its names: {}", describe(loaded->info), message_of(e)));
+  }
+  for (Kind kind : kKinds) loaded->info.names[kind] = loaded->registry->names(kind);
+  return loaded;
+}
+
+/// The factory for `name`, or a PluginError listing what the library does register.
+template <class T>
+const Registry::Factory<T>& find_factory(const LoadedLibrary& library, const std::string& name) {
+  constexpr Kind kind = KindOf<T>::kind;
+  const auto& factories = KindOf<T>::factories(*library.registry);
+  if (auto it = factories.find(name); it != factories.end()) return it->second;
+
+  std::string message = fmt::format("{} has no {} '{}'", describe(library.info), kind_name(kind), name);
+  const std::vector<std::string>& names = library.info.names.at(kind);
+  if (names.empty()) {
+    message += fmt::format(" (it registers no {})", plural(kind));
+  } else {
+    if (const std::string guess = kiln::detail::closest(name, names); !guess.empty())
+      message += fmt::format("; did you mean '{}'?", guess);
+    message += fmt::format(" ({}: {})", plural(kind), fmt::join(names, ", "));
+  }
+  throw PluginError(message);
+}
+
+/// The file names a `library = "X"` value stands for, in the order they are tried.
+std::vector<std::string> library_file_names(const std::string& library) {
+  constexpr std::string_view kSuffix = ".so";
+  const bool has_suffix = library.size() > kSuffix.size() &&
+                          library.compare(library.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
+  if (has_suffix) return {library};
+  return {"lib" + library + ".so", library + ".so"};
+}
+
+bool is_plugin_file_name(const std::string& name) {
+  return name.size() > 6 && name.rfind("lib", 0) == 0 && name.compare(name.size() - 3, 3, ".so") == 0;
+}
+
+void add_folder(std::vector<fs::path>& folders, fs::path folder) {
+  if (folder.empty()) return;
+  folder = folder.lexically_normal();
+  if (!folder.has_filename() && folder.has_relative_path()) folder = folder.parent_path();  // "a/b/"
+  if (std::find(folders.begin(), folders.end(), folder) == folders.end()) folders.push_back(std::move(folder));
+}
+
+}  // namespace
+
+PluginHost::PluginHost(std::vector<fs::path> experiment_paths, fs::path default_dir) {
+  for (fs::path& folder : experiment_paths) add_folder(search_path_, std::move(folder));
+  if (const char* env = std::getenv("KILN_PLUGIN_PATH")) {
+    std::istringstream folders{std::string(env)};
+    std::string folder;
+    while (std::getline(folders, folder, ':'))
+      if (!folder.empty()) add_folder(search_path_, fs::absolute(folder));
+  }
+  add_folder(search_path_, std::move(default_dir));
+}
+
+PluginHost::~PluginHost() = default;
+
+std::shared_ptr<Model> PluginHost::make_model(const std::string& name, const std::string& library,
+                                              const Config& config) {
+  return make<Model>(name, library, config);
+}
+
+std::shared_ptr<Loss> PluginHost::make_loss(const std::string& name, const std::string& library,
+                                            const Config& config) {
+  return make<Loss>(name, library, config);
+}
+
+std::shared_ptr<Dataset> PluginHost::make_dataset(const std::string& name, const std::string& library,
+                                                  const Config& config) {
+  return make<Dataset>(name, library, config);
+}
+
+std::shared_ptr<Hook> PluginHost::make_hook(const std::string& name, const std::string& library,
+                                            const Config& config) {
+  return make<Hook>(name, library, config);
+}
+
+template <class T>
+std::shared_ptr<T> PluginHost::make(const std::string& name, const std::string& library,
+                                    const Config& config) {
+  constexpr Kind kind = KindOf<T>::kind;
+  std::shared_ptr<LoadedLibrary> provider;
+  const Registry::Factory<T>* factory = nullptr;
+  try {
+    provider = find_provider(kind, name, library);
+    factory = &find_factory<T>(*provider, name);
+  } catch (const PluginError& e) {
+    throw PluginError(located(config, e.what()));
+  }
+
+  const auto failed = [&](const std::string& why) {
+    return PluginError(located(config, fmt::format("plugin '{}' failed to build {} '{}': {}",
+                                                   provider->info.plugin_name, kind_name(kind), name, why)));
+  };
+  std::shared_ptr<T> object;
+  try {
+    object = (*factory)(config);
+  } catch (const ConfigError&) {
+    throw;  // already says where in the experiment the bad value is
+  } catch (const std::exception& e) {
+    throw failed(message_of(e));
+  } catch (...) {
+    throw failed("it threw something that is not a std::exception");
+  }
+  if (!object) throw failed("its factory returned null");
+
+  record(kind, name, *provider);
+  auto holder = std::make_shared<Holder<T>>(Holder<T>{provider->library, std::move(object)});
+  return std::shared_ptr<T>(holder, holder->object.get());
+}
+
+std::shared_ptr<LoadedLibrary> PluginHost::find_provider(Kind kind, const std::string& name,
+                                                         const std::string& library) {
+  if (library.find('/') != std::string::npos) {
+    const fs::path file = fs::absolute(library);
+    std::error_code error;
+    if (!fs::is_regular_file(file, error))
+      throw PluginError(fmt::format("plugin library '{}' not found", library));
+    return load(file);
+  }
+  if (!library.empty()) {
+    const std::vector<std::string> file_names = library_file_names(library);
+    if (auto file = find_file(file_names)) return load(*file);
+    throw PluginError(fmt::format("plugin library '{}' not found (searched: {})", file_names.front(), searched()));
+  }
+  if (auto file = find_file({"lib" + name + ".so"})) return load(*file);
+  return scan_for(kind, name);
+}
+
+std::shared_ptr<LoadedLibrary> PluginHost::scan_for(Kind kind, const std::string& name) {
+  std::vector<std::string> known, skipped;
+  for (const fs::path& file : all_libraries()) {
+    std::shared_ptr<LoadedLibrary> library;
+    try {
+      library = load(file);
+    } catch (const PluginError& e) {
+      skipped.push_back(fmt::format("[{}]", e.what()));
+      continue;
+    }
+    const std::vector<std::string>& names = library->info.names.at(kind);
+    if (std::binary_search(names.begin(), names.end(), name)) return library;
+    known.insert(known.end(), names.begin(), names.end());
+  }
+
+  std::string message =
+      fmt::format("no plugin library provides {} '{}' (searched: {})", kind_name(kind), name, searched());
+  if (const std::string guess = kiln::detail::closest(name, known); !guess.empty())
+    message += fmt::format("; did you mean '{}'?", guess);
+  // The name may be in a library that failed its handshake: say which ones were skipped.
+  if (!skipped.empty())
+    message += fmt::format(" (skipped {} unusable {}: {})", skipped.size(),
+                           skipped.size() == 1 ? "library" : "libraries", fmt::join(skipped, " "));
+  throw PluginError(message);
+}
+
+std::shared_ptr<LoadedLibrary> PluginHost::load(const fs::path& file) {
+  std::error_code error;
+  const fs::path canonical = fs::canonical(file, error);
+  if (error) throw PluginError(fmt::format("{}: {}", file.string(), error.message()));
+  if (auto it = loaded_.find(canonical); it != loaded_.end()) return it->second;
+  if (auto it = failures_.find(canonical); it != failures_.end()) throw PluginError(it->second);
+  try {
+    return loaded_[canonical] = open_library(canonical);
+  } catch (const PluginError& e) {
+    failures_[canonical] = e.what();
+    throw;
+  }
+}
+
+std::optional<fs::path> PluginHost::find_file(const std::vector<std::string>& file_names) const {
+  for (const fs::path& folder : search_path_) {
+    for (const std::string& file_name : file_names) {
+      std::error_code error;
+      if (fs::is_regular_file(folder / file_name, error)) return folder / file_name;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<fs::path> PluginHost::all_libraries() const {
+  std::vector<fs::path> libraries;
+  for (const fs::path& folder : search_path_) {
+    std::error_code error;
+    std::vector<fs::path> in_folder;
+    for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
+      std::error_code file_error;
+      if (!is_plugin_file_name(it->path().filename().string()) || !it->is_regular_file(file_error)) continue;
+      fs::path library = fs::canonical(it->path(), file_error);
+      if (!file_error) in_folder.push_back(std::move(library));
+    }
+    std::sort(in_folder.begin(), in_folder.end());
+    for (fs::path& library : in_folder)
+      if (std::find(libraries.begin(), libraries.end(), library) == libraries.end())
+        libraries.push_back(std::move(library));
+  }
+  return libraries;
+}
+
+std::string PluginHost::searched() const {
+  std::vector<std::string> folders;
+  for (const fs::path& folder : search_path_) folders.push_back(folder.string());
+  return folders.empty() ? "nowhere: the search path is empty" : fmt::format("{}", fmt::join(folders, ", "));
+}
+
+void PluginHost::record(Kind kind, const std::string& name, LoadedLibrary& library) {
+  const std::string path = library.info.path.string();
+  for (const PluginRecord& known : records_)
+    if (known.kind == kind_name(kind) && known.name == name && known.path == path) return;
+  if (library.sha256.empty()) library.sha256 = sha256_file(library.info.path);
+  records_.push_back(PluginRecord{kind_name(kind), name, library.info.plugin_name, path, library.sha256,
+                                  library.info.version, static_cast<int>(library.info.abi)});
+}
+
+std::vector<PluginHost::LibraryInfo> PluginHost::scan() {
+  std::vector<LibraryInfo> libraries;
+  for (const fs::path& file : all_libraries()) {
+    try {
+      libraries.push_back(load(file)->info);
+    } catch (const PluginError&) {
+      // remembered in failures_
+    }
+  }
+  return libraries;
+}
+
+PluginHost::LibraryInfo PluginHost::inspect(const fs::path& library) { return open_library(library)->info; }
+
+}  // namespace kiln::runner

@@ -1,0 +1,95 @@
+// kiln::runner::PluginHost: finds plugin libraries, checks their handshake, builds objects from them.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kiln/config.hpp"
+#include "kiln/registry.hpp"
+#include "plugins/plugin_record.hpp"
+
+namespace kiln::runner {
+
+
+namespace detail {
+struct LoadedLibrary;
+}
+
+/// Loads plugin libraries on demand and builds models, losses, datasets and hooks from
+/// them. Every object it returns keeps its library loaded, also after the host is gone:
+/// \code
+///   PluginHost host({experiment_dir / "plugins"}, KILN_PLUGIN_DIR);
+///   auto model = host.make_model("mlp", /*library=*/"", spec.table("model"));
+/// \endcode
+/// Every failure is a one-line kiln::PluginError; when the object was asked for from a
+/// table, the message starts with that table's position. Not thread-safe.
+class PluginHost {
+ public:
+  /// What a plugin library says about itself and what it registers.
+  struct LibraryInfo {
+    std::filesystem::path path;
+    std::string plugin_name, version, torch_version;
+    std::uint32_t abi = 0;
+    std::map<kiln::Kind, std::vector<std::string>> names;  ///< every kind, names sorted
+  };
+
+  /// Search order: `experiment_paths` (already absolute), then each folder in
+  /// $KILN_PLUGIN_PATH (colon-separated), then `default_dir` (the build's plugin folder).
+  PluginHost(std::vector<std::filesystem::path> experiment_paths, std::filesystem::path default_dir);
+  ~PluginHost();
+  PluginHost(const PluginHost&) = delete;
+  PluginHost& operator=(const PluginHost&) = delete;
+
+  const std::vector<std::filesystem::path>& search_path() const { return search_path_; }
+
+  /// Builds the object of that kind named `name` from `config`. The library is `library`
+  /// when it is not empty (a bare name X is libX.so or X.so in the search path; a value
+  /// with a '/' is a path), otherwise lib<name>.so in the search path; when there is no
+  /// such file, the first library in the search path that registers the name.
+  /// A ConfigError from the plugin's constructor propagates unchanged.
+  std::shared_ptr<kiln::Model> make_model(const std::string& name, const std::string& library,
+                                          const kiln::Config& config);
+  std::shared_ptr<kiln::Loss> make_loss(const std::string& name, const std::string& library,
+                                        const kiln::Config& config);
+  std::shared_ptr<kiln::Dataset> make_dataset(const std::string& name, const std::string& library,
+                                              const kiln::Config& config);
+  std::shared_ptr<kiln::Hook> make_hook(const std::string& name, const std::string& library,
+                                        const kiln::Config& config);
+
+  /// One record per kind+name+library built so far, in the order first built.
+  std::vector<PluginRecord> records() const { return records_; }
+
+  /// Every loadable plugin library in the search path, in search order; the others are
+  /// left out and listed by failures().
+  std::vector<LibraryInfo> scan();
+  /// Libraries this host could not load or trust, by canonical path, with the reason.
+  const std::map<std::filesystem::path, std::string>& failures() const { return failures_; }
+
+  /// Loads and checks one library, then unloads it; a PluginError saying exactly what is
+  /// wrong when it is not a usable kiln plugin.
+  static LibraryInfo inspect(const std::filesystem::path& library);
+
+ private:
+  template <class T>
+  std::shared_ptr<T> make(const std::string& name, const std::string& library, const kiln::Config& config);
+  std::shared_ptr<detail::LoadedLibrary> find_provider(kiln::Kind kind, const std::string& name,
+                                                       const std::string& library);
+  std::shared_ptr<detail::LoadedLibrary> scan_for(kiln::Kind kind, const std::string& name);
+  std::shared_ptr<detail::LoadedLibrary> load(const std::filesystem::path& file);
+  std::optional<std::filesystem::path> find_file(const std::vector<std::string>& file_names) const;
+  std::vector<std::filesystem::path> all_libraries() const;
+  std::string searched() const;
+  void record(kiln::Kind kind, const std::string& name, detail::LoadedLibrary& library);
+
+  std::vector<std::filesystem::path> search_path_;
+  std::map<std::filesystem::path, std::shared_ptr<detail::LoadedLibrary>> loaded_;
+  std::map<std::filesystem::path, std::string> failures_;
+  std::vector<PluginRecord> records_;
+};
+
+}  // namespace kiln::runner

@@ -1,0 +1,154 @@
+// RunStore: the synchronous writes at the start and end of a run, and crash detection.
+#include "store/run_store.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <limits>
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "store/schema.hpp"
+
+namespace kiln::runner::store {
+namespace {
+
+bool process_gone(int64_t pid) {
+  if (pid <= 0 || pid > std::numeric_limits<pid_t>::max()) return false;  // not a real pid
+  // EPERM means the process exists but belongs to someone else.
+  return kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+}  // namespace
+
+RunStore::RunStore(std::filesystem::path db) : db_(std::move(db)) { migrate(db_); }
+
+std::string RunStore::unique_run_name(const std::string& base) {
+  Statement taken(db_, "SELECT 1 FROM runs WHERE name = ?1");
+  std::string name = base;
+  for (int suffix = 2;; ++suffix) {
+    taken.reset();
+    taken.bind(1, name);
+    if (!taken.step()) return name;
+    name = fmt::format("{}-{}", base, suffix);
+  }
+}
+
+int64_t RunStore::create_run(const RunRecord& run) {
+  Transaction transaction(db_);
+  Statement insert(db_, R"sql(
+    INSERT INTO runs (name, experiment, config, config_hash, status, started, host, pid,
+                      kiln_version, run_dir)
+    VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7, ?8, ?9))sql");
+  insert.bind(1, run.name)
+      .bind(2, run.experiment)
+      .bind(3, run.config)
+      .bind(4, run.config_hash)
+      .bind(5, run.started)
+      .bind(6, run.host)
+      .bind(7, run.pid)
+      .bind(8, run.kiln_version)
+      .bind(9, run.run_dir);
+  insert.step();
+  const int64_t id = db_.last_insert_rowid();
+  transaction.commit();
+  return id;
+}
+
+void RunStore::record_params(int64_t run_id,
+                             const std::vector<std::pair<std::string, std::string>>& params) {
+  Transaction transaction(db_);
+  Statement insert(db_, "INSERT OR REPLACE INTO params (run_id, key, value) VALUES (?1, ?2, ?3)");
+  for (const auto& [key, value] : params) {
+    insert.reset();
+    insert.bind(1, run_id).bind(2, key).bind(3, value);
+    insert.step();
+  }
+  transaction.commit();
+}
+
+void RunStore::record_plugins(int64_t run_id, const std::vector<PluginRecord>& plugins) {
+  Transaction transaction(db_);
+  Statement insert(db_, R"sql(
+    INSERT OR REPLACE INTO plugins (run_id, kind, name, library, path, sha256, version, abi)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8))sql");
+  for (const PluginRecord& plugin : plugins) {
+    insert.reset();
+    insert.bind(1, run_id)
+        .bind(2, plugin.kind)
+        .bind(3, plugin.name)
+        .bind(4, plugin.library)
+        .bind(5, plugin.path)
+        .bind(6, plugin.sha256)
+        .bind(7, plugin.version)
+        .bind(8, plugin.abi);
+    insert.step();
+  }
+  transaction.commit();
+}
+
+void RunStore::finish_run(int64_t run_id, std::string_view status, std::string_view error,
+                          double ended) {
+  if (std::find(std::begin(kFinalStatuses), std::end(kFinalStatuses), status) ==
+      std::end(kFinalStatuses)) {
+    throw StoreError(fmt::format("{}: invalid final run status \"{}\" (expected completed, "
+                                 "stopped, failed or crashed)",
+                                 db_.path().string(), status),
+                     SQLITE_CONSTRAINT);
+  }
+  Transaction transaction(db_);
+  Statement update(db_, "UPDATE runs SET status = ?2, error = ?3, ended = ?4 WHERE id = ?1");
+  update.bind(1, run_id).bind(2, status).bind(4, ended);
+  if (error.empty()) {
+    update.bind(3, nullptr);
+  } else {
+    update.bind(3, error);
+  }
+  update.step();
+  if (db_.changes() != 1) {
+    throw StoreError(fmt::format("{}: no run with id {}", db_.path().string(), run_id),
+                     SQLITE_NOTFOUND);
+  }
+  transaction.commit();
+}
+
+int RunStore::mark_crashed() {
+  const std::string host = local_host_name();
+  std::vector<std::pair<int64_t, int64_t>> gone;  // (run id, pid)
+  {
+    // Look without the write lock: usually nothing crashed and `kiln runs` stays a reader.
+    Statement running(db_, "SELECT id, pid FROM runs WHERE status = 'running' AND host = ?1");
+    running.bind(1, host);
+    while (running.step()) {
+      if (process_gone(running.column_int64(1))) {
+        gone.emplace_back(running.column_int64(0), running.column_int64(1));
+      }
+    }
+  }
+  if (gone.empty()) return 0;
+
+  Transaction transaction(db_);
+  Statement update(db_, R"sql(
+    UPDATE runs SET status = 'crashed', error = ?2 WHERE id = ?1 AND status = 'running')sql");
+  int marked = 0;
+  for (const auto& [id, pid] : gone) {
+    update.reset();
+    update.bind(1, id).bind(2, fmt::format("process {} on {} ended without finishing the run",
+                                           pid, host));
+    update.step();
+    marked += static_cast<int>(db_.changes());
+  }
+  transaction.commit();
+  return marked;
+}
+
+std::string local_host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "localhost";
+  return name;
+}
+
+}  // namespace kiln::runner::store

@@ -1,0 +1,73 @@
+// RunStore: the synchronous writes at the start and end of a run, and crash detection.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "plugins/plugin_record.hpp"
+#include "store/database.hpp"
+
+namespace kiln::runner::store {
+
+/// One row of `runs`, as a run starts. Times are unix seconds.
+struct RunRecord {
+  std::string name;
+  std::string experiment;   ///< the experiment file
+  std::string config;       ///< the resolved config text
+  std::string config_hash;
+  std::string host;         ///< local_host_name(), so mark_crashed() can check the pid
+  std::string kiln_version;
+  std::string run_dir;
+  int64_t pid = 0;
+  double started = 0;
+};
+
+/// One row of `plugins`: a library a run loaded and what it registered from it.
+using runner::PluginRecord;
+
+/// Run statuses finish_run() accepts; a run is 'running' until then.
+inline constexpr std::string_view kFinalStatuses[] = {"completed", "stopped", "failed",
+                                                      "crashed"};
+
+/// Owns a read-write connection to the run database, migrated to the current schema.
+/// Every write is one `BEGIN IMMEDIATE` transaction.
+class RunStore {
+ public:
+  explicit RunStore(std::filesystem::path db);
+
+  /// `base` if no run has that name, else the first free of base-2, base-3, ...
+  std::string unique_run_name(const std::string& base);
+
+  /// Inserts a 'running' run and returns its id. A taken name is a StoreError.
+  int64_t create_run(const RunRecord& run);
+
+  /// Records the flattened config; recording a key again replaces its value.
+  void record_params(int64_t run_id,
+                     const std::vector<std::pair<std::string, std::string>>& params);
+
+  /// Records the plugins a run loaded; recording one again replaces its row.
+  void record_plugins(int64_t run_id, const std::vector<PluginRecord>& plugins);
+
+  /// Sets a run's final status (one of kFinalStatuses), its error (empty: none) and end.
+  void finish_run(int64_t run_id, std::string_view status, std::string_view error,
+                  double ended);
+
+  /// Marks 'running' runs of this host whose process is gone as 'crashed'; returns how
+  /// many. Runs of other hosts are left alone: their pids mean nothing here.
+  int mark_crashed();
+
+  /// The connection, for the synchronous writes other parts of the runner own.
+  Database& database() { return db_; }
+
+ private:
+  Database db_;
+};
+
+/// This machine's host name, as RunRecord::host expects it.
+std::string local_host_name();
+
+}  // namespace kiln::runner::store

@@ -1,0 +1,18 @@
+// The run store's schema and the migrations that bring a database up to it.
+#pragma once
+
+#include "store/database.hpp"
+
+namespace kiln::runner::store {
+
+/// The schema version this kiln writes, kept in `PRAGMA user_version`.
+inline constexpr int kSchemaVersion = 1;
+
+/// The database's `PRAGMA user_version` (0 for a new, empty database).
+int schema_version(Database& db);
+
+/// Brings `db` to kSchemaVersion, one migration step at a time, in one transaction; a
+/// no-op when it is already there. Throws StoreError for a database newer than this kiln.
+void migrate(Database& db);
+
+}  // namespace kiln::runner::store

@@ -1,0 +1,164 @@
+// Writer: one background thread that commits summaries and events in batches, so the
+// training thread never waits on SQLite.
+#include "store/writer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <utility>
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include "store/schema.hpp"
+
+namespace kiln::runner::store {
+namespace {
+
+constexpr auto kBatchInterval = std::chrono::milliseconds(50);
+constexpr std::size_t kMaxPendingRows = 1000;
+// Each attempt already waits kBusyTimeoutMs for the lock; give up after about a minute.
+constexpr int kBusyAttempts = 6;
+
+Database& migrated(Database& db) {
+  migrate(db);
+  return db;
+}
+
+}  // namespace
+
+Writer::Writer(std::filesystem::path db)
+    : db_(std::move(db)),
+      insert_summary_(migrated(db_), R"sql(
+        INSERT OR REPLACE INTO summaries (run_id, tag, step, value, wall_time)
+        VALUES (?1, ?2, ?3, ?4, ?5))sql"),
+      insert_event_(db_, R"sql(
+        INSERT INTO events (run_id, time, step, kind, message)
+        VALUES (?1, ?2, ?3, ?4, ?5))sql") {
+  thread_ = std::thread([this] { run(); });
+}
+
+Writer::~Writer() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void Writer::summary(int64_t run_id, std::string tag, int64_t step, double value,
+                     double wall_time) {
+  push(SummaryRow{run_id, std::move(tag), step, value, wall_time});
+}
+
+void Writer::event(int64_t run_id, std::string kind, std::optional<int64_t> step,
+                   std::string message, double time) {
+  push(EventRow{run_id, std::move(kind), step, std::move(message), time});
+}
+
+void Writer::push(Row row) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    pending_.push_back(std::move(row));
+    ++queued_;
+    // The first row starts the batch timer; past the limit the batch goes at once.
+    wake = pending_.size() == 1 || pending_.size() == kMaxPendingRows + 1;
+  }
+  if (wake) wake_.notify_one();
+}
+
+void Writer::flush() {
+  std::unique_lock lock(mutex_);
+  const uint64_t target = queued_;
+  if (written_ < target) {
+    flush_target_ = std::max(flush_target_, target);
+    wake_.notify_one();
+    batch_done_.wait(lock, [&] { return written_ >= target; });
+  }
+  if (error_) throw *error_;
+}
+
+std::optional<std::string> Writer::error() const {
+  std::lock_guard lock(mutex_);
+  if (!error_) return std::nullopt;
+  return std::string(error_->what());
+}
+
+void Writer::run() {
+  std::vector<Row> batch;
+  auto last_write = std::chrono::steady_clock::now() - kBatchInterval;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+    if (pending_.empty()) return;  // stopping, and everything is written
+    wake_.wait_until(lock, last_write + kBatchInterval, [&] {
+      return stopping_ || flush_target_ > written_ || pending_.size() > kMaxPendingRows;
+    });
+    // Swapping keeps both vectors' capacity, so producers rarely allocate.
+    batch.swap(pending_);
+    const uint64_t through = queued_;
+    lock.unlock();
+    write(batch);
+    batch.clear();
+    last_write = std::chrono::steady_clock::now();
+    lock.lock();
+    written_ = through;
+    batch_done_.notify_all();
+  }
+}
+
+void Writer::write(const std::vector<Row>& batch) noexcept {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      Transaction transaction(db_);
+      for (const Row& row : batch) insert(row);
+      transaction.commit();
+      return;
+    } catch (const StoreError& e) {
+      if (e.code() == SQLITE_BUSY && attempt < kBusyAttempts) continue;
+      remember(e);
+      return;
+    } catch (const std::exception& e) {
+      remember(StoreError(fmt::format("{}: writer failed: {}", db_.path().string(), e.what()),
+                          SQLITE_ERROR));
+      return;
+    }
+  }
+}
+
+void Writer::insert(const Row& row) {
+  try {
+    if (const auto* summary = std::get_if<SummaryRow>(&row)) {
+      insert_summary_.reset();
+      insert_summary_.bind(1, summary->run_id)
+          .bind(2, summary->tag)
+          .bind(3, summary->step)
+          .bind(4, summary->value)
+          .bind(5, summary->wall_time);
+      insert_summary_.step();
+    } else {
+      const auto& event = std::get<EventRow>(row);
+      insert_event_.reset();
+      insert_event_.bind(1, event.run_id)
+          .bind(2, event.time)
+          .bind(3, event.step)
+          .bind(4, event.kind)
+          .bind(5, event.message);
+      insert_event_.step();
+    }
+  } catch (const StoreError& e) {
+    // A bad row (a constraint) loses only itself; a lost lock or a transaction SQLite has
+    // rolled back fails the whole batch.
+    if (e.code() == SQLITE_BUSY || !db_.in_transaction()) throw;
+    remember(e);
+  }
+}
+
+void Writer::remember(const StoreError& error) {
+  std::lock_guard lock(mutex_);
+  if (!error_) error_ = error;
+}
+
+}  // namespace kiln::runner::store

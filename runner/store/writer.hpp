@@ -1,0 +1,91 @@
+// Writer: one background thread that commits summaries and events in batches, so the
+// training thread never waits on SQLite.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "store/database.hpp"
+#include "store/store_error.hpp"
+
+namespace kiln::runner::store {
+
+/// Queues rows from any thread and commits them from its own thread and connection: at
+/// most every ~50 ms, at once when more than 1000 rows wait, and on flush(). Producers only
+/// lock a mutex to append to a vector. A SQLite error never escapes the writer thread: the
+/// failing row is dropped, the first error is kept, and flush() rethrows it.
+///
+///     Writer writer("runs/kiln.db");
+///     writer.summary(run_id, "loss/gen", step, loss, now);
+///     writer.flush();  // everything above is committed, or the first error is thrown
+class Writer {
+ public:
+  /// Opens its own connection to `db` and migrates it; errors there throw here.
+  explicit Writer(std::filesystem::path db);
+  /// Commits what is still queued, then joins the thread. Never throws.
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  /// Queues a summary. A second value for the same (run, tag, step), e.g. after a resume,
+  /// replaces the first.
+  void summary(int64_t run_id, std::string tag, int64_t step, double value, double wall_time);
+  /// Queues an event (start, restore, stop, signal, nan, error ...).
+  void event(int64_t run_id, std::string kind, std::optional<int64_t> step,
+             std::string message, double time);
+
+  /// Blocks until every row queued before the call is committed, then throws the first
+  /// error the writer met, if any (again on every later flush).
+  void flush();
+  /// The first error's message, if the writer has met one.
+  std::optional<std::string> error() const;
+
+ private:
+  struct SummaryRow {
+    int64_t run_id;
+    std::string tag;
+    int64_t step;
+    double value;
+    double wall_time;
+  };
+  struct EventRow {
+    int64_t run_id;
+    std::string kind;
+    std::optional<int64_t> step;
+    std::string message;
+    double time;
+  };
+  using Row = std::variant<SummaryRow, EventRow>;
+
+  void push(Row row);
+  void run();
+  void write(const std::vector<Row>& batch) noexcept;
+  void insert(const Row& row);
+  void remember(const StoreError& error);
+
+  // Used by the writer thread only, once the constructor is done.
+  Database db_;
+  Statement insert_summary_;
+  Statement insert_event_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;        // the writer waits for rows, a flush or the stop
+  std::condition_variable batch_done_;  // flush() waits for its rows
+  std::vector<Row> pending_;
+  uint64_t queued_ = 0;        // rows ever queued
+  uint64_t written_ = 0;       // rows ever committed or dropped
+  uint64_t flush_target_ = 0;  // rows a flush() waits for
+  bool stopping_ = false;
+  std::optional<StoreError> error_;
+  std::thread thread_;
+};
+
+}  // namespace kiln::runner::store

@@ -1,0 +1,146 @@
+// The data loader: batch k is a pure function of (seed, k); workers only compute it early.
+#include "train/loader.hpp"
+
+#include <numeric>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include "kiln/error.hpp"
+#include "train/random.hpp"
+
+namespace kiln::runner {
+
+std::vector<std::int64_t> permutation(std::int64_t n, std::uint64_t seed) {
+  std::vector<std::int64_t> out(static_cast<std::size_t>(n));
+  std::iota(out.begin(), out.end(), 0);
+  std::uint64_t state = seed;
+  for (std::int64_t i = n - 1; i > 0; --i) {
+    state = mix64(state);
+    // Lemire's multiply-shift maps the draw to [0, i] without a modulo bias worth noting.
+    const auto j = static_cast<std::int64_t>((static_cast<unsigned __int128>(state) * (i + 1)) >> 64);
+    std::swap(out[i], out[j]);
+  }
+  return out;
+}
+
+DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions options)
+    : dataset_(std::move(dataset)), options_(options), size_(dataset_->size()) {
+  if (size_ <= 0) throw Error(fmt::format("the dataset is empty (size {})", size_));
+  batches_per_epoch_ = options_.drop_last ? size_ / options_.batch_size
+                                          : (size_ + options_.batch_size - 1) / options_.batch_size;
+  if (batches_per_epoch_ == 0)
+    throw Error(fmt::format("batch_size {} is larger than the dataset ({} examples) and drop_last is set",
+                            options_.batch_size, size_));
+  start_workers();
+}
+
+DataLoader::~DataLoader() { stop_workers(); }
+
+std::shared_ptr<const std::vector<std::int64_t>> DataLoader::order(std::int64_t epoch) const {
+  std::lock_guard<std::mutex> lock(order_mutex_);
+  auto it = orders_.find(epoch);
+  if (it != orders_.end()) return it->second;
+  std::vector<std::int64_t> indices;
+  if (options_.shuffle) {
+    indices = permutation(size_, derive_seed(options_.seed, static_cast<std::uint64_t>(epoch), 0x5eedULL));
+  } else {
+    indices.resize(static_cast<std::size_t>(size_));
+    std::iota(indices.begin(), indices.end(), 0);
+  }
+  auto shared = std::make_shared<const std::vector<std::int64_t>>(std::move(indices));
+  orders_[epoch] = shared;
+  while (orders_.size() > 2) orders_.erase(orders_.begin());
+  return shared;
+}
+
+std::vector<Sample> DataLoader::samples(std::int64_t k) const {
+  const std::int64_t epoch = k / batches_per_epoch_;
+  const std::int64_t first = (k % batches_per_epoch_) * options_.batch_size;
+  const std::int64_t last = std::min(first + options_.batch_size, size_);
+  const auto indices = order(epoch);
+  std::vector<Sample> out;
+  out.reserve(static_cast<std::size_t>(last - first));
+  for (std::int64_t i = first; i < last; ++i)
+    out.push_back({(*indices)[static_cast<std::size_t>(i)],
+                   derive_seed(options_.seed, static_cast<std::uint64_t>(k), static_cast<std::uint64_t>(i - first))});
+  return out;
+}
+
+Batch DataLoader::build(std::int64_t k) const {
+  Batch batch = dataset_->get_batch(samples(k));
+  if (batch.empty()) throw Error(fmt::format("the dataset returned an empty batch for batch {}", k));
+  return batch;
+}
+
+Batch DataLoader::next() {
+  const std::int64_t k = next_;
+  if (workers_.empty()) {
+    ++next_;
+    try {
+      return build(k);
+    } catch (const std::exception& e) {
+      throw Error(fmt::format("loading batch {} failed: {}", k, e.what()));
+    }
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  ready_.wait(lock, [&] { return slots_.count(k) != 0; });
+  Slot slot = std::move(slots_.at(k));
+  slots_.erase(k);
+  ++next_;
+  lock.unlock();
+  wanted_.notify_all();
+  if (slot.error) {
+    try {
+      std::rethrow_exception(slot.error);
+    } catch (const std::exception& e) {
+      throw Error(fmt::format("data worker failed on batch {}: {}", k, e.what()));
+    }
+  }
+  return std::move(slot.batch);
+}
+
+void DataLoader::seek(LoaderCursor cursor) {
+  stop_workers();
+  next_ = cursor.batch;
+  slots_.clear();
+  start_workers();
+}
+
+void DataLoader::start_workers() {
+  stopping_ = false;
+  claimed_ = next_;
+  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { work(); });
+}
+
+void DataLoader::stop_workers() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wanted_.notify_all();
+  for (std::thread& worker : workers_) worker.join();
+  workers_.clear();
+}
+
+void DataLoader::work() {
+  torch::NoGradGuard no_grad;
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    wanted_.wait(lock, [&] { return stopping_ || claimed_ < next_ + options_.prefetch; });
+    if (stopping_) return;
+    const std::int64_t k = claimed_++;
+    lock.unlock();
+    Slot slot;
+    try {
+      slot.batch = build(k);
+    } catch (...) {
+      slot.error = std::current_exception();
+    }
+    lock.lock();
+    slots_.emplace(k, std::move(slot));
+    ready_.notify_all();
+  }
+}
+
+}  // namespace kiln::runner

@@ -1,0 +1,19 @@
+// Where a run's summaries and events go: the run store in `kiln run`, memory in tests.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace kiln::runner {
+
+/// Receives what a run records. Implementations must not block the training thread on
+/// I/O: the store's implementation only queues.
+class Recorder {
+ public:
+  virtual ~Recorder() = default;
+  virtual void summary(std::string_view tag, std::int64_t step, double value) = 0;
+  virtual void event(std::string_view kind, std::optional<std::int64_t> step, std::string_view message) = 0;
+};
+
+}  // namespace kiln::runner

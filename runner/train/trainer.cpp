@@ -1,0 +1,147 @@
+// The training loop: phases in `after` order, gradients for each phase's group only.
+#include "train/trainer.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include "plugins/plugin_host.hpp"
+#include "train/optimizers.hpp"
+
+namespace kiln::runner {
+
+Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host) : max_steps_(spec.max_steps) {
+  const int threads = spec.threads > 0 ? spec.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+  torch::manual_seed(spec.seed);
+
+  model_ = host.make_model(spec.model.plugin, spec.model.library, spec.model.config);
+  model_->train(true);
+  for (const LossSpec& loss : spec.losses)
+    losses_.push_back({loss.name, host.make_loss(loss.source.plugin, loss.source.library, loss.source.config)});
+  dataset_ = host.make_dataset(spec.data.source.plugin, spec.data.source.library, spec.data.source.config);
+  build_phases(spec);
+  for (const HookSpec& hook : spec.hooks) {
+    auto made = host.make_hook(hook.source.plugin, hook.source.library, hook.source.config);
+    const int priority = hook.priority ? *hook.priority : made->default_priority();
+    add_hook(hook.source.plugin, std::move(made), priority);
+  }
+
+  LoaderOptions options;
+  options.batch_size = spec.data.batch_size;
+  options.shuffle = spec.data.shuffle;
+  options.drop_last = spec.data.drop_last;
+  options.workers = spec.data.workers;
+  options.prefetch = spec.data.prefetch;
+  options.seed = spec.seed;
+  try {
+    loader_ = std::make_unique<DataLoader>(dataset_, options);
+  } catch (const Error& e) {
+    spec.data.source.config.fail("", e.what());
+  }
+}
+
+Trainer::~Trainer() {
+  // Workers call into the dataset's plugin code: stop them before anything else goes.
+  loader_.reset();
+}
+
+void Trainer::build_phases(const ExperimentSpec& spec) {
+  auto groups = model_->parameter_groups();
+  groups.emplace("all", model_->parameters());
+  std::vector<std::string> group_names;
+  for (const auto& [name, params] : groups) group_names.push_back(name);
+
+  for (const OptimizerSpec& opt : spec.optimizers) {
+    auto group = groups.find(opt.params);
+    if (group == groups.end()) {
+      std::string message = fmt::format("model '{}' has no parameter group '{}'", spec.model.plugin, opt.params);
+      const std::string suggestion = kiln::detail::closest(opt.params, group_names);
+      if (!suggestion.empty()) message += fmt::format("; did you mean '{}'?", suggestion);
+      opt.config.fail("params", message + fmt::format(" (groups: {})", fmt::join(group_names, ", ")));
+    }
+    if (group->second.empty())
+      opt.config.fail("params", fmt::format("parameter group '{}' has no parameters", opt.params));
+    Phase phase;
+    phase.spec = opt;
+    phase.params = group->second;
+    for (const auto& [loss_name, weight] : opt.losses) {
+      auto it = std::find_if(losses_.begin(), losses_.end(), [&](const NamedLoss& l) { return l.name == loss_name; });
+      phase.losses.emplace_back(static_cast<std::size_t>(it - losses_.begin()), weight);
+    }
+    phase.optimizer = make_optimizer(opt, phase.params);
+    phases_.push_back(std::move(phase));
+  }
+}
+
+void Trainer::add_hook(std::string name, std::shared_ptr<Hook> hook, int priority) {
+  OrderedHook entry{std::move(name), priority, std::move(hook)};
+  auto at = std::upper_bound(hooks_.begin(), hooks_.end(), entry,
+                             [](const OrderedHook& a, const OrderedHook& b) { return a.priority < b.priority; });
+  hooks_.insert(at, std::move(entry));
+}
+
+void Trainer::attach(Recorder& recorder, std::string run_name, std::filesystem::path run_dir) {
+  recorder_ = &recorder;
+  run_name_ = std::move(run_name);
+  run_dir_ = std::move(run_dir);
+}
+
+void Trainer::summary(std::string_view tag, std::int64_t step, double value) {
+  if (recorder_) recorder_->summary(tag, step, value);
+}
+
+void Trainer::event(std::string_view kind, std::string_view message) {
+  if (recorder_) recorder_->event(kind, global_step_, message);
+}
+
+void Trainer::request_stop(std::string_view reason) {
+  if (stop_requested_.exchange(true)) return;
+  stop_reason_ = std::string(reason);
+}
+
+void Trainer::run_phase(Phase& phase, const Batch& batch, Step& step) {
+  step.set_phase(phase.spec.name);
+  Outputs outputs = model_->forward(batch, step);
+  torch::Tensor total;
+  for (const auto& [index, weight] : phase.losses) {
+    const NamedLoss& named = losses_[index];
+    torch::Tensor value = named.loss->compute(outputs, batch, step);
+    if (!value.defined() || value.numel() != 1)
+      throw Error(fmt::format("loss '{}' returned {}; a loss must return a scalar", named.name,
+                              value.defined() ? "a tensor of shape " + c10::str(value.sizes()) : "no tensor"));
+    step.set_loss(named.name, value.detach().reshape({}));
+    torch::Tensor weighted = weight == 1.0 ? value.reshape({}) : value.reshape({}) * weight;
+    total = total.defined() ? total + weighted : weighted;
+  }
+  // Gradients for this phase's parameters only: the other networks' weights get none.
+  const std::vector<torch::Tensor> grads =
+      torch::autograd::grad({total}, phase.params, /*grad_outputs=*/{}, /*retain_graph=*/false,
+                            /*create_graph=*/false, /*allow_unused=*/true);
+  for (std::size_t i = 0; i < grads.size(); ++i) phase.params[i].mutable_grad() = grads[i];
+  phase.optimizer->step();
+  step.set_outputs(std::move(outputs));
+  for (OrderedHook& hook : hooks_) hook.hook->after_phase(step);
+}
+
+void Trainer::train_step(const Batch& batch, Step& step) {
+  for (OrderedHook& hook : hooks_) hook.hook->before_step(step);
+  for (Phase& phase : phases_) run_phase(phase, batch, step);
+  step.set_phase("");
+  for (OrderedHook& hook : hooks_) hook.hook->after_step(step);
+}
+
+void Trainer::run() {
+  for (OrderedHook& hook : hooks_) hook.hook->begin(*this);
+  while (global_step_ < max_steps_ && !stop_requested()) {
+    const Batch batch = loader_->next();
+    Step step(*this, global_step_);
+    train_step(batch, step);
+    ++global_step_;
+  }
+  for (OrderedHook& hook : hooks_) hook.hook->end(*this);
+}
+
+}  // namespace kiln::runner

@@ -1,0 +1,99 @@
+// The training loop: builds an experiment's objects from plugins and runs its phased steps.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/optim/optimizer.h>
+
+#include "config/experiment.hpp"
+#include "kiln/kiln.hpp"
+#include "train/loader.hpp"
+#include "train/recorder.hpp"
+
+namespace kiln::runner {
+
+class PluginHost;
+
+/// One optimizer's share of a step: its parameter group, its losses and its update.
+struct Phase {
+  OptimizerSpec spec;
+  std::vector<torch::Tensor> params;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::vector<std::pair<std::size_t, double>> losses;  ///< index into the trainer's losses, weight
+};
+
+struct NamedLoss {
+  std::string name;
+  std::shared_ptr<Loss> loss;
+};
+
+struct OrderedHook {
+  std::string name;
+  int priority;
+  std::shared_ptr<Hook> hook;
+};
+
+/// Builds every object an experiment names (seeding torch first, so initial weights follow
+/// the seed) and runs the loop of ../shared/DESIGN.md, "One training step". It is the
+/// RunContext hooks see. Construction errors are the experiment's fault (ConfigError,
+/// PluginError, Error); errors from run() are a failed run.
+class Trainer final : public RunContext {
+ public:
+  Trainer(const ExperimentSpec& spec, PluginHost& host);
+  ~Trainer() override;
+
+  /// Adds a hook (built-in ones come this way too); hooks run by priority, ties in the
+  /// order they were added.
+  void add_hook(std::string name, std::shared_ptr<Hook> hook, int priority);
+
+  /// Where the run's summaries and events go, and what the run is called.
+  void attach(Recorder& recorder, std::string run_name, std::filesystem::path run_dir);
+
+  /// Runs from the current global step until max_steps or a stop request.
+  void run();
+
+  // RunContext
+  const std::string& run_name() const override { return run_name_; }
+  const std::filesystem::path& run_dir() const override { return run_dir_; }
+  std::int64_t global_step() const override { return global_step_; }
+  std::int64_t max_steps() const override { return max_steps_; }
+  Model& model() override { return *model_; }
+  void summary(std::string_view tag, std::int64_t step, double value) override;
+  void event(std::string_view kind, std::string_view message) override;
+  void request_stop(std::string_view reason) override;
+  bool stop_requested() const override { return stop_requested_.load(std::memory_order_relaxed); }
+  const std::string& stop_reason() const { return stop_reason_; }
+
+  const std::vector<Phase>& phases() const { return phases_; }
+  const std::vector<OrderedHook>& hooks() const { return hooks_; }
+  DataLoader& loader() { return *loader_; }
+
+  /// One training step on `batch` (public for tests).
+  void train_step(const Batch& batch, Step& step);
+
+ private:
+  void build_phases(const ExperimentSpec& spec);
+  void run_phase(Phase& phase, const Batch& batch, Step& step);
+
+  std::shared_ptr<Model> model_;
+  std::shared_ptr<Dataset> dataset_;
+  std::unique_ptr<DataLoader> loader_;
+  std::vector<NamedLoss> losses_;
+  std::vector<Phase> phases_;
+  std::vector<OrderedHook> hooks_;
+
+  std::int64_t max_steps_;
+  std::int64_t global_step_ = 0;
+  Recorder* recorder_ = nullptr;
+  std::string run_name_;
+  std::filesystem::path run_dir_;
+  std::atomic<bool> stop_requested_{false};
+  std::string stop_reason_;
+};
+
+}  // namespace kiln::runner

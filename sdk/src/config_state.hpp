@@ -1,0 +1,53 @@
+// Internal state shared by Config views and their Document (the toml++ side of the SDK).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include <toml++/toml.h>
+
+#include "document.hpp"
+#include "kiln/config.hpp"
+
+namespace kiln::detail {
+
+struct Document::State {
+  toml::table root;
+  std::string file;                   // display name of the document
+  std::set<const toml::node*> read;   // nodes some reader asked for
+  // Nodes written by --set have no place in the file; they are reported at the assignment.
+  std::map<const toml::node*, SourcePosition> assigned;
+  std::mutex mutex;
+
+  /// Where `node` was written: its --set assignment, or its place in the file.
+  SourcePosition where(const toml::node& node) const;
+
+  void mark(const toml::node* node) {
+    std::lock_guard<std::mutex> lock(mutex);
+    read.insert(node);
+  }
+  bool was_read(const toml::node* node) {
+    std::lock_guard<std::mutex> lock(mutex);
+    return read.count(node) != 0;
+  }
+};
+
+SourcePosition position_of(const toml::source_region& region, const std::string& fallback_file);
+
+/// How an element of an array of tables is addressed: its name, its plugin, or its index.
+std::string element_label(const toml::table& element, std::size_t index);
+
+}  // namespace kiln::detail
+
+namespace kiln {
+
+struct Config::Impl {
+  std::shared_ptr<detail::Document::State> doc;  // null for an empty, source-less Config
+  const toml::table* table = nullptr;
+  std::string path;                              // dotted path of `table`
+  SourcePosition where;                          // where `table` was written
+};
+
+}  // namespace kiln

@@ -1,0 +1,48 @@
+// The experiment document behind every kiln::Config: parsing, overrides, rendering.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "kiln/config.hpp"
+
+namespace kiln::detail {
+
+/// A parsed TOML document that tracks which keys were read. The runner owns one per run;
+/// plugins only see Config views into it. Not part of the plugin SDK.
+class KILN_API Document {
+ public:
+  /// ConfigError "file: no such file" or "file:line:column: <syntax error>".
+  static std::shared_ptr<Document> parse_file(const std::filesystem::path& file);
+  static std::shared_ptr<Document> parse(std::string_view text, const std::string& name);
+
+  ~Document();
+
+  /// Applies "a.b.c=value". Elements of an array of tables are addressed by their `name`
+  /// key, else their `plugin` key, else their index. The value is TOML ("1e-4", "[1, 2]",
+  /// "true", "\"x\""); text that is not TOML is taken as a string.
+  void set(std::string_view assignment);
+
+  Config root();
+  /// The resolved document as TOML text.
+  std::string to_toml() const;
+  /// Every leaf as ("dotted.path", "TOML value"), arrays of tables addressed as for set().
+  std::vector<std::pair<std::string, std::string>> flatten() const;
+
+  struct State;
+
+ private:
+  explicit Document(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+};
+
+/// Edit distance, for "did you mean".
+KILN_API std::size_t edit_distance(std::string_view a, std::string_view b);
+/// The candidate closest to `word`, or "" when none is close enough to suggest.
+KILN_API std::string closest(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace kiln::detail

@@ -1,0 +1,134 @@
+// The training loop on the in-tree hello-world plugins: determinism, learning, hooks, stops.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "../support/experiment_file.hpp"
+#include "../support/memory_recorder.hpp"
+#include "config/experiment.hpp"
+#include "hooks/supervisor.hpp"
+#include "plugins/plugin_host.hpp"
+#include "train/trainer.hpp"
+
+namespace kiln::runner {
+namespace {
+
+using kiln::test::MemoryRecorder;
+using kiln::test::mlp_experiment;
+using kiln::test::TempDir;
+using kiln::test::write_text;
+
+struct Fixture {
+  Fixture(const std::string& text, const std::vector<std::string>& overrides = {})
+      : spec(load_experiment(write_text(dir, "exp.toml", text), overrides)),
+        host(spec.plugin_paths, KILN_PLUGIN_DIR),
+        trainer(spec, host) {
+    trainer.add_hook("supervisor", std::make_shared<Supervisor>(spec.supervisor), 1000);
+    trainer.attach(recorder, "t", dir.path());
+  }
+  TempDir dir;
+  ExperimentSpec spec;
+  PluginHost host;
+  Trainer trainer;
+  MemoryRecorder recorder;
+};
+
+std::vector<double> losses_of_a_run(long steps) {
+  Fixture f(mlp_experiment("", steps), {"supervisor.summary_every_steps=1", "supervisor.log_every_steps=0"});
+  f.trainer.run();
+  return f.recorder.values("loss/mse");
+}
+
+TEST(trainer, unknown_parameter_group_lists_the_groups) {
+  TempDir dir;
+  const auto spec = load_experiment(write_text(dir, "exp.toml", mlp_experiment()), {"optimizers.adam.params=gen"});
+  PluginHost host(spec.plugin_paths, KILN_PLUGIN_DIR);
+  try {
+    Trainer trainer(spec, host);
+    FAIL();
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("optimizers.adam.params: model 'mlp' has no parameter group 'gen' (groups: all)"),
+              std::string::npos)
+        << what;
+  }
+}
+
+TEST(trainer, same_seed_single_thread_gives_the_same_losses_twice) {
+  const auto first = losses_of_a_run(30);
+  const auto second = losses_of_a_run(30);
+  ASSERT_EQ(first.size(), 30u);
+  EXPECT_EQ(first, second);  // bit for bit
+}
+
+TEST(trainer, a_different_seed_gives_different_losses) {
+  Fixture f(mlp_experiment("", 5), {"experiment.seed=2", "supervisor.summary_every_steps=1", "supervisor.log_every_steps=0"});
+  f.trainer.run();
+  EXPECT_NE(f.recorder.values("loss/mse"), losses_of_a_run(5));
+}
+
+TEST(trainer, the_loss_falls) {
+  const auto losses = losses_of_a_run(200);
+  ASSERT_EQ(losses.size(), 200u);
+  double early = 0, late = 0;
+  for (int i = 0; i < 10; ++i) early += losses[i], late += losses[190 + i];
+  EXPECT_LT(late, 0.5 * early) << "early " << early / 10 << " late " << late / 10;
+}
+
+TEST(trainer, summaries_follow_the_schedule_and_include_the_last_step) {
+  Fixture f(mlp_experiment("", 25), {"supervisor.log_every_steps=0"});
+  f.trainer.run();
+  std::vector<std::int64_t> steps;
+  for (const auto& [step, value] : f.recorder.summaries.at("loss/mse")) steps.push_back(step);
+  EXPECT_EQ(steps, (std::vector<std::int64_t>{0, 10, 20, 24}));
+  EXPECT_EQ(f.recorder.summaries.at("time/step_ms").size(), 4u);
+  EXPECT_EQ(f.trainer.global_step(), 25);
+}
+
+/// Records the stages it sees, tagged with its name, into a shared log.
+class Tracer : public Hook {
+ public:
+  Tracer(std::string name, std::vector<std::string>& log) : name_(std::move(name)), log_(log) {}
+  void begin(RunContext&) override { log_.push_back(name_ + ":begin"); }
+  void before_step(Step& step) override { log_.push_back(name_ + ":before_step"); }
+  void after_phase(Step& step) override { log_.push_back(name_ + ":after_phase:" + step.phase()); }
+  void after_step(Step& step) override {
+    log_.push_back(name_ + ":after_step");
+    if (stop_at_ == step.global_step()) step.run().request_stop("enough");
+  }
+  void end(RunContext&) override { log_.push_back(name_ + ":end"); }
+  std::int64_t stop_at_ = -1;
+
+ private:
+  std::string name_;
+  std::vector<std::string>& log_;
+};
+
+TEST(trainer, hooks_run_by_priority_then_declaration_order) {
+  Fixture f(mlp_experiment("", 1), {"supervisor.log_every_steps=0"});
+  std::vector<std::string> log;
+  f.trainer.add_hook("late", std::make_shared<Tracer>("late", log), 50);
+  f.trainer.add_hook("first", std::make_shared<Tracer>("first", log), 10);
+  f.trainer.add_hook("second", std::make_shared<Tracer>("second", log), 10);
+  f.trainer.run();
+  EXPECT_EQ(log, (std::vector<std::string>{
+                     "first:begin", "second:begin", "late:begin",
+                     "first:before_step", "second:before_step", "late:before_step",
+                     "first:after_phase:adam", "second:after_phase:adam", "late:after_phase:adam",
+                     "first:after_step", "second:after_step", "late:after_step",
+                     "first:end", "second:end", "late:end"}));
+}
+
+TEST(trainer, request_stop_ends_the_run_after_that_step) {
+  Fixture f(mlp_experiment("", 100), {"supervisor.log_every_steps=0"});
+  std::vector<std::string> log;
+  auto tracer = std::make_shared<Tracer>("t", log);
+  tracer->stop_at_ = 4;
+  f.trainer.add_hook("t", tracer, 10);
+  f.trainer.run();
+  EXPECT_EQ(f.trainer.global_step(), 5);
+  EXPECT_TRUE(f.trainer.stop_requested());
+  EXPECT_EQ(f.trainer.stop_reason(), "enough");
+}
+
+}  // namespace
+}  // namespace kiln::runner
