@@ -16,6 +16,7 @@ packages=(
   libtomlplusplus-dev libfmt-dev libspdlog-dev libcli11-dev
   libsqlite3-dev sqlite3
   libssl-dev              # SHA-256 of plugins and checkpoints
+  libstb-dev              # stb_image: PNG/JPEG for the image datasets and summaries
   libgtest-dev libbenchmark-dev
 )
 

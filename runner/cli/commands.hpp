@@ -1,7 +1,9 @@
 // kiln's sub-commands; main.cpp parses the command line and calls one of these.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@ inline constexpr int kExitUsage = 2;
 struct RunArgs {
   std::filesystem::path experiment;
   std::vector<std::string> overrides;  ///< --set KEY=VALUE, applied in order
+  bool fresh = false;                  ///< start a new run instead of resuming this one
 };
 int run(const RunArgs& args);
 
@@ -32,6 +35,32 @@ struct QueryArgs {
   Format format = Format::table;
 };
 int query(const QueryArgs& args);
+
+/// `kiln data NAME`: the first `count` examples of a dataset plugin whose examples hold
+/// "input" and "target" images, written as pix2pix-format PNG files (input | target) named
+/// 0000.png, 0001.png, ... in `out`, which paired_images reads back.
+struct DataArgs {
+  std::string dataset;                      ///< the dataset's plugin name
+  std::filesystem::path out;
+  std::int64_t count = 0;
+  std::optional<std::int64_t> image_size;   ///< the dataset's `image_size` key, when given
+  std::optional<std::int64_t> data_seed;    ///< the dataset's `data_seed` key, when given
+  std::string split;                        ///< the dataset's `split` key, when not empty
+  std::vector<std::string> overrides;       ///< --set KEY=VALUE: any other key of the dataset
+};
+int data(const DataArgs& args);
+
+struct InferArgs {
+  std::filesystem::path database;
+  std::string run;                     ///< a run's name or id
+  std::filesystem::path input;         ///< a PNG/JPEG file or a folder of them
+  std::filesystem::path out = "translated";
+  std::optional<std::int64_t> step;    ///< that step's checkpoint, else the latest
+  bool raw = false;                    ///< the trained weights, not the EMA's averages
+  std::string input_key = "input";     ///< the batch entry the model reads
+  std::string output_key = "fake";     ///< the output to write
+};
+int infer(const InferArgs& args);
 
 /// --db if given, else $KILN_DB, else runs/kiln.db.
 std::filesystem::path default_database();

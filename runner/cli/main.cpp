@@ -1,9 +1,13 @@
 // kiln's command line: parse, dispatch, and turn every error into one "error:" line.
 #include <cstdio>
+#include <algorithm>
 #include <exception>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include "cli/commands.hpp"
 #include "kiln/error.hpp"
@@ -26,11 +30,12 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   cli::RunArgs run_args;
-  CLI::App* run = app.add_subcommand("run", "train an experiment");
+  CLI::App* run = app.add_subcommand("run", "train an experiment, resuming its run if it has one");
   run->add_option("experiment", run_args.experiment, "the experiment's TOML file")->required();
   run->add_option("--set", run_args.overrides, "override a key, e.g. --set optimizers.adam.lr=1e-4")
       ->type_name("KEY=VALUE")
       ->allow_extra_args(false);
+  run->add_flag("--fresh", run_args.fresh, "start a new run (name-2, name-3, ...) instead of resuming this one");
 
   cli::RunsArgs runs_args;
   CLI::App* runs = app.add_subcommand("runs", "list the runs in the database");
@@ -46,6 +51,40 @@ int main(int argc, char** argv) {
   query->add_option("--db", query_args.database, "run database (default: $KILN_DB or runs/kiln.db)");
   auto* csv_flag = query->add_flag("--csv", csv, "print CSV");
   query->add_flag("--json", json, "print JSON")->excludes(csv_flag);
+
+  cli::InferArgs infer_args;
+  std::int64_t infer_step = -1;
+  CLI::App* infer = app.add_subcommand("infer", "translate images with a run's model (its EMA weights by default)");
+  infer->add_option("run", infer_args.run, "a run's name or id")->required();
+  infer->add_option("input", infer_args.input, "a PNG or JPEG file, or a folder of them")->required();
+  infer->add_option("--out", infer_args.out, "where the translated images go (default: translated)");
+  infer->add_option("--step", infer_step, "the checkpoint at this step (default: the latest)");
+  infer->add_flag("--raw", infer_args.raw, "use the trained weights, not the EMA's averages");
+  infer->add_option("--input-key", infer_args.input_key, "the batch entry the model reads (default: input)");
+  infer->add_option("--output-key", infer_args.output_key, "the model output to write (default: fake)");
+  infer->add_option("--db", infer_args.database, "run database (default: $KILN_DB or runs/kiln.db)");
+
+  cli::DataArgs data_args;
+  CLI::App* data = app.add_subcommand("data", "write a dataset's examples as pix2pix-format PNG files (input | target)");
+  data->add_option("dataset", data_args.dataset, "a dataset plugin, e.g. synthetic_facades")->required();
+  data->add_option("--out", data_args.out, "the folder to write 0000.png, 0001.png, ... to")->required();
+  data->add_option("--count", data_args.count, "how many examples")->required();
+  data->add_option("--image-size", data_args.image_size, "the dataset's image_size");
+  data->add_option("--data-seed", data_args.data_seed, "the dataset's data_seed");
+  data->add_option("--split", data_args.split, "the dataset's split")->check(CLI::IsMember({"train", "test"}));
+  data->add_option("--set", data_args.overrides, "another key of the dataset, e.g. --set load_size=286")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
+
+  // Progress and log lines go to stderr; stdout carries results (tables, CSV, JSON).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("kiln"));
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> commands;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) commands.push_back(sub->get_name());
+    if (std::find(commands.begin(), commands.end(), argv[1]) == commands.end())
+      return fail(cli::kExitUsage, fmt::format("unknown command '{}' (commands: {}; see kiln --help)", argv[1],
+                                               fmt::join(commands, ", ")));
+  }
 
   try {
     app.parse(argc, argv);
@@ -66,6 +105,12 @@ int main(int argc, char** argv) {
     if (*runs) {
       if (runs_args.database.empty()) runs_args.database = cli::default_database();
       return cli::runs(runs_args);
+    }
+    if (*data) return cli::data(data_args);
+    if (*infer) {
+      if (infer_args.database.empty()) infer_args.database = cli::default_database();
+      if (infer_step >= 0) infer_args.step = infer_step;
+      return cli::infer(infer_args);
     }
     if (*query) {
       if (query_args.database.empty()) query_args.database = cli::default_database();

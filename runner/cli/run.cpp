@@ -8,6 +8,8 @@
 
 #include "cli/commands.hpp"
 #include "config/experiment.hpp"
+#include "hooks/ema.hpp"
+#include "hooks/saver.hpp"
 #include "hooks/signals.hpp"
 #include "hooks/supervisor.hpp"
 #include "kiln/version.hpp"
@@ -15,32 +17,13 @@
 #include "plugins/sha256.hpp"
 #include "store/run_store.hpp"
 #include "store/writer.hpp"
+#include "train/store_recorder.hpp"
 #include "train/trainer.hpp"
 
 namespace kiln::runner::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-/// Sends a run's summaries and events to the store's writer thread.
-class StoreRecorder final : public Recorder {
- public:
-  StoreRecorder(store::Writer& writer, std::int64_t run_id) : writer_(writer), run_id_(run_id) {}
-  void summary(std::string_view tag, std::int64_t step, double value) override {
-    writer_.summary(run_id_, std::string(tag), step, value, unix_now());
-  }
-  void event(std::string_view kind, std::optional<std::int64_t> step, std::string_view message) override {
-    writer_.event(run_id_, std::string(kind), step, std::string(message), unix_now());
-  }
-
- private:
-  store::Writer& writer_;
-  std::int64_t run_id_;
-};
 
 void write_file(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -58,16 +41,22 @@ fs::path default_database() {
 fs::path default_plugin_dir() { return KILN_DEFAULT_PLUGIN_DIR; }
 
 int run(const RunArgs& args) {
-  // Everything that can be wrong with the experiment is found before the run exists.
+  // Everything that can be wrong with the experiment is found before the run is touched.
   const ExperimentSpec spec = load_experiment(args.experiment, args.overrides);
   PluginHost host(spec.plugin_paths, default_plugin_dir());
   Trainer trainer(spec, host);
   trainer.add_hook("supervisor", std::make_shared<Supervisor>(spec.supervisor), 1000);
+  if (spec.ema.enabled) trainer.add_hook("ema", std::make_shared<Ema>(spec.ema), 500);
   spec.root.reject_unread("");
 
+  // Running an experiment again resumes its run, as tf.train.Supervisor did with its logdir.
   store::RunStore store(spec.database);
-  const std::string name = store.unique_run_name(spec.name);
-  const fs::path run_dir = spec.runs_dir / name;
+  const std::string name = args.fresh ? store.unique_run_name(spec.name) : spec.name;
+  const auto existing = store.find_run(name);
+  if (existing && existing->alive)
+    throw Error(fmt::format("run '{}' is already running (pid {} on {}); stop it first, or start another with --fresh",
+                            name, existing->pid, existing->host));
+  const fs::path run_dir = existing && !existing->run_dir.empty() ? fs::path(existing->run_dir) : spec.runs_dir / name;
   fs::create_directories(run_dir);
   const std::string config = spec.document->to_toml();
   write_file(run_dir / "experiment.toml", config);
@@ -82,14 +71,30 @@ int run(const RunArgs& args) {
   record.run_dir = run_dir.string();
   record.pid = static_cast<std::int64_t>(getpid());
   record.started = unix_now();
-  const std::int64_t run_id = store.create_run(record);
-  store.record_params(run_id, spec.document->flatten());
+  std::int64_t run_id;
+  if (existing) {
+    run_id = existing->id;
+    store.resume_run(run_id, record, spec.document->flatten());
+  } else {
+    run_id = store.create_run(record);
+    store.record_params(run_id, spec.document->flatten());
+  }
   store.record_plugins(run_id, host.records());
 
   store::Writer writer(spec.database);
   StoreRecorder recorder(writer, run_id);
   trainer.attach(recorder, name, run_dir);
-  install_stop_signals();
+  if (existing) recorder.event("resume", std::nullopt, fmt::format("resuming run {} (it was {})", name, existing->status));
+  if (spec.saver.enabled) {
+    SaverContext context;
+    context.writer = &writer;
+    context.database = spec.database;
+    context.run_id = run_id;
+    context.dir = run_dir / "checkpoints";
+    context.init_from = spec.init_from;
+    trainer.add_hook("saver", std::make_shared<Saver>(spec.saver, std::move(context)), 900);
+  }
+  install_signal_handlers();
 
   std::string status = "completed";
   std::string error;
@@ -115,8 +120,14 @@ int run(const RunArgs& args) {
     fmt::print(stderr, "error: run {} failed at {}\n", name, error);
     return kExitFailed;
   }
-  fmt::print("run {} {}: {} steps in {:.1f} s{}\n", name, status, trainer.global_step(), secs,
-             status == "stopped" ? fmt::format(" ({})", trainer.stop_reason()) : "");
+  if (trainer.steps_run() == 0 && trainer.global_step() >= spec.max_steps) {
+    fmt::print("run {} already reached max_steps ({}); raise it to train on (--set experiment.max_steps=N), "
+               "or start another run with --fresh\n", name, spec.max_steps);
+    return kExitOk;
+  }
+  fmt::print("run {} {}: step {} of {} ({} steps in {:.1f} s){}\n", name, status, trainer.global_step(),
+             spec.max_steps, trainer.steps_run(), secs,
+             status == "stopped" ? fmt::format(", {}", trainer.stop_reason()) : "");
   fmt::print("  run directory  {}\n  database       {}\n", run_dir.string(), spec.database.string());
   fmt::print("  try: kiln query \"SELECT tag, COUNT(*), MIN(value) FROM summaries s JOIN runs r ON r.id = s.run_id "
              "WHERE r.name = '{}' GROUP BY tag\"\n", name);

@@ -13,6 +13,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
+/// A TOML basic string holding `text`.
+std::string toml_string(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
 PluginSpec read_plugin(const Config& table, const fs::path& experiment) {
   PluginSpec spec;
   spec.plugin = table.get<std::string>("plugin");
@@ -57,6 +67,14 @@ void read_plugin_paths(const Config& root, ExperimentSpec& spec) {
   const fs::path base = fs::absolute(spec.file).parent_path();
   for (const std::string& path : table.get_or<std::vector<std::string>>("paths", {}))
     spec.plugin_paths.push_back((base / path).lexically_normal());
+  // The resolved config records them absolute, so a run can be rebuilt from it anywhere
+  // (kiln infer reads it back from the run directory).
+  if (!spec.plugin_paths.empty()) {
+    std::vector<std::string> quoted;
+    for (const fs::path& path : spec.plugin_paths) quoted.push_back(toml_string(path.string()));
+    spec.document->set(fmt::format("plugins.paths=[{}]", fmt::join(quoted, ", ")));
+    spec.root.table("plugins").get<std::vector<std::string>>("paths");  // read again: the node is new
+  }
 }
 
 void read_data(const Config& root, ExperimentSpec& spec) {
@@ -158,6 +176,7 @@ void read_hooks(const Config& root, ExperimentSpec& spec) {
   for (const Config& table : root.tables("hooks")) {
     HookSpec hook;
     hook.source = read_plugin(table, spec.file);
+    hook.name = table.get_or<std::string>("name", hook.source.plugin);
     hook.priority = table.find<int>("priority");
     spec.hooks.push_back(std::move(hook));
   }
@@ -168,6 +187,55 @@ void read_supervisor(const Config& root, ExperimentSpec& spec) {
   spec.supervisor.summary_every_steps = non_negative<std::int64_t>(table, "summary_every_steps", 10);
   spec.supervisor.summary_every_secs = non_negative<double>(table, "summary_every_secs", 0.0);
   spec.supervisor.log_every_steps = non_negative<std::int64_t>(table, "log_every_steps", 100);
+  spec.supervisor.max_time = non_negative<double>(table, "max_time", 0.0);
+  spec.supervisor.on_nan = table.get_or<std::string>("on_nan", "stop");
+  if (spec.supervisor.on_nan != "stop" && spec.supervisor.on_nan != "skip")
+    table.fail("on_nan", fmt::format("expected \"stop\" or \"skip\", got \"{}\"", spec.supervisor.on_nan));
+}
+
+void read_saver(const Config& root, ExperimentSpec& spec) {
+  const Config table = root.table_or_empty("saver");
+  SaverSpec& saver = spec.saver;
+  saver.enabled = table.get_or<bool>("enabled", true);
+  saver.every_steps = non_negative<std::int64_t>(table, "every_steps", 0);
+  saver.every_secs = non_negative<double>(table, "every_secs", saver.every_steps > 0 ? 0.0 : 600.0);
+  saver.max_to_keep = non_negative<std::int64_t>(table, "max_to_keep", 5);
+  saver.keep_every_hours = non_negative<double>(table, "keep_every_hours", 0.0);
+}
+
+void read_ema(const Config& root, ExperimentSpec& spec) {
+  if (!root.contains("ema")) return;
+  const Config table = root.table("ema");
+  EmaSpec& ema = spec.ema;
+  ema.enabled = true;
+  ema.config = table;
+  ema.decay = table.get_or<double>("decay", 0.999);
+  if (ema.decay < 0 || ema.decay >= 1) table.fail("decay", fmt::format("must be in [0, 1), got {}", ema.decay));
+  ema.num_updates = table.get_or<bool>("num_updates", false);
+  ema.zero_debias = table.get_or<bool>("zero_debias", false);
+  ema.params = table.get_or<std::vector<std::string>>("params", {});
+  ema.losses = table.get_or<std::vector<std::string>>("losses", {});
+  const std::vector<std::string> known = loss_names(spec);
+  for (const std::string& loss : ema.losses)
+    if (std::find(known.begin(), known.end(), loss) == known.end()) unknown_name(table, "losses", "loss", loss, known);
+  if (ema.params.empty() && ema.losses.empty())
+    table.fail("", "averages nothing: name parameter groups in `params` and/or losses in `losses`");
+}
+
+void read_init_from(const Config& experiment, ExperimentSpec& spec) {
+  if (!experiment.contains("init_from")) return;
+  InitFromSpec& init = spec.init_from;
+  if (experiment.has_table("init_from")) {
+    const Config table = experiment.table("init_from");
+    init.config = table;
+    init.source = table.get<std::string>("from");
+    init.step = table.find<std::int64_t>("step");
+    init.strict = table.get_or<bool>("strict", true);
+  } else {
+    init.config = experiment;
+    init.source = experiment.get<std::string>("init_from");
+  }
+  if (init.source.empty()) init.config.fail("", "init_from names no checkpoint or run");
 }
 
 }  // namespace
@@ -213,11 +281,15 @@ ExperimentSpec load_experiment(const fs::path& file, const std::vector<std::stri
   read_experiment(spec.root, spec);
   read_plugin_paths(spec.root, spec);
   read_data(spec.root, spec);
+  if (spec.root.contains("eval_data")) spec.eval_data = read_plugin(spec.root.table("eval_data"), spec.file);
   spec.model = read_plugin(spec.root.table("model"), spec.file);
   read_losses(spec.root, spec);
   read_optimizers(spec.root, spec);
   read_hooks(spec.root, spec);
   read_supervisor(spec.root, spec);
+  read_saver(spec.root, spec);
+  read_ema(spec.root, spec);
+  read_init_from(spec.root.table("experiment"), spec);
   return spec;
 }
 

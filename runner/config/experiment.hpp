@@ -53,6 +53,7 @@ struct OptimizerSpec {
 };
 
 struct HookSpec {
+  std::string name;  ///< unique among the run's hooks; names its state in checkpoints
   PluginSpec source;
   std::optional<int> priority;
 };
@@ -61,6 +62,36 @@ struct SupervisorSpec {
   std::int64_t summary_every_steps = 10;  ///< 0 disables step-based summaries
   double summary_every_secs = 0;          ///< 0 disables time-based summaries
   std::int64_t log_every_steps = 100;     ///< progress lines on stderr; 0 disables
+  double max_time = 0;                    ///< seconds of training per process; 0 = no limit
+  std::string on_nan = "stop";            ///< "stop" or "skip" (that step's updates)
+};
+
+/// [saver]: when to checkpoint and which checkpoints to keep (tf.train.Saver's rule).
+struct SaverSpec {
+  bool enabled = true;
+  std::int64_t every_steps = 0;   ///< 0 disables step-based saves
+  double every_secs = 600;        ///< 0 disables time-based saves
+  std::int64_t max_to_keep = 5;   ///< 0 keeps every checkpoint
+  double keep_every_hours = 0;    ///< 0 disables; else also keep one per this many hours
+};
+
+/// [ema]: exponential moving averages of parameter groups and losses (tf.train.ExponentialMovingAverage).
+struct EmaSpec {
+  bool enabled = false;              ///< true when the experiment has an [ema] table
+  double decay = 0.999;
+  bool num_updates = false;          ///< decay_t = min(decay, (1 + step) / (10 + step))
+  bool zero_debias = false;          ///< debias loss shadows, which start at 0
+  std::vector<std::string> params;   ///< parameter groups to average
+  std::vector<std::string> losses;   ///< losses to average, as ema/<loss> summaries
+  Config config;                     ///< for positioned errors (an unknown group)
+};
+
+/// [experiment] init_from: start a new run from another run's weights.
+struct InitFromSpec {
+  std::string source;            ///< a checkpoint path, or a run name; empty: none
+  std::optional<std::int64_t> step;  ///< with a run name: that step's checkpoint, else its latest
+  bool strict = true;            ///< false: skip (and list) tensors that do not fit
+  Config config;
 };
 
 struct ExperimentSpec {
@@ -73,11 +104,15 @@ struct ExperimentSpec {
   std::filesystem::path database;
   std::vector<std::filesystem::path> plugin_paths;  ///< absolute
   DataSpec data;
+  std::optional<PluginSpec> eval_data;  ///< [eval_data]: held-out examples for hooks
   PluginSpec model;
   std::vector<LossSpec> losses;
   std::vector<OptimizerSpec> optimizers;  ///< in phase order: `after` first, else as declared
   std::vector<HookSpec> hooks;
   SupervisorSpec supervisor;
+  SaverSpec saver;
+  EmaSpec ema;
+  InitFromSpec init_from;
 
   std::shared_ptr<detail::Document> document;  ///< the resolved document
   Config root;

@@ -1,14 +1,18 @@
-// Process signals the supervisor acts on: handlers only record; the loop decides.
+// Process signals the built-in hooks act on: handlers only record; the loop decides.
 #pragma once
 
 namespace kiln::runner {
 
-/// Installs handlers for SIGINT and SIGTERM that record the signal. A second SIGINT or
-/// SIGTERM while the first is pending ends the process at once (the default action).
-void install_stop_signals();
+/// Installs handlers that record SIGINT and SIGTERM (stop after this step) and SIGHUP
+/// (save a snapshot and go on), and ignores SIGXFSZ so that a file-size limit makes a write
+/// fail with EFBIG instead of killing the process. A second SIGINT or SIGTERM while the
+/// first is pending ends the process at once (the default action).
+void install_signal_handlers();
 
 /// The pending stop signal (SIGINT, SIGTERM) or 0; clears it.
 int take_stop_signal();
+/// Whether a SIGHUP arrived since the last call; clears it.
+bool take_snapshot_signal();
 
 /// "SIGINT", "SIGTERM", ...
 const char* signal_name(int signal);

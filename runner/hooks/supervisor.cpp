@@ -37,9 +37,12 @@ void Supervisor::after_step(Step& step) {
   ++window_steps_;
   const std::int64_t k = step.global_step();
   if (const int signal = take_stop_signal()) {
-    step.run().event("signal", fmt::format("{} received: stopping after step {}", signal_name(signal), k));
+    step.run().event("signal", fmt::format("{} received: stopping at step {}", signal_name(signal),
+                                           step.run().global_step()));
     step.run().request_stop(signal_name(signal));
   }
+  if (spec_.max_time > 0 && std::chrono::duration<double>(now - started_).count() >= spec_.max_time)
+    step.run().request_stop(fmt::format("max_time {} s reached", spec_.max_time));
   // The last step always gets its summaries, so every run records its final losses.
   const bool last = k + 1 >= step.run().max_steps() || step.run().stop_requested();
   if (summaries_.due(k, now) || last) {
@@ -60,7 +63,9 @@ void Supervisor::after_step(Step& step) {
 
 void Supervisor::end(RunContext& run) {
   const double secs = std::chrono::duration<double>(Clock::now() - started_).count();
-  run.event("stop", fmt::format("stopped at step {} after {:.1f} s", run.global_step(), secs));
+  run.event("stop", fmt::format("{} at step {} after {:.1f} s",
+                                run.stop_requested() ? "stopped (" + run.stop_reason() + ")" : "finished",
+                                run.global_step(), secs));
 }
 
 }  // namespace kiln::runner

@@ -58,6 +58,39 @@ int64_t RunStore::create_run(const RunRecord& run) {
   return id;
 }
 
+std::optional<RunStore::ExistingRun> RunStore::find_run(const std::string& name) {
+  Statement select(db_, "SELECT id, status, COALESCE(host, ''), COALESCE(pid, 0), COALESCE(run_dir, '') "
+                        "FROM runs WHERE name = ?1");
+  select.bind(1, name);
+  if (!select.step()) return std::nullopt;
+  ExistingRun run;
+  run.id = select.column_int64(0);
+  run.status = select.column_text(1);
+  run.host = select.column_text(2);
+  run.pid = select.column_int64(3);
+  run.run_dir = select.column_text(4);
+  run.alive = run.status == "running" && run.host == local_host_name() && !process_gone(run.pid) &&
+              run.pid != static_cast<int64_t>(getpid());
+  return run;
+}
+
+void RunStore::resume_run(int64_t run_id, const RunRecord& run,
+                          const std::vector<std::pair<std::string, std::string>>& params) {
+  Transaction transaction(db_);
+  Statement update(db_, R"sql(
+    UPDATE runs SET status = 'running', config = ?2, config_hash = ?3, host = ?4, pid = ?5,
+                    kiln_version = ?6, ended = NULL, error = NULL
+    WHERE id = ?1)sql");
+  update.bind(1, run_id).bind(2, run.config).bind(3, run.config_hash).bind(4, run.host);
+  update.bind(5, run.pid).bind(6, run.kiln_version);
+  update.step();
+  Statement forget(db_, "DELETE FROM params WHERE run_id = ?1");
+  forget.bind(1, run_id);
+  forget.step();
+  transaction.commit();
+  record_params(run_id, params);
+}
+
 void RunStore::record_params(int64_t run_id,
                              const std::vector<std::pair<std::string, std::string>>& params) {
   Transaction transaction(db_);

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -59,6 +60,23 @@ class RunStore {
   /// Marks 'running' runs of this host whose process is gone as 'crashed'; returns how
   /// many. Runs of other hosts are left alone: their pids mean nothing here.
   int mark_crashed();
+
+  /// A run already in the database, found by name.
+  struct ExistingRun {
+    int64_t id = 0;
+    std::string status;
+    std::string host;
+    int64_t pid = 0;
+    std::string run_dir;
+    /// True when its status is 'running' and its process is alive on this host.
+    bool alive = false;
+  };
+  std::optional<ExistingRun> find_run(const std::string& name);
+
+  /// Marks an existing run 'running' again in this process, with its new resolved config;
+  /// its params are replaced by `params`.
+  void resume_run(int64_t run_id, const RunRecord& run,
+                  const std::vector<std::pair<std::string, std::string>>& params);
 
   /// The connection, for the synchronous writes other parts of the runner own.
   Database& database() { return db_; }

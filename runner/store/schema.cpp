@@ -65,6 +65,37 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_run ON events (run_id, time);
 )sql",
+    // 2: checkpoints, with why each is kept, and the saver's retention clock.
+    R"sql(
+CREATE TABLE checkpoints (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  step INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  created REAL NOT NULL,
+  reason TEXT NOT NULL,
+  kept TEXT,
+  deleted REAL,
+  UNIQUE (run_id, step)
+);
+CREATE TABLE retention (
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+  next_keep_time REAL
+);
+)sql",
+    // 3: image summaries: files a run wrote, by tag and step.
+    R"sql(
+CREATE TABLE images (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  tag TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  wall_time REAL NOT NULL,
+  PRIMARY KEY (run_id, tag, step)
+) WITHOUT ROWID;
+)sql",
 };
 
 static_assert(std::size(kMigrations) == kSchemaVersion,

@@ -34,6 +34,9 @@ Writer::Writer(std::filesystem::path db)
         VALUES (?1, ?2, ?3, ?4, ?5))sql"),
       insert_event_(db_, R"sql(
         INSERT INTO events (run_id, time, step, kind, message)
+        VALUES (?1, ?2, ?3, ?4, ?5))sql"),
+      insert_image_(db_, R"sql(
+        INSERT OR REPLACE INTO images (run_id, tag, step, path, wall_time)
         VALUES (?1, ?2, ?3, ?4, ?5))sql") {
   thread_ = std::thread([this] { run(); });
 }
@@ -55,6 +58,15 @@ void Writer::summary(int64_t run_id, std::string tag, int64_t step, double value
 void Writer::event(int64_t run_id, std::string kind, std::optional<int64_t> step,
                    std::string message, double time) {
   push(EventRow{run_id, std::move(kind), step, std::move(message), time});
+}
+
+void Writer::image(int64_t run_id, std::string tag, int64_t step, std::string path, double wall_time) {
+  push(ImageRow{run_id, std::move(tag), step, std::move(path), wall_time});
+}
+
+void Writer::commit_durably(std::function<void(Database&)> work) {
+  push(Job{std::move(work)});
+  flush();
 }
 
 void Writer::push(Row row) {
@@ -110,8 +122,14 @@ void Writer::run() {
 }
 
 void Writer::write(const std::vector<Row>& batch) noexcept {
+  const bool durable =
+      std::any_of(batch.begin(), batch.end(), [](const Row& row) { return std::holds_alternative<Job>(row); });
   for (int attempt = 1;; ++attempt) {
     try {
+      if (durable != synchronous_full_) {
+        db_.exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+        synchronous_full_ = durable;
+      }
       Transaction transaction(db_);
       for (const Row& row : batch) insert(row);
       transaction.commit();
@@ -138,6 +156,25 @@ void Writer::insert(const Row& row) {
           .bind(4, summary->value)
           .bind(5, summary->wall_time);
       insert_summary_.step();
+    } else if (const auto* image = std::get_if<ImageRow>(&row)) {
+      insert_image_.reset();
+      insert_image_.bind(1, image->run_id)
+          .bind(2, image->tag)
+          .bind(3, image->step)
+          .bind(4, image->path)
+          .bind(5, image->wall_time);
+      insert_image_.step();
+    } else if (const auto* job = std::get_if<Job>(&row)) {
+      // A savepoint keeps a failed job's partial writes out of the batch.
+      db_.exec("SAVEPOINT job");
+      try {
+        job->work(db_);
+      } catch (...) {
+        db_.exec("ROLLBACK TO job");
+        db_.exec("RELEASE job");
+        throw;
+      }
+      db_.exec("RELEASE job");
     } else {
       const auto& event = std::get<EventRow>(row);
       insert_event_.reset();
@@ -153,6 +190,9 @@ void Writer::insert(const Row& row) {
     // rolled back fails the whole batch.
     if (e.code() == SQLITE_BUSY || !db_.in_transaction()) throw;
     remember(e);
+  } catch (const std::exception& e) {
+    if (!db_.in_transaction()) throw;
+    remember(StoreError(fmt::format("{}: {}", db_.path().string(), e.what()), SQLITE_ERROR));
   }
 }
 

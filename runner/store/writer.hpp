@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -42,6 +43,16 @@ class Writer {
   void event(int64_t run_id, std::string kind, std::optional<int64_t> step,
              std::string message, double time);
 
+  /// Queues an image summary: a file the run wrote, by tag and step (replaces an earlier
+  /// row for the same run, tag and step).
+  void image(int64_t run_id, std::string tag, int64_t step, std::string path, double wall_time);
+
+  /// Runs `work` on the writer's connection, in the transaction that commits every row
+  /// queued before it, with synchronous=FULL so the commit is durable; blocks until then.
+  /// A checkpoint's row goes this way: it lands after the summaries of the steps it holds.
+  /// Throws the writer's first error, like flush().
+  void commit_durably(std::function<void(Database&)> work);
+
   /// Blocks until every row queued before the call is committed, then throws the first
   /// error the writer met, if any (again on every later flush).
   void flush();
@@ -63,7 +74,17 @@ class Writer {
     std::string message;
     double time;
   };
-  using Row = std::variant<SummaryRow, EventRow>;
+  struct ImageRow {
+    int64_t run_id;
+    std::string tag;
+    int64_t step;
+    std::string path;
+    double wall_time;
+  };
+  struct Job {
+    std::function<void(Database&)> work;
+  };
+  using Row = std::variant<SummaryRow, EventRow, ImageRow, Job>;
 
   void push(Row row);
   void run();
@@ -75,6 +96,8 @@ class Writer {
   Database db_;
   Statement insert_summary_;
   Statement insert_event_;
+  Statement insert_image_;
+  bool synchronous_full_ = false;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;        // the writer waits for rows, a flush or the stop

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace kiln::runner {
@@ -14,6 +15,7 @@ class Recorder {
   virtual ~Recorder() = default;
   virtual void summary(std::string_view tag, std::int64_t step, double value) = 0;
   virtual void event(std::string_view kind, std::optional<std::int64_t> step, std::string_view message) = 0;
+  virtual void image(std::string_view tag, std::int64_t step, const std::string& path) = 0;
 };
 
 }  // namespace kiln::runner

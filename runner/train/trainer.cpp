@@ -2,6 +2,7 @@
 #include "train/trainer.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -12,7 +13,8 @@
 
 namespace kiln::runner {
 
-Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host) : max_steps_(spec.max_steps) {
+Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host)
+    : max_steps_(spec.max_steps), skip_nan_(spec.supervisor.on_nan == "skip") {
   const int threads = spec.threads > 0 ? spec.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(threads);
   torch::manual_seed(spec.seed);
@@ -22,11 +24,13 @@ Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host) : max_steps_(spec
   for (const LossSpec& loss : spec.losses)
     losses_.push_back({loss.name, host.make_loss(loss.source.plugin, loss.source.library, loss.source.config)});
   dataset_ = host.make_dataset(spec.data.source.plugin, spec.data.source.library, spec.data.source.config);
+  if (spec.eval_data)
+    eval_dataset_ = host.make_dataset(spec.eval_data->plugin, spec.eval_data->library, spec.eval_data->config);
   build_phases(spec);
   for (const HookSpec& hook : spec.hooks) {
     auto made = host.make_hook(hook.source.plugin, hook.source.library, hook.source.config);
     const int priority = hook.priority ? *hook.priority : made->default_priority();
-    add_hook(hook.source.plugin, std::move(made), priority);
+    add_hook(hook.name, std::move(made), priority);
   }
 
   LoaderOptions options;
@@ -77,6 +81,9 @@ void Trainer::build_phases(const ExperimentSpec& spec) {
 }
 
 void Trainer::add_hook(std::string name, std::shared_ptr<Hook> hook, int priority) {
+  for (const OrderedHook& other : hooks_)
+    if (other.name == name)
+      throw Error(fmt::format("two hooks are named '{}'; give one of them another `name`", name));
   OrderedHook entry{std::move(name), priority, std::move(hook)};
   auto at = std::upper_bound(hooks_.begin(), hooks_.end(), entry,
                              [](const OrderedHook& a, const OrderedHook& b) { return a.priority < b.priority; });
@@ -89,6 +96,40 @@ void Trainer::attach(Recorder& recorder, std::string run_name, std::filesystem::
   run_dir_ = std::move(run_dir);
 }
 
+WeightAverager* Trainer::averager() {
+  // Whichever hook keeps averaged weights (the built-in EMA, or a plugin's).
+  for (OrderedHook& entry : hooks_)
+    if (auto* averager = dynamic_cast<WeightAverager*>(entry.hook.get())) return averager;
+  return nullptr;
+}
+
+const Dataset* Trainer::dataset(std::string_view split) {
+  if (split == "train") return dataset_.get();
+  if (split == "eval") return eval_dataset_.get();
+  return nullptr;
+}
+
+TensorMap Trainer::evaluate(const TensorMap& batch, bool averaged) {
+  torch::NoGradGuard no_grad;
+  WeightAverager* weights = averaged ? averager() : nullptr;
+  std::optional<AveragedWeights> swapped;
+  if (weights) swapped.emplace(*weights);
+  // Back to training mode however forward() ends.
+  struct TrainAgain {
+    Model& model;
+    ~TrainAgain() { model.train(true); }
+  } train_again{*model_};
+  model_->train(false);
+  Step step(*this, global_step_);
+  step.set_phase("eval");
+  step.set_training(false);
+  return model_->forward(batch, step);
+}
+
+void Trainer::image(std::string_view tag, std::int64_t step, const std::filesystem::path& file) {
+  if (recorder_) recorder_->image(tag, step, file.string());
+}
+
 void Trainer::summary(std::string_view tag, std::int64_t step, double value) {
   if (recorder_) recorder_->summary(tag, step, value);
 }
@@ -98,11 +139,17 @@ void Trainer::event(std::string_view kind, std::string_view message) {
 }
 
 void Trainer::request_stop(std::string_view reason) {
+  std::lock_guard<std::mutex> lock(stop_mutex_);
   if (stop_requested_.exchange(true)) return;
   stop_reason_ = std::string(reason);
 }
 
-void Trainer::run_phase(Phase& phase, const Batch& batch, Step& step) {
+std::string Trainer::stop_reason() const {
+  std::lock_guard<std::mutex> lock(stop_mutex_);
+  return stop_reason_;
+}
+
+bool Trainer::run_phase(Phase& phase, const Batch& batch, Step& step) {
   step.set_phase(phase.spec.name);
   Outputs outputs = model_->forward(batch, step);
   torch::Tensor total;
@@ -116,6 +163,19 @@ void Trainer::run_phase(Phase& phase, const Batch& batch, Step& step) {
     torch::Tensor weighted = weight == 1.0 ? value.reshape({}) : value.reshape({}) * weight;
     total = total.defined() ? total + weighted : weighted;
   }
+  if (!torch::isfinite(total).item<bool>()) {
+    std::vector<std::string> bad;
+    for (const auto& [index, weight] : phase.losses)
+      if (!torch::isfinite(step.losses().at(losses_[index].name)).item<bool>()) bad.push_back(losses_[index].name);
+    const std::string what = fmt::format("step {}, phase {}: loss {} is not finite", step.global_step(),
+                                         phase.spec.name, fmt::join(bad, ", "));
+    if (!skip_nan_) {
+      event("nan", what);
+      throw Error(what + " (on_nan = \"stop\")");
+    }
+    event("nan", what + "; skipping the step's updates (on_nan = \"skip\")");
+    return false;
+  }
   // Gradients for this phase's parameters only: the other networks' weights get none.
   const std::vector<torch::Tensor> grads =
       torch::autograd::grad({total}, phase.params, /*grad_outputs=*/{}, /*retain_graph=*/false,
@@ -124,22 +184,29 @@ void Trainer::run_phase(Phase& phase, const Batch& batch, Step& step) {
   phase.optimizer->step();
   step.set_outputs(std::move(outputs));
   for (OrderedHook& hook : hooks_) hook.hook->after_phase(step);
+  return true;
 }
 
 void Trainer::train_step(const Batch& batch, Step& step) {
   for (OrderedHook& hook : hooks_) hook.hook->before_step(step);
-  for (Phase& phase : phases_) run_phase(phase, batch, step);
+  bool complete = true;
+  for (Phase& phase : phases_)
+    if (!(complete = run_phase(phase, batch, step))) break;
   step.set_phase("");
+  // The step's updates are done: hooks after it (the saver among them) see it counted. A
+  // skipped step counts too, but its non-finite losses never reach the hooks (the EMA).
+  ++global_step_;
+  if (!complete) return;
   for (OrderedHook& hook : hooks_) hook.hook->after_step(step);
 }
 
 void Trainer::run() {
   for (OrderedHook& hook : hooks_) hook.hook->begin(*this);
+  first_step_ = global_step_;
   while (global_step_ < max_steps_ && !stop_requested()) {
     const Batch batch = loader_->next();
     Step step(*this, global_step_);
     train_step(batch, step);
-    ++global_step_;
   }
   for (OrderedHook& hook : hooks_) hook.hook->end(*this);
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -63,36 +64,51 @@ class Trainer final : public RunContext {
   std::int64_t global_step() const override { return global_step_; }
   std::int64_t max_steps() const override { return max_steps_; }
   Model& model() override { return *model_; }
+  WeightAverager* averager() override;
+  const Dataset* dataset(std::string_view split) override;
+  TensorMap evaluate(const TensorMap& batch, bool averaged) override;
+  void image(std::string_view tag, std::int64_t step, const std::filesystem::path& file) override;
   void summary(std::string_view tag, std::int64_t step, double value) override;
   void event(std::string_view kind, std::string_view message) override;
+  TensorMap capture_state() override;
+  void restore_state(const TensorMap& state) override;
+  std::vector<std::string> load_model_weights(const TensorMap& weights, bool strict) override;
   void request_stop(std::string_view reason) override;
   bool stop_requested() const override { return stop_requested_.load(std::memory_order_relaxed); }
-  const std::string& stop_reason() const { return stop_reason_; }
+  std::string stop_reason() const override;
 
+  /// Steps this process ran (after any restore).
+  std::int64_t steps_run() const { return global_step_ - first_step_; }
   const std::vector<Phase>& phases() const { return phases_; }
   const std::vector<OrderedHook>& hooks() const { return hooks_; }
   DataLoader& loader() { return *loader_; }
 
-  /// One training step on `batch` (public for tests).
+  /// One training step on `batch`, counted before the after_step hooks run (public for
+  /// tests and benchmarks).
   void train_step(const Batch& batch, Step& step);
 
  private:
   void build_phases(const ExperimentSpec& spec);
-  void run_phase(Phase& phase, const Batch& batch, Step& step);
+  /// False when the phase's loss was not finite and on_nan = "skip" dropped its update.
+  bool run_phase(Phase& phase, const Batch& batch, Step& step);
 
   std::shared_ptr<Model> model_;
   std::shared_ptr<Dataset> dataset_;
+  std::shared_ptr<Dataset> eval_dataset_;
   std::unique_ptr<DataLoader> loader_;
   std::vector<NamedLoss> losses_;
   std::vector<Phase> phases_;
   std::vector<OrderedHook> hooks_;
 
   std::int64_t max_steps_;
+  bool skip_nan_;  ///< on_nan = "skip": drop a step whose loss is NaN or infinite
   std::int64_t global_step_ = 0;
+  std::int64_t first_step_ = 0;  // global_step_ once the hooks began (and restored)
   Recorder* recorder_ = nullptr;
   std::string run_name_;
   std::filesystem::path run_dir_;
   std::atomic<bool> stop_requested_{false};
+  mutable std::mutex stop_mutex_;  // stop requests may come from other threads
   std::string stop_reason_;
 };
 

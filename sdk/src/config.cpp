@@ -2,6 +2,7 @@
 #include "kiln/config.hpp"
 
 #include <algorithm>
+#include <set>
 #include <limits>
 
 #include <fmt/format.h>
@@ -129,7 +130,10 @@ namespace {
 
 const toml::node* lookup(const Config::Impl& impl, std::string_view key) {
   const toml::node* node = impl.table->get(key);
-  if (node && impl.doc) impl.doc->mark(node);
+  if (impl.doc) {
+    if (node) impl.doc->mark(node);
+    else impl.doc->mark_asked(impl.table, key);
+  }
   return node;
 }
 
@@ -262,9 +266,11 @@ struct Unread {
 
 void collect_unread(detail::Document::State& doc, const toml::table& table, const std::string& path,
                     const std::string& file, std::vector<Unread>& out) {
-  std::vector<std::string> known;
+  std::set<std::string> known_set;
   for (auto&& [key, node] : table)
-    if (doc.was_read(&node)) known.emplace_back(key.str());
+    if (doc.was_read(&node)) known_set.emplace(key.str());
+  if (auto it = doc.asked.find(&table); it != doc.asked.end()) known_set.insert(it->second.begin(), it->second.end());
+  const std::vector<std::string> known(known_set.begin(), known_set.end());
   std::string owner;
   if (auto plugin = table["plugin"].value<std::string>()) owner = fmt::format("plugin '{}'", *plugin);
   for (auto&& [key, node] : table) {

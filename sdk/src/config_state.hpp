@@ -17,6 +17,9 @@ struct Document::State {
   toml::table root;
   std::string file;                   // display name of the document
   std::set<const toml::node*> read;   // nodes some reader asked for
+  // Keys a reader asked a table for that it does not have: an optional key the plugin knows
+  // but the file omits is still a good "did you mean".
+  std::map<const toml::table*, std::set<std::string>> asked;
   // Nodes written by --set have no place in the file; they are reported at the assignment.
   std::map<const toml::node*, SourcePosition> assigned;
   std::mutex mutex;
@@ -27,6 +30,10 @@ struct Document::State {
   void mark(const toml::node* node) {
     std::lock_guard<std::mutex> lock(mutex);
     read.insert(node);
+  }
+  void mark_asked(const toml::table* table, std::string_view key) {
+    std::lock_guard<std::mutex> lock(mutex);
+    asked[table].emplace(key);
   }
   bool was_read(const toml::node* node) {
     std::lock_guard<std::mutex> lock(mutex);

@@ -107,6 +107,7 @@ void Document::set(std::string_view assignment) {
     toml::node* node = table->get(part);
     if (!node) {
       table = table->insert_or_assign(part, toml::table{}).first->second.as_table();
+      state_->assigned[table] = SourcePosition{fmt::format("--set {}", assignment)};
       continue;
     }
     if (toml::table* child = node->as_table()) {

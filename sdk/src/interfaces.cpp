@@ -23,6 +23,8 @@ std::vector<std::string> TensorMap::names() const {
 
 RunContext::~RunContext() = default;
 
+WeightAverager::~WeightAverager() = default;
+
 Step::Step(RunContext& run, std::int64_t global_step) : run_(&run), global_step_(global_step) {}
 
 void Step::summary(std::string_view tag, double value) { run_->summary(tag, global_step_, value); }

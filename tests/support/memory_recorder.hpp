@@ -18,6 +18,9 @@ class MemoryRecorder final : public runner::Recorder {
   void event(std::string_view kind, std::optional<std::int64_t> step, std::string_view message) override {
     events.emplace_back(std::string(kind), std::string(message));
   }
+  void image(std::string_view tag, std::int64_t step, const std::string& path) override {
+    images.emplace_back(std::string(tag), path);
+  }
   /// The values of one tag, in the order they were recorded.
   std::vector<double> values(const std::string& tag) const {
     std::vector<double> out;
@@ -28,6 +31,7 @@ class MemoryRecorder final : public runner::Recorder {
 
   std::map<std::string, std::vector<std::pair<std::int64_t, double>>> summaries;
   std::vector<std::pair<std::string, std::string>> events;
+  std::vector<std::pair<std::string, std::string>> images;  ///< tag, path
 };
 
 }  // namespace kiln::test

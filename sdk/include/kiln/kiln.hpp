@@ -1,6 +1,7 @@
 // Everything a plugin needs, in one include.
 #pragma once
 
+#include "kiln/averager.hpp"
 #include "kiln/config.hpp"
 #include "kiln/dataset.hpp"
 #include "kiln/error.hpp"

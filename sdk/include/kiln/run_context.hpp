@@ -5,12 +5,16 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "kiln/tensors.hpp"
 #include "kiln/version.hpp"
 
 namespace kiln {
 
+class Dataset;
 class Model;
+class WeightAverager;
 
 /// The running experiment, as hooks see it. The runner implements it; built-in hooks use
 /// exactly this interface too.
@@ -20,7 +24,7 @@ class KILN_API RunContext {
 
   virtual const std::string& run_name() const = 0;
   virtual const std::filesystem::path& run_dir() const = 0;
-  /// Steps completed so far (the step the next update will carry).
+  /// Steps completed so far. During a step's after_step hooks, that step is counted.
   virtual std::int64_t global_step() const = 0;
   virtual std::int64_t max_steps() const = 0;
   virtual Model& model() = 0;
@@ -30,9 +34,37 @@ class KILN_API RunContext {
   /// Records an event (kind such as "start", "signal", "nan") in the run's history.
   virtual void event(std::string_view kind, std::string_view message) = 0;
 
+  /// A dataset of the experiment: "train" ([data]) or "eval" ([eval_data]); null when the
+  /// experiment has none of that name.
+  virtual const Dataset* dataset(std::string_view split) = 0;
+  /// Runs the model on `batch` for evaluation: eval mode, no gradients, step phase "eval",
+  /// with the averaged weights when `averaged` and the run has an averager. The model is
+  /// back in training mode, with its trained weights, when this returns (or throws).
+  virtual TensorMap evaluate(const TensorMap& batch, bool averaged = true) = 0;
+  /// Records an image file the hook wrote (a PNG in the run directory) as a row of `images`.
+  virtual void image(std::string_view tag, std::int64_t step, const std::filesystem::path& file) = 0;
+
+  /// The hook that keeps averaged weights (the EMA), or null when there is none.
+  virtual WeightAverager* averager() = 0;
+
+  /// A copy of everything a checkpoint holds: the model's parameters and buffers
+  /// ("model/<name>"), optimizer states ("optim/..."), the torch RNG, the data cursor, the
+  /// global step and every hook's state() ("hook/<hook>/<key>"). Training may go on while
+  /// the copy is written elsewhere.
+  virtual TensorMap capture_state() = 0;
+  /// Puts back what capture_state() returned, strictly: missing, unexpected or mis-shaped
+  /// entries are one CheckpointError listing their names. Then every hook's after_restore().
+  virtual void restore_state(const TensorMap& state) = 0;
+  /// Copies model weights ("model/<name>" entries) into the model. Strict: any missing,
+  /// unexpected or mis-shaped entry is a CheckpointError; not strict: those are skipped and
+  /// their names returned.
+  virtual std::vector<std::string> load_model_weights(const TensorMap& weights, bool strict) = 0;
+
   /// Asks the loop to stop after the current step; the first reason wins.
   virtual void request_stop(std::string_view reason) = 0;
   virtual bool stop_requested() const = 0;
+  /// Why the run was asked to stop ("SIGINT", "max_time 60 s reached", ...), or "".
+  virtual std::string stop_reason() const = 0;
 };
 
 }  // namespace kiln

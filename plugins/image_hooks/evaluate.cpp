@@ -1,0 +1,68 @@
+// The `evaluate` hook: a held-out metric of the (averaged) model, as eval/<metric>.
+#include <torch/torch.h>
+
+#include "hooks.hpp"
+
+namespace kiln::plugins {
+
+std::vector<Batch> held_out_batches(RunContext& run, const Config& config, std::int64_t count, std::int64_t batch_size) {
+  const Dataset* data = run.dataset("eval");
+  if (!data) config.fail("", "needs held-out examples: add an [eval_data] table to the experiment");
+  count = std::min(count, data->size());
+  std::vector<Batch> batches;
+  for (std::int64_t first = 0; first < count; first += batch_size) {
+    std::vector<Sample> samples;
+    for (std::int64_t i = first; i < std::min(first + batch_size, count); ++i)
+      samples.push_back({i, static_cast<std::uint64_t>(i)});
+    batches.push_back(data->get_batch(samples));
+  }
+  return batches;
+}
+
+Evaluate::Evaluate(const Config& config)
+    : config_(config),
+      every_steps_(config.get_or<std::int64_t>("every_steps", 100)),
+      count_(config.get_or<std::int64_t>("count", 32)),
+      batch_size_(config.get_or<std::int64_t>("batch_size", 8)),
+      metric_(config.get_or<std::string>("metric", "l1")),
+      prediction_(config.get_or<std::string>("prediction", "fake")),
+      target_(config.get_or<std::string>("target", "target")),
+      averaged_(config.get_or<bool>("averaged", true)) {
+  if (every_steps_ < 0) config.fail("every_steps", "must be 0 or more");
+  if (count_ <= 0) config.fail("count", "must be greater than 0");
+  if (batch_size_ <= 0) config.fail("batch_size", "must be greater than 0");
+  if (metric_ != "l1" && metric_ != "mse") config.fail("metric", "expected \"l1\" or \"mse\", got \"" + metric_ + "\"");
+}
+
+void Evaluate::begin(RunContext& run) {
+  batches_ = held_out_batches(run, config_, count_, batch_size_);
+  // The first value is the model before training, what later values are measured against.
+  if (run.global_step() == 0) record(run);
+}
+
+double Evaluate::measure(RunContext& run) {
+  double sum = 0;
+  std::int64_t elements = 0;
+  for (const Batch& batch : batches_) {
+    const Outputs outputs = run.evaluate(batch, averaged_);
+    const torch::Tensor diff = outputs.at(prediction_) - batch.at(target_);
+    sum += (metric_ == "l1" ? diff.abs() : diff.square()).sum().item<double>();
+    elements += diff.numel();
+  }
+  return sum / static_cast<double>(std::max<std::int64_t>(elements, 1));
+}
+
+void Evaluate::record(RunContext& run) {
+  const std::int64_t step = run.global_step();
+  if (step == last_step_) return;
+  last_step_ = step;
+  run.summary("eval/" + metric_, step, measure(run));
+}
+
+void Evaluate::after_step(Step& step) {
+  if (every_steps_ > 0 && step.run().global_step() % every_steps_ == 0) record(step.run());
+}
+
+void Evaluate::end(RunContext& run) { record(run); }
+
+}  // namespace kiln::plugins

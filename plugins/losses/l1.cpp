@@ -1,0 +1,16 @@
+// The `l1` loss: mean absolute error between a model output and a batch entry.
+#include <torch/torch.h>
+
+#include "losses.hpp"
+
+namespace kiln::plugins {
+
+L1::L1(const Config& config)
+    : prediction_(config.get_or<std::string>("prediction", "fake")),
+      target_(config.get_or<std::string>("target", "target")) {}
+
+torch::Tensor L1::compute(const Outputs& outputs, const Batch& batch, Step&) {
+  return torch::l1_loss(outputs.at(prediction_), batch.at(target_));
+}
+
+}  // namespace kiln::plugins

@@ -1,0 +1,133 @@
+// `kiln infer`: translate images with a run's model, from its latest (or a chosen) checkpoint.
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include "cli/commands.hpp"
+#include "config/experiment.hpp"
+#include "datasets/image_io.hpp"
+#include "hooks/checkpoint_file.hpp"
+#include "plugins/plugin_host.hpp"
+#include "store/checkpoints.hpp"
+#include "store/database.hpp"
+#include "train/state.hpp"
+
+namespace kiln::runner::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunRow {
+  std::int64_t id;
+  std::string name;
+  fs::path run_dir;
+};
+
+/// A run by name, or by id when RUN is a number.
+RunRow find_run(store::Database& db, const std::string& run) {
+  store::Statement select(db, "SELECT id, name, run_dir FROM runs WHERE name = ?1 OR CAST(id AS TEXT) = ?1");
+  select.bind(1, run);
+  if (!select.step())
+    throw Error(fmt::format("no run named '{}' in {} (kiln runs lists them)", run, db.path().string()));
+  return {select.column_int64(0), select.column_text(1), select.column_text(2)};
+}
+
+/// The checkpoint's model weights, with the EMA's averages in place of the trained ones
+/// when `averaged` and the checkpoint has them.
+TensorMap model_weights(CheckpointEntries entries, bool averaged, bool& used_averages) {
+  TensorMap weights("checkpoint");
+  std::map<std::string, torch::Tensor> averages;
+  for (auto& [name, tensor] : entries) {
+    for (const char* prefix : {"hook/ema/params/", "hook/ema/buffers/"})
+      if (name.rfind(prefix, 0) == 0) averages["model/" + name.substr(std::string(prefix).size())] = tensor;
+    if (name.rfind("model/", 0) == 0) weights.set(name, tensor);
+  }
+  used_averages = averaged && !averages.empty();
+  if (used_averages)
+    for (auto& [name, tensor] : averages) weights.set(name, tensor);
+  return weights;
+}
+
+std::vector<fs::path> images_in(const fs::path& input) {
+  if (fs::is_regular_file(input)) return {input};
+  if (!fs::is_directory(input)) throw Error(fmt::format("{}: no such file or folder", input.string()));
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(input)) {
+    std::string ext = entry.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (entry.is_regular_file() && (ext == ".png" || ext == ".jpg" || ext == ".jpeg")) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) throw Error(fmt::format("{}: no PNG or JPEG files in this folder", input.string()));
+  return files;
+}
+
+}  // namespace
+
+int infer(const InferArgs& args) {
+  store::Database db(args.database, store::OpenMode::read_only);
+  const RunRow run = find_run(db, args.run);
+  const auto rows = store::list_checkpoints(db, run.id);
+  const store::CheckpointRow* chosen = nullptr;
+  for (const auto& row : rows)
+    if (!args.step || row.step == *args.step) chosen = &row;
+  if (!chosen)
+    throw Error(args.step ? fmt::format("run '{}' has no checkpoint at step {}", run.name, *args.step)
+                          : fmt::format("run '{}' has no checkpoint yet", run.name));
+
+  // The model as the run built it: its resolved config, its plugins.
+  const ExperimentSpec spec = load_experiment(run.run_dir / "experiment.toml");
+  PluginHost host(spec.plugin_paths, default_plugin_dir());
+  const std::shared_ptr<Model> model = host.make_model(spec.model.plugin, spec.model.library, spec.model.config);
+  bool averaged = false;
+  load_model_weights(*model, model_weights(read_checkpoint(chosen->path, chosen->sha256), !args.raw, averaged),
+                     /*strict=*/true);
+  model->train(false);
+  const std::int64_t size = spec.model.config.get_or<std::int64_t>("image_size", 0);
+
+  fs::create_directories(args.out);
+  torch::NoGradGuard no_grad;
+  std::size_t written = 0;
+  for (const fs::path& file : images_in(args.input)) {
+    torch::Tensor image = image::to_signed(image::read_image(file));
+    if (size > 0 && (image.size(1) != size || image.size(2) != size)) image = image::resize(image, size, size);
+    Batch batch("batch");
+    batch.set(args.input_key, image.unsqueeze(0));
+    // Inference needs no RunContext of a run; the step only tells the model it is not training.
+    struct Detached final : RunContext {
+      Model& m;
+      std::string name = "infer";
+      fs::path dir = ".";
+      explicit Detached(Model& model) : m(model) {}
+      const std::string& run_name() const override { return name; }
+      const fs::path& run_dir() const override { return dir; }
+      std::int64_t global_step() const override { return 0; }
+      std::int64_t max_steps() const override { return 0; }
+      Model& model() override { return m; }
+      void summary(std::string_view, std::int64_t, double) override {}
+      void event(std::string_view, std::string_view) override {}
+      const Dataset* dataset(std::string_view) override { return nullptr; }
+      TensorMap evaluate(const TensorMap&, bool) override { throw Error("not available during inference"); }
+      void image(std::string_view, std::int64_t, const fs::path&) override {}
+      WeightAverager* averager() override { return nullptr; }
+      TensorMap capture_state() override { throw Error("not available during inference"); }
+      void restore_state(const TensorMap&) override {}
+      std::vector<std::string> load_model_weights(const TensorMap&, bool) override { return {}; }
+      void request_stop(std::string_view) override {}
+      bool stop_requested() const override { return false; }
+      std::string stop_reason() const override { return ""; }
+    } context(*model);
+    Step step(context, 0);
+    step.set_phase("infer");
+    step.set_training(false);
+    const Outputs outputs = model->forward(batch, step);
+    image::write_png(args.out / (file.stem().string() + ".png"), outputs.at(args.output_key)[0]);
+    ++written;
+  }
+  fmt::print("translated {} image{} with run {} at step {} ({} weights) into {}\n", written, written == 1 ? "" : "s",
+             run.name, chosen->step, averaged ? "EMA" : "trained", args.out.string());
+  return kExitOk;
+}
+
+}  // namespace kiln::runner::cli

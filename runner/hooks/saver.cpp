@@ -1,0 +1,258 @@
+// The built-in saver: restore-or-initialize, atomic checkpoints written in the background,
+// and tf.train.Saver's retention with the store as the source of truth.
+#include "hooks/saver.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include "hooks/checkpoint_file.hpp"
+#include "hooks/retention.hpp"
+#include "hooks/signals.hpp"
+#include "store/checkpoints.hpp"
+#include "store/writer.hpp"
+
+namespace kiln::runner {
+namespace {
+
+namespace fs = std::filesystem;
+
+TensorMap to_map(CheckpointEntries entries) {
+  TensorMap map("checkpoint");
+  for (auto& [name, tensor] : entries) map.set(name, std::move(tensor));
+  return map;
+}
+
+/// Writes `text` to `path` by way of a synced temp file and a rename.
+void replace_file(const fs::path& path, const std::string& text) {
+  const fs::path temp = path.string() + ".tmp-" + std::to_string(getpid());
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw CheckpointError(fmt::format("cannot write {}: {}", temp.string(), std::strerror(errno)));
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  const int saved_errno = errno;
+  ::close(fd);
+  if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
+    fs::remove(temp);
+    throw CheckpointError(fmt::format("cannot write {}: {}", path.string(), std::strerror(ok ? errno : saved_errno)));
+  }
+}
+
+/// The first model tensor of a snapshot that holds a NaN or an infinity, or "".
+std::string first_non_finite(const TensorMap& snapshot) {
+  for (const auto& [name, tensor] : snapshot)
+    if (name.rfind("model/", 0) == 0 && tensor.is_floating_point() && !torch::isfinite(tensor).all().item<bool>())
+      return name;
+  return "";
+}
+
+}  // namespace
+
+Saver::Saver(SaverSpec spec, SaverContext context) : spec_(std::move(spec)), context_(std::move(context)) {
+  context_.dir = fs::absolute(context_.dir);
+}
+
+Saver::~Saver() {
+  if (writing_.joinable()) writing_.join();
+}
+
+double Saver::now() const {
+  if (context_.clock) return context_.clock();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void Saver::event(std::int64_t step, const std::string& kind, const std::string& message) {
+  context_.writer->event(context_.run_id, kind, step, message, now());
+}
+
+void Saver::begin(RunContext& run) {
+  fs::create_directories(context_.dir);
+  clean_leftovers();
+  if (!restore_latest(run)) initialize(run);
+  last_saved_step_ = run.global_step();
+  last_save_time_ = std::chrono::steady_clock::now();
+  if (spec_.keep_every_hours > 0) {
+    // tf.train.Saver starts its keep-every-hours clock when it is created; kiln keeps that
+    // deadline in the store, so a resumed run goes on with the same one.
+    const double first_deadline = now() + spec_.keep_every_hours * 3600.0;
+    const std::int64_t run_id = context_.run_id;
+    context_.writer->commit_durably([run_id, first_deadline](store::Database& db) {
+      if (!store::next_keep_time(db, run_id)) store::set_next_keep_time(db, run_id, first_deadline);
+    });
+  }
+}
+
+void Saver::clean_leftovers() {
+  // Temp files of writes a killed process never finished.
+  for (const auto& entry : fs::directory_iterator(context_.dir))
+    if (entry.path().filename().string().find(".tmp-") != std::string::npos) fs::remove(entry.path());
+  // Files whose rows say deleted, when the process died between the row and the unlink.
+  store::Database db(context_.database, store::OpenMode::read_only);
+  for (const store::CheckpointRow& row : store::list_checkpoints(db, context_.run_id, /*include_deleted=*/true)) {
+    std::error_code ec;
+    if (row.deleted) fs::remove(row.path, ec);
+  }
+}
+
+bool Saver::restore_latest(RunContext& run) {
+  std::vector<store::CheckpointRow> rows;
+  {
+    store::Database db(context_.database, store::OpenMode::read_only);
+    rows = store::list_checkpoints(db, context_.run_id);
+  }
+  for (auto row = rows.rbegin(); row != rows.rend(); ++row) {
+    CheckpointEntries entries;
+    try {
+      entries = read_checkpoint(row->path, row->sha256);
+    } catch (const CheckpointError& e) {
+      // A corrupt or missing file is never trusted again: its row is marked deleted.
+      event(row->step, "fallback", fmt::format("{}; falling back to an older checkpoint", e.what()));
+      const std::int64_t run_id = context_.run_id, step = row->step;
+      const double when = now();
+      context_.writer->commit_durably(
+          [run_id, step, when](store::Database& db) { store::mark_deleted(db, run_id, step, when); });
+      std::error_code ec;
+      fs::remove(row->path, ec);
+      continue;
+    }
+    run.restore_state(to_map(std::move(entries)));
+    restored_step_ = row->step;
+    event(row->step, "restore", fmt::format("restored step {} from {}", row->step, row->path));
+    return true;
+  }
+  return false;
+}
+
+void Saver::initialize(RunContext& run) {
+  const InitFromSpec& init = context_.init_from;
+  if (init.source.empty()) {
+    event(run.global_step(), "initialize", "no checkpoint yet: parameters initialized from the seed");
+    return;
+  }
+  fs::path file = init.source;
+  std::string sha256;
+  if (!fs::is_regular_file(file)) {
+    // Not a file: a run's name, and its latest (or chosen) checkpoint.
+    store::Database db(context_.database, store::OpenMode::read_only);
+    store::Statement find(db, "SELECT id FROM runs WHERE name = ?1");
+    find.bind(1, init.source);
+    if (!find.step())
+      init.config.fail("init_from", fmt::format("no checkpoint file or run named '{}' (database {})", init.source,
+                                                context_.database.string()));
+    const auto rows = store::list_checkpoints(db, find.column_int64(0));
+    const store::CheckpointRow* chosen = nullptr;
+    for (const auto& row : rows)
+      if (!init.step || row.step == *init.step) chosen = &row;
+    if (!chosen)
+      init.config.fail("init_from", init.step ? fmt::format("run '{}' has no checkpoint at step {}", init.source, *init.step)
+                                              : fmt::format("run '{}' has no checkpoint", init.source));
+    file = chosen->path;
+    sha256 = chosen->sha256;
+  }
+  const std::vector<std::string> skipped = run.load_model_weights(to_map(read_checkpoint(file, sha256)), init.strict);
+  std::string message = fmt::format("no checkpoint yet: weights initialized from {}", file.string());
+  if (!skipped.empty()) message += fmt::format("; skipped {}", fmt::join(skipped, ", "));
+  event(run.global_step(), "init_from", message);
+}
+
+void Saver::after_step(Step& step) {
+  RunContext& run = step.run();
+  const std::int64_t k = run.global_step();
+  std::string reason;
+  if (take_snapshot_signal()) {
+    event(k, "signal", "SIGHUP received: saving a snapshot");
+    reason = "snapshot";
+  } else if (spec_.every_steps > 0 && k % spec_.every_steps == 0) {
+    reason = "steps";
+  } else if (spec_.every_secs > 0 &&
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - last_save_time_).count() >= spec_.every_secs) {
+    reason = "time";
+  }
+  if (!reason.empty()) save(run, reason);
+}
+
+void Saver::end(RunContext& run) {
+  if (run.global_step() != last_saved_step_) save(run, run.stop_requested() ? "stop" : "end");
+  wait();
+}
+
+void Saver::save(RunContext& run, const std::string& reason) {
+  wait();
+  TensorMap snapshot = run.capture_state();
+  const std::int64_t step = run.global_step();
+  const double created = now();
+  last_saved_step_ = step;
+  last_save_time_ = std::chrono::steady_clock::now();
+  writing_ = std::thread([this, snapshot = std::move(snapshot), step, reason, created] {
+    try {
+      write(snapshot, step, reason, created);
+    } catch (...) {
+      write_error_ = std::current_exception();
+    }
+  });
+}
+
+void Saver::wait() {
+  if (writing_.joinable()) writing_.join();
+  if (write_error_) std::rethrow_exception(std::exchange(write_error_, nullptr));
+}
+
+void Saver::write(const TensorMap& snapshot, std::int64_t step, const std::string& reason, double created) {
+  if (const std::string bad = first_non_finite(snapshot); !bad.empty()) {
+    event(step, "nan", fmt::format("checkpoint at step {} not saved: {} is not finite", step, bad));
+    return;
+  }
+  CheckpointEntries entries(snapshot.begin(), snapshot.end());
+  const fs::path path = context_.dir / fmt::format("ckpt-{}.kiln", step);
+  WrittenCheckpoint written;
+  try {
+    written = write_checkpoint(path, entries);
+  } catch (const CheckpointError& e) {
+    throw CheckpointError(fmt::format("checkpoint at step {} was not saved ({}); earlier checkpoints are intact",
+                                      step, e.what()));
+  }
+
+  // The row commits after every summary queued before the snapshot, durably; retention is
+  // decided in the same transaction, from the rows, so a crash leaves it consistent.
+  std::vector<std::string> doomed;
+  const SaverSpec spec = spec_;
+  const std::int64_t run_id = context_.run_id;
+  context_.writer->commit_durably([&](store::Database& db) {
+    store::CheckpointRow row;
+    row.run_id = run_id;
+    row.step = step;
+    row.path = written.path.string();
+    row.bytes = static_cast<std::int64_t>(written.bytes);
+    row.sha256 = written.sha256;
+    row.created = created;
+    row.reason = reason;
+    row.kept = "max_to_keep";
+    store::insert_checkpoint(db, row);
+
+    std::vector<RecentCheckpoint> recent;
+    std::map<std::int64_t, std::string> paths;
+    for (const store::CheckpointRow& r : store::list_checkpoints(db, run_id))
+      if (r.kept == "max_to_keep") {
+        recent.push_back({r.step, r.created});
+        paths[r.step] = r.path;
+      }
+    const double deadline = store::next_keep_time(db, run_id).value_or(created + spec.keep_every_hours * 3600.0);
+    const RetentionDecision decision = apply_retention(recent, spec.max_to_keep, spec.keep_every_hours, deadline);
+    for (std::int64_t s : decision.keep_hours) store::set_kept(db, run_id, s, "keep_every_hours");
+    for (std::int64_t s : decision.remove) {
+      store::mark_deleted(db, run_id, s, created);
+      doomed.push_back(paths[s]);
+    }
+    if (spec.keep_every_hours > 0) store::set_next_keep_time(db, run_id, decision.next_keep_time);
+  });
+  for (const std::string& file : doomed) {
+    std::error_code ec;
+    fs::remove(file, ec);
+  }
+  replace_file(context_.dir / "latest", written.path.filename().string() + "\n");
+  event(step, "save", fmt::format("saved step {} to {} ({:.1f} MB, {})", step, written.path.string(),
+                                  static_cast<double>(written.bytes) / 1e6, reason));
+}
+
+}  // namespace kiln::runner

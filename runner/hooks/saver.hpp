@@ -1,0 +1,74 @@
+// The built-in saver: restore-or-initialize, atomic checkpoints written in the background,
+// and tf.train.Saver's retention with the store as the source of truth.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "config/experiment.hpp"
+#include "kiln/hook.hpp"
+
+namespace kiln::runner {
+
+namespace store {
+class Writer;
+}
+
+/// What the saver needs from the run command besides its [saver] table.
+struct SaverContext {
+  store::Writer* writer = nullptr;    ///< checkpoint rows commit through it, after the summaries
+  std::filesystem::path database;     ///< read with a connection of the saver's own
+  std::int64_t run_id = 0;
+  std::filesystem::path dir;          ///< where checkpoints go: <run dir>/checkpoints
+  InitFromSpec init_from;             ///< used only when the run has no checkpoint yet
+  std::function<double()> clock;      ///< unix seconds; the system clock when empty
+};
+
+/// At begin(): restores the newest checkpoint of this run whose sha256 matches its row
+/// (falling back past corrupt ones, with an event), else loads `init_from`'s weights, else
+/// keeps the seed's initialization. Saves every N steps or T seconds, on SIGHUP, and at the
+/// end. A save copies the state on the training thread (RunContext::capture_state) and
+/// writes it on a background thread; the next save first waits for that write, and its
+/// error, if any, fails the run there. Priority 900: after the EMA, before the supervisor.
+class Saver : public Hook {
+ public:
+  Saver(SaverSpec spec, SaverContext context);
+  ~Saver() override;
+
+  int default_priority() const override { return 900; }
+  void begin(RunContext& run) override;
+  void after_step(Step& step) override;
+  void end(RunContext& run) override;
+
+  /// Snapshots now and writes in the background; `reason` goes in the checkpoint's row.
+  void save(RunContext& run, const std::string& reason);
+  /// Waits for the write in flight; rethrows its error.
+  void wait();
+
+  /// The step restored at begin(), if one was.
+  std::optional<std::int64_t> restored_step() const { return restored_step_; }
+
+ private:
+  double now() const;
+  bool restore_latest(RunContext& run);
+  void initialize(RunContext& run);
+  void write(const TensorMap& snapshot, std::int64_t step, const std::string& reason, double created);
+  void event(std::int64_t step, const std::string& kind, const std::string& message);
+  void clean_leftovers();
+
+  SaverSpec spec_;
+  SaverContext context_;
+  std::int64_t last_saved_step_ = -1;
+  std::chrono::steady_clock::time_point last_save_time_;
+  std::optional<std::int64_t> restored_step_;
+  std::thread writing_;
+  std::exception_ptr write_error_;
+};
+
+}  // namespace kiln::runner

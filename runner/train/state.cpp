@@ -1,0 +1,231 @@
+// The trainer's checkpointable state: capture (a copy) and strict restore.
+#include <set>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include "train/state.hpp"
+#include "train/trainer.hpp"
+
+namespace kiln::runner {
+namespace {
+
+namespace optim = torch::optim;
+
+constexpr const char* kStep = "step";
+constexpr const char* kLoaderBatch = "loader/batch";
+constexpr const char* kTorchRng = "rng/torch";
+
+std::string optimizer_key(const torch::Tensor& param) { return c10::guts::to_string(param.unsafeGetTensorImpl()); }
+
+/// The tensors of one parameter's optimizer state, by field name. Adam and AdamW keep a
+/// step count and moments; SGD a momentum buffer.
+std::map<std::string, torch::Tensor> state_fields(optim::OptimizerParamState& state) {
+  std::map<std::string, torch::Tensor> out;
+  auto adam_like = [&](auto& s) {
+    out["step"] = torch::tensor(s.step(), torch::kLong);
+    out["exp_avg"] = s.exp_avg();
+    out["exp_avg_sq"] = s.exp_avg_sq();
+    if (s.max_exp_avg_sq().defined()) out["max_exp_avg_sq"] = s.max_exp_avg_sq();
+  };
+  if (auto* adam = dynamic_cast<optim::AdamParamState*>(&state)) adam_like(*adam);
+  else if (auto* adamw = dynamic_cast<optim::AdamWParamState*>(&state)) adam_like(*adamw);
+  else if (auto* sgd = dynamic_cast<optim::SGDParamState*>(&state)) {
+    if (sgd->momentum_buffer().defined()) out["momentum_buffer"] = sgd->momentum_buffer();
+  }
+  return out;
+}
+
+template <class State>
+std::unique_ptr<State> adam_state(const std::map<std::string, torch::Tensor>& fields) {
+  auto state = std::make_unique<State>();
+  state->step(fields.at("step").item<std::int64_t>());
+  state->exp_avg(fields.at("exp_avg").clone());
+  state->exp_avg_sq(fields.at("exp_avg_sq").clone());
+  if (auto it = fields.find("max_exp_avg_sq"); it != fields.end()) state->max_exp_avg_sq(it->second.clone());
+  return state;
+}
+
+/// Collects what does not fit, to report it all at once.
+struct Mismatches {
+  std::vector<std::string> missing, unexpected, shapes;
+
+  void check(const std::string& name, const torch::Tensor& have, const torch::Tensor& want) {
+    if (have.sizes() != want.sizes())
+      shapes.push_back(fmt::format("{} (checkpoint {}, model {})", name, c10::str(have.sizes()), c10::str(want.sizes())));
+    else if (have.scalar_type() != want.scalar_type())
+      shapes.push_back(fmt::format("{} (checkpoint {}, model {})", name, c10::toString(have.scalar_type()),
+                                   c10::toString(want.scalar_type())));
+  }
+  bool empty() const { return missing.empty() && unexpected.empty() && shapes.empty(); }
+  std::vector<std::string> all() const {
+    std::vector<std::string> out = missing;
+    out.insert(out.end(), unexpected.begin(), unexpected.end());
+    out.insert(out.end(), shapes.begin(), shapes.end());
+    return out;
+  }
+  [[noreturn]] void raise(const std::string& what) const {
+    std::vector<std::string> parts;
+    auto list = [&](const char* label, const std::vector<std::string>& names) {
+      if (names.empty()) return;
+      constexpr std::size_t kShown = 8;  // a whole network's names would drown the message
+      std::vector<std::string> shown(names.begin(), names.begin() + std::min(names.size(), kShown));
+      std::string text = fmt::format("{} {}", label, fmt::join(shown, ", "));
+      if (names.size() > kShown) text += fmt::format(" and {} more", names.size() - kShown);
+      parts.push_back(text);
+    };
+    list("missing:", missing);
+    list("unexpected:", unexpected);
+    list("wrong shape or type:", shapes);
+    throw CheckpointError(fmt::format("{} does not fit this experiment; {}", what, fmt::join(parts, "; ")));
+  }
+};
+
+/// Every model tensor by its checkpoint name.
+std::map<std::string, torch::Tensor> model_tensors(Model& model) {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& item : model.named_parameters()) out["model/" + item.key()] = item.value();
+  for (const auto& item : model.named_buffers()) out["model/" + item.key()] = item.value();
+  return out;
+}
+
+/// Adds the model's missing, unexpected and mis-shaped entries of `weights` to `bad`.
+void check_model(const TensorMap& weights, const std::map<std::string, torch::Tensor>& tensors, Mismatches& bad) {
+  for (const auto& [name, target] : tensors)
+    if (!weights.contains(name)) bad.missing.push_back(name);
+  for (const auto& [name, value] : weights) {
+    if (name.rfind("model/", 0) != 0) continue;
+    auto it = tensors.find(name);
+    if (it == tensors.end()) bad.unexpected.push_back(name);
+    else bad.check(name, value, it->second);
+  }
+}
+
+/// Copies every entry of `weights` that fits into the model's tensors.
+void copy_fitting(const TensorMap& weights, const std::map<std::string, torch::Tensor>& tensors) {
+  for (const auto& [name, target] : tensors) {
+    if (!weights.contains(name)) continue;
+    const auto& value = weights.at(name);
+    if (value.sizes() == target.sizes() && value.scalar_type() == target.scalar_type()) target.copy_(value);
+  }
+}
+
+/// The optimizer-state fields a phase's optimizer type has.
+bool fields_fit(const std::string& type, const std::map<std::string, torch::Tensor>& fields) {
+  if (type == "sgd") return fields.size() == 1 && fields.count("momentum_buffer");
+  return fields.count("step") && fields.count("exp_avg") && fields.count("exp_avg_sq");
+}
+
+}  // namespace
+
+TensorMap Trainer::capture_state() {
+  torch::NoGradGuard no_grad;
+  TensorMap state("checkpoint");
+  state.set(kStep, torch::tensor(global_step_, torch::kLong));
+  state.set(kLoaderBatch, torch::tensor(loader_->cursor().batch, torch::kLong));
+  state.set(kTorchRng, at::detail::getDefaultCPUGenerator().get_state());
+  for (const auto& [name, tensor] : model_tensors(*model_)) state.set(name, tensor.detach().clone());
+  for (Phase& phase : phases_) {
+    auto& states = phase.optimizer->state();
+    for (std::size_t i = 0; i < phase.params.size(); ++i) {
+      auto it = states.find(optimizer_key(phase.params[i]));
+      if (it == states.end()) continue;  // never updated yet
+      for (const auto& [field, tensor] : state_fields(*it->second))
+        state.set(fmt::format("optim/{}/{}/{}", phase.spec.name, i, field), tensor.clone());
+    }
+  }
+  for (OrderedHook& hook : hooks_)
+    for (const auto& [key, tensor] : hook.hook->state()) state.set(fmt::format("hook/{}/{}", hook.name, key), tensor.clone());
+  return state;
+}
+
+std::vector<std::string> load_model_weights(Model& model, const TensorMap& weights, bool strict) {
+  torch::NoGradGuard no_grad;
+  Mismatches bad;
+  const auto tensors = model_tensors(model);
+  check_model(weights, tensors, bad);
+  if (strict && !bad.empty()) bad.raise("the checkpoint's model");
+  copy_fitting(weights, tensors);
+  return bad.all();
+}
+
+std::vector<std::string> Trainer::load_model_weights(const TensorMap& weights, bool strict) {
+  return runner::load_model_weights(*model_, weights, strict);
+}
+
+void Trainer::restore_state(const TensorMap& state) {
+  torch::NoGradGuard no_grad;
+  Mismatches bad;
+  const auto tensors = model_tensors(*model_);
+  check_model(state, tensors, bad);  // the model's mismatches first: they explain the rest
+  for (const char* key : {kStep, kLoaderBatch, kTorchRng})
+    if (!state.contains(key)) bad.missing.push_back(key);
+
+  // Sort the checkpoint's entries by owner, checking names as we go.
+  std::map<std::string, Phase*> phases;
+  for (Phase& phase : phases_) phases[phase.spec.name] = &phase;
+  std::map<std::string, OrderedHook*> hooks;
+  for (OrderedHook& hook : hooks_) hooks[hook.name] = &hook;
+  std::map<Phase*, std::map<std::size_t, std::map<std::string, torch::Tensor>>> optim_entries;
+  std::map<OrderedHook*, TensorMap> hook_entries;
+  for (const auto& [name, value] : state) {
+    if (name.rfind("optim/", 0) == 0) {
+      const auto first = name.find('/', 6), second = name.find('/', first + 1);
+      auto phase = first == std::string::npos ? phases.end() : phases.find(name.substr(6, first - 6));
+      if (phase == phases.end() || second == std::string::npos) {
+        bad.unexpected.push_back(name);
+        continue;
+      }
+      const std::size_t index = std::stoul(name.substr(first + 1, second - first - 1));
+      if (index >= phase->second->params.size()) {
+        bad.unexpected.push_back(name);
+        continue;
+      }
+      const std::string field = name.substr(second + 1);
+      if (field != "step") bad.check(name, value, phase->second->params[index]);
+      optim_entries[phase->second][index][field] = value;
+    } else if (name.rfind("hook/", 0) == 0) {
+      const auto slash = name.find('/', 5);
+      auto hook = slash == std::string::npos ? hooks.end() : hooks.find(name.substr(5, slash - 5));
+      if (hook == hooks.end()) {
+        bad.unexpected.push_back(name);
+        continue;
+      }
+      hook_entries.try_emplace(hook->second, "hook state").first->second.set(name.substr(slash + 1), value);
+    } else if (name.rfind("model/", 0) != 0 && name != kStep && name != kLoaderBatch && name != kTorchRng) {
+      bad.unexpected.push_back(name);
+    }
+  }
+  for (OrderedHook& hook : hooks_)
+    if (!hook.hook->state().empty() && !hook_entries.count(&hook)) bad.missing.push_back("hook/" + hook.name);
+  for (auto& [phase, entries] : optim_entries)
+    for (const auto& [index, fields] : entries)
+      if (!fields_fit(phase->spec.type, fields))
+        bad.unexpected.push_back(fmt::format("optim/{}/{} (state of another optimizer type than {})",
+                                             phase->spec.name, index, phase->spec.type));
+  if (!bad.empty()) bad.raise("the checkpoint");
+
+  copy_fitting(state, tensors);
+  global_step_ = state.at(kStep).item<std::int64_t>();
+  loader_->seek({state.at(kLoaderBatch).item<std::int64_t>()});
+  at::Generator generator = at::detail::getDefaultCPUGenerator();
+  generator.set_state(state.at(kTorchRng));
+  for (Phase& phase : phases_) {
+    auto& states = phase.optimizer->state();
+    states.clear();
+    for (const auto& [index, fields] : optim_entries[&phase]) {
+      const std::string key = optimizer_key(phase.params[index]);
+      if (phase.spec.type == "adam") states[key] = adam_state<optim::AdamParamState>(fields);
+      else if (phase.spec.type == "adamw") states[key] = adam_state<optim::AdamWParamState>(fields);
+      else {
+        auto sgd = std::make_unique<optim::SGDParamState>();
+        if (auto it = fields.find("momentum_buffer"); it != fields.end()) sgd->momentum_buffer(it->second.clone());
+        states[key] = std::move(sgd);
+      }
+    }
+  }
+  for (auto& [hook, entries] : hook_entries) hook->hook->load_state(entries);
+  for (OrderedHook& hook : hooks_) hook.hook->after_restore(*this);
+}
+
+}  // namespace kiln::runner

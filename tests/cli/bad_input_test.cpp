@@ -1,0 +1,242 @@
+// `kiln run` refuses every bad input with one "error:" line, exit code 2 and no run created.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "../support/experiment_file.hpp"
+#include "../support/temp_dir.hpp"
+#include "cli_support.hpp"
+#include "kiln_process.hpp"
+
+namespace kiln::test {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+/// The small valid experiment with its model taken from `library` among the test plugins.
+std::string with_model_library(const std::string& library) {
+  return replace_once(mlp_experiment(), "plugin = \"mlp\"\n", "plugin = \"mlp\"\nlibrary = \"" + library + "\"\n");
+}
+
+/// The small valid experiment with its model `name` and the test plugins in [plugins] paths.
+std::string with_fixture_model(const std::string& name) {
+  return replace_once(mlp_experiment(), "plugin = \"mlp\"\n", "plugin = \"" + name + "\"\n") +
+         "[plugins]\npaths = [\"" + fixture_dir().string() + "\"]\n";
+}
+
+class cli_errors : public ::testing::Test {
+ protected:
+  /// Writes `experiment` to exp.toml and runs `kiln run exp.toml` with `extra_args`.
+  KilnResult run(const std::string& experiment, const std::vector<std::string>& extra_args = {},
+                 const EnvChanges& env = {}) {
+    write_text(dir_, "exp.toml", experiment);
+    std::vector<std::string> args = {"run", "exp.toml"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    return run_kiln(args, dir_.path(), env);
+  }
+
+  /// What every refusal shares: exit code 2, one error line, nothing on stdout, no run.
+  void expect_refused(const KilnResult& result) const {
+    EXPECT_TRUE(fails_with_one_error_line(result, 2));
+    EXPECT_EQ(result.out, "");
+    EXPECT_FALSE(fs::exists(dir_ / "runs")) << "a refused experiment must create neither a run nor a database";
+  }
+
+  /// "error: exp.toml:LINE:COLUMN: " for the line of `text` that holds `needle`.
+  static std::string error_at(const std::string& text, const std::string& needle, int column) {
+    return "error: exp.toml:" + std::to_string(line_of(text, needle)) + ":" + std::to_string(column) + ": ";
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(cli_errors, bad_toml_syntax_names_the_file_line_and_column) {
+  const std::string text = mlp_experiment() + "[supervisor\nsummary_every_steps = 10\n";
+  const KilnResult result = run(text);
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), StartsWith(error_at(text, "[supervisor", 12)));
+  EXPECT_THAT(error_line(result), HasSubstr("expected ']'"));
+}
+
+TEST_F(cli_errors, missing_experiment_file_is_named) {
+  const KilnResult result = run_kiln({"run", "missing.toml"}, dir_.path());
+  expect_refused(result);
+  EXPECT_EQ(error_line(result), "error: missing.toml: no such file");
+}
+
+TEST_F(cli_errors, unknown_command_line_option_is_named) {
+  const KilnResult result = run(mlp_experiment(), {"--bogus"});
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), HasSubstr("--bogus"));
+  EXPECT_THAT(error_line(result), HasSubstr("kiln --help"));
+}
+
+TEST_F(cli_errors, missing_subcommand_is_refused) {
+  const KilnResult result = run_kiln({}, dir_.path());
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), HasSubstr("subcommand is required"));
+}
+
+TEST_F(cli_errors, unknown_subcommand_is_refused) {
+  const KilnResult result = run_kiln({"frob"}, dir_.path());
+  expect_refused(result);
+}
+
+TEST_F(cli_errors, unknown_subcommand_is_named) {
+  const KilnResult result = run_kiln({"frob"}, dir_.path());
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), HasSubstr("frob"));
+}
+
+TEST_F(cli_errors, query_with_both_csv_and_json_is_refused) {
+  const KilnResult result = run_kiln({"query", "--csv", "--json", "SELECT 1"}, dir_.path());
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), HasSubstr("--csv excludes --json"));
+}
+
+TEST_F(cli_errors, set_without_a_value_shows_the_expected_form) {
+  const KilnResult result = run(mlp_experiment(), {"--set", "max_steps"});
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), StartsWith("error: --set max_steps: expected KEY=VALUE"));
+}
+
+TEST_F(cli_errors, unknown_key_names_its_position_table_and_plugin) {
+  const std::string text = replace_once(mlp_experiment(), "hidden = [8]", "hiden = [8]");
+  const KilnResult result = run(text);
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), StartsWith(error_at(text, "hiden", 1) + "unknown key 'hiden' in [model] (plugin 'mlp')"));
+}
+
+TEST_F(cli_errors, unknown_key_suggests_an_optional_key_the_plugin_reads) {
+  const std::string text = replace_once(mlp_experiment(), "hidden = [8]", "hiden = [8]");
+  const KilnResult result = run(text);
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), HasSubstr("did you mean 'hidden'?"));
+}
+
+TEST_F(cli_errors, unknown_key_set_on_the_command_line_suggests_the_close_key) {
+  const KilnResult result = run(mlp_experiment(), {"--set", "experiment.max_step=5"});
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), StartsWith("error: --set experiment.max_step=5: unknown key 'max_step' in "
+                                             "[experiment]; did you mean 'max_steps'?"));
+}
+
+TEST_F(cli_errors, wrong_type_names_the_expected_and_the_given_type) {
+  const std::string text = replace_once(mlp_experiment(), "max_steps = 20", "max_steps = \"lots\"");
+  const KilnResult result = run(text);
+  expect_refused(result);
+  EXPECT_EQ(error_line(result),
+            error_at(text, "max_steps", 13) + "experiment.max_steps: expected an integer, got a string");
+}
+
+TEST_F(cli_errors, wrong_type_set_on_the_command_line_names_the_override) {
+  const KilnResult result = run(mlp_experiment(), {"--set", "experiment.max_steps=many"});
+  expect_refused(result);
+  EXPECT_EQ(error_line(result),
+            "error: --set experiment.max_steps=many: experiment.max_steps: expected an integer, got a string");
+}
+
+TEST_F(cli_errors, out_of_range_value_names_what_is_valid) {
+  const std::string text = replace_once(mlp_experiment(), "max_steps = 20", "max_steps = 0");
+  const KilnResult result = run(text);
+  expect_refused(result);
+  EXPECT_EQ(error_line(result), error_at(text, "max_steps", 13) + "experiment.max_steps: must be greater than 0, got 0");
+}
+
+TEST_F(cli_errors, missing_key_names_the_table_and_the_keys_it_has) {
+  const std::string text = replace_once(mlp_experiment(), "name = \"t\"\n", "");
+  const KilnResult result = run(text);
+  expect_refused(result);
+  EXPECT_EQ(error_line(result),
+            error_at(text, "[experiment]", 1) + "[experiment]: missing key 'name' (has: max_steps, seed, threads)");
+}
+
+TEST_F(cli_errors, optimizer_cycle_names_every_optimizer_in_it) {
+  const std::string text = mlp_experiment() +
+                           "after = [\"sgd\"]\n"
+                           "[[optimizers]]\nname = \"sgd\"\ntype = \"sgd\"\nlosses = [\"mse\"]\nafter = [\"adam\"]\n";
+  const KilnResult result = run(text);
+  expect_refused(result);
+  EXPECT_EQ(error_line(result), error_at(text, "after = [\"sgd\"]", 9) +
+                                    "optimizers.adam.after: optimizers form a cycle: adam after sgd after adam");
+}
+
+TEST_F(cli_errors, plugin_library_not_found_names_the_library_and_the_folders_searched) {
+  const std::string text = with_model_library("nosuch");
+  const KilnResult result = run(text);
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), StartsWith(error_at(text, "[model]", 1) + "plugin library 'libnosuch.so' not found"));
+  EXPECT_THAT(error_line(result), HasSubstr("searched: "));
+}
+
+TEST_F(cli_errors, library_that_is_not_a_kiln_plugin_is_refused) {
+  const std::string text = with_model_library("fixture_not_kiln");
+  const KilnResult result = run(text, {}, {{"KILN_PLUGIN_PATH", fixture_dir().string()}});
+  expect_refused(result);
+  EXPECT_EQ(error_line(result), error_at(text, "[model]", 1) + (fixture_dir() / "libfixture_not_kiln.so").string() +
+                                    " is not a kiln plugin: it has no 'kiln_plugin_info' symbol");
+}
+
+TEST_F(cli_errors, file_that_is_not_a_shared_library_is_refused) {
+  fs::create_directories(dir_ / "junk");
+  write_text(dir_, "junk/libjunk.so", "not a shared library\n");
+  const std::string text = with_model_library("junk/libjunk.so");
+  const KilnResult result = run(text);
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), StartsWith(error_at(text, "[model]", 1) + (dir_ / "junk/libjunk.so").string()));
+}
+
+TEST_F(cli_errors, sdk_abi_mismatch_names_both_versions) {
+  const std::string text = with_model_library("fixture_bad_abi");
+  const KilnResult result = run(text, {}, {{"KILN_PLUGIN_PATH", fixture_dir().string()}});
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), StartsWith(error_at(text, "[model]", 1)));
+  EXPECT_THAT(error_line(result), HasSubstr("libfixture_bad_abi.so was built for kiln SDK ABI 999 but this kiln has ABI "));
+}
+
+TEST_F(cli_errors, cxx11_abi_mismatch_names_both_settings) {
+  const std::string text = with_model_library("fixture_bad_cxx_abi");
+  const KilnResult result = run(text, {}, {{"KILN_PLUGIN_PATH", fixture_dir().string()}});
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), StartsWith(error_at(text, "[model]", 1)));
+  EXPECT_THAT(error_line(result), HasSubstr("libfixture_bad_cxx_abi.so was built with _GLIBCXX_USE_CXX11_ABI="));
+}
+
+TEST_F(cli_errors, torch_mismatch_names_both_versions) {
+  const std::string text = with_model_library("fixture_bad_torch");
+  const KilnResult result = run(text, {}, {{"KILN_PLUGIN_PATH", fixture_dir().string()}});
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), StartsWith(error_at(text, "[model]", 1)));
+  EXPECT_THAT(error_line(result), HasSubstr("libfixture_bad_torch.so was built for torch 0.0.0 but this kiln uses torch "));
+}
+
+TEST_F(cli_errors, unregistered_name_suggests_the_closest_registered_one) {
+  const std::string text = replace_once(mlp_experiment(), "plugin = \"mlp\"", "plugin = \"mpl\"");
+  const KilnResult result = run(text);
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), StartsWith(error_at(text, "[model]", 1) + "no plugin library provides model 'mpl'"));
+  EXPECT_THAT(error_line(result), HasSubstr("did you mean 'mlp'?"));
+}
+
+TEST_F(cli_errors, factory_that_throws_names_the_plugin_and_its_message) {
+  const std::string text = with_fixture_model("broken");
+  const KilnResult result = run(text);
+  expect_refused(result);
+  EXPECT_EQ(error_line(result),
+            error_at(text, "[model]", 1) + "plugin 'fixture_throws' failed to build model 'broken': weights file missing");
+}
+
+TEST_F(cli_errors, key_missing_in_a_plugin_table_points_at_that_table) {
+  const std::string text = with_fixture_model("needs_width");
+  const KilnResult result = run(text);
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), StartsWith(error_at(text, "[model]", 1) + "[model]: missing key 'width'"));
+}
+
+}  // namespace
+}  // namespace kiln::test

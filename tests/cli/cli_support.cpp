@@ -1,0 +1,146 @@
+// Helpers of the command-line tests: text edits, stderr checks, JSON and SQLite reads.
+#include "cli_support.hpp"
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+#include <sqlite3.h>
+
+namespace kiln::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool is_progress(const std::string& line) { return !line.empty() && line.front() == '['; }
+
+struct SqliteClose {
+  void operator()(sqlite3* db) const { sqlite3_close(db); }
+};
+struct SqliteFinalize {
+  void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
+};
+
+}  // namespace
+
+fs::path fixture_dir() { return KILN_FIXTURE_DIR; }
+
+fs::path source_dir() { return KILN_SOURCE_DIR; }
+
+std::string replace_once(const std::string& text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  if (at == std::string::npos || text.find(from, at + 1) != std::string::npos)
+    throw std::invalid_argument("expected exactly one '" + from + "' in:\n" + text);
+  return text.substr(0, at) + to + text.substr(at + from.size());
+}
+
+int line_of(const std::string& text, const std::string& needle) {
+  const std::vector<std::string> all = lines(text);
+  int found = 0;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (all[i].find(needle) == std::string::npos) continue;
+    if (found != 0) throw std::invalid_argument("more than one line holds '" + needle + "'");
+    found = static_cast<int>(i) + 1;
+  }
+  if (found == 0) throw std::invalid_argument("no line holds '" + needle + "'");
+  return found;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::vector<std::string> message_lines(const std::string& text) {
+  std::vector<std::string> out;
+  for (const std::string& line : lines(text))
+    if (!is_progress(line)) out.push_back(line);
+  return out;
+}
+
+bool has_progress_line(const std::string& text) {
+  for (const std::string& line : lines(text))
+    if (is_progress(line) && line.find("] step ") != std::string::npos) return true;
+  return false;
+}
+
+::testing::AssertionResult fails_with_one_error_line(const KilnResult& result, int exit_code) {
+  if (!result.exited()) return ::testing::AssertionFailure() << "kiln did not exit normally: " << result.describe();
+  if (result.exit_code() != exit_code)
+    return ::testing::AssertionFailure() << "expected exit code " << exit_code << ", got " << result.describe();
+  const std::vector<std::string> messages = message_lines(result.err);
+  if (messages.size() != 1)
+    return ::testing::AssertionFailure() << "expected one line on stderr, got " << messages.size() << ": "
+                                         << result.describe();
+  if (messages.front().rfind("error: ", 0) != 0)
+    return ::testing::AssertionFailure() << "the line does not begin with 'error: ': " << messages.front();
+  return ::testing::AssertionSuccess();
+}
+
+std::string error_line(const KilnResult& result) {
+  const std::vector<std::string> messages = message_lines(result.err);
+  return messages.empty() ? "" : messages.front();
+}
+
+std::string compact_json(const std::string& text) {
+  std::string out;
+  bool in_string = false;
+  bool escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      out += c;
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+      out += c;
+    } else if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::vector<std::vector<std::string>> sql_rows(const fs::path& db, const std::string& sql) {
+  sqlite3* raw = nullptr;
+  const int opened = sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+  std::unique_ptr<sqlite3, SqliteClose> connection(raw);
+  if (opened != SQLITE_OK)
+    throw std::runtime_error(db.string() + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(opened)));
+  sqlite3_stmt* raw_statement = nullptr;
+  if (sqlite3_prepare_v2(raw, sql.c_str(), -1, &raw_statement, nullptr) != SQLITE_OK)
+    throw std::runtime_error(sql + ": " + sqlite3_errmsg(raw));
+  std::unique_ptr<sqlite3_stmt, SqliteFinalize> statement(raw_statement);
+  std::vector<std::vector<std::string>> rows;
+  int step = SQLITE_ROW;
+  while ((step = sqlite3_step(raw_statement)) == SQLITE_ROW) {
+    std::vector<std::string>& row = rows.emplace_back();
+    for (int i = 0; i < sqlite3_column_count(raw_statement); ++i) {
+      const unsigned char* text = sqlite3_column_text(raw_statement, i);
+      row.emplace_back(text ? reinterpret_cast<const char*>(text) : "NULL");
+    }
+  }
+  if (step != SQLITE_DONE) throw std::runtime_error(sql + ": " + sqlite3_errmsg(raw));
+  return rows;
+}
+
+std::string sql_value(const fs::path& db, const std::string& sql) {
+  const auto rows = sql_rows(db, sql);
+  if (rows.size() != 1 || rows.front().size() != 1)
+    throw std::runtime_error(sql + ": expected one value, got " + std::to_string(rows.size()) + " rows");
+  return rows.front().front();
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path.string() + ": cannot be read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace kiln::test

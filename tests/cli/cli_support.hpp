@@ -1,0 +1,57 @@
+// What the command-line tests share: where things are, experiment edits, output and database checks.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "kiln_process.hpp"
+
+namespace kiln::test {
+
+/// The folder of the test plugin libraries (tests/fixtures).
+std::filesystem::path fixture_dir();
+
+/// The source tree's root, for the shipped experiments.
+std::filesystem::path source_dir();
+
+/// `text` with its only occurrence of `from` replaced by `to`; throws when `from` is not
+/// there exactly once, so that an edit cannot silently miss.
+std::string replace_once(const std::string& text, const std::string& from, const std::string& to);
+
+/// The 1-based number of the only line of `text` that contains `needle`.
+int line_of(const std::string& text, const std::string& needle);
+
+/// The lines of `text`, without their '\n'.
+std::vector<std::string> lines(const std::string& text);
+
+/// The lines of `text` that are not progress lines (those beginning with '[').
+std::vector<std::string> message_lines(const std::string& text);
+
+/// True when `text` holds one of kiln's progress lines ("[...] [info] step 3/100 ...").
+bool has_progress_line(const std::string& text);
+
+/// Succeeds when kiln exited normally (no signal, no core dump) with `exit_code`, and its
+/// stderr, leaving out progress lines (those beginning with '['), is exactly one line
+/// beginning "error: ".
+::testing::AssertionResult fails_with_one_error_line(const KilnResult& result, int exit_code);
+
+/// The one line that fails_with_one_error_line checks (the first non-progress line of stderr).
+std::string error_line(const KilnResult& result);
+
+/// `text` without the whitespace outside of strings: JSON that parses the same compares equal.
+std::string compact_json(const std::string& text);
+
+/// The rows of `sql` on the database at `db`, opened read-only with SQLite itself (not
+/// through kiln). Each cell is its text; NULL is "NULL".
+std::vector<std::vector<std::string>> sql_rows(const std::filesystem::path& db, const std::string& sql);
+
+/// The one value `sql` selects.
+std::string sql_value(const std::filesystem::path& db, const std::string& sql);
+
+/// The whole content of a file.
+std::string read_file(const std::filesystem::path& path);
+
+}  // namespace kiln::test

@@ -1,0 +1,206 @@
+// The saver: retention as tf.train.Saver, restore with fallback, strictness, init_from, NaN.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <fstream>
+
+#include "../support/run_fixture.hpp"
+#include "hooks/checkpoint_file.hpp"
+#include "hooks/retention.hpp"
+#include "store/checkpoints.hpp"
+#include "store/query.hpp"
+
+namespace kiln::runner {
+namespace {
+
+using kiln::test::mlp_experiment;
+using kiln::test::RunFixture;
+using kiln::test::TempDir;
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> column(const fs::path& db, const std::string& sql) {
+  std::vector<std::string> out;
+  for (const auto& row : store::query_readonly(db, sql).rows) {
+    const auto& cell = row.at(0);
+    if (auto* s = std::get_if<std::string>(&cell)) out.push_back(*s);
+    else if (auto* i = std::get_if<std::int64_t>(&cell)) out.push_back(std::to_string(*i));
+    else if (auto* d = std::get_if<double>(&cell)) out.push_back(std::to_string(static_cast<long long>(*d)));
+    else out.push_back("NULL");
+  }
+  return out;
+}
+
+std::vector<std::string> files_in(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& entry : fs::directory_iterator(dir)) out.push_back(entry.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(retention, max_to_keep_zero_keeps_everything) {
+  const auto decision = apply_retention({{1, 0}, {2, 10}, {3, 20}}, 0, 0.5, 0);
+  EXPECT_TRUE(decision.remove.empty());
+  EXPECT_TRUE(decision.keep_hours.empty());
+}
+
+TEST(retention, oldest_go_first_without_keep_every_hours) {
+  const auto decision = apply_retention({{1, 0}, {2, 10}, {3, 20}, {4, 30}}, 2, 0, 0);
+  EXPECT_EQ(decision.remove, (std::vector<std::int64_t>{1, 2}));
+}
+
+/// Sets the saver's simulated clock to 60 s per step, before the saver runs (priority 900).
+class Clock : public Hook {
+ public:
+  explicit Clock(double& now) : now_(now) {}
+  void after_step(Step& step) override { now_ = 60.0 * static_cast<double>(step.run().global_step()); }
+
+ private:
+  double& now_;
+};
+
+TEST(saver, retention_reproduces_tf_saver_on_a_simulated_clock) {
+  // A save every 10 steps = every 10 simulated minutes, 20 saves; max_to_keep = 7 and
+  // keep_every_hours = 0.5, the deadline starting at t = 1800 s (the saver began at 0).
+  // tf.train.Saver pops the oldest past 7 and keeps it when created after the deadline:
+  // steps 40 (t=2400), 70 (4200), 100 (6000) and 130 (7800) are kept for good, each moving
+  // the deadline on by 1800 s; 140..200 are the last 7; the rest are deleted.
+  TempDir dir;
+  double now = 0;
+  {
+    RunFixture run(dir, mlp_experiment("", 200),
+                   {"saver.every_steps=10", "saver.max_to_keep=7", "saver.keep_every_hours=0.5",
+                    "supervisor.log_every_steps=0"},
+                   [&] { return now; });
+    run.trainer.add_hook("clock", std::make_shared<Clock>(now), 800);
+    run.trainer.run();
+    run.writer->flush();
+  }
+  const fs::path db = dir / "runs" / "kiln.db";
+  EXPECT_EQ(column(db, "SELECT step FROM checkpoints WHERE kept = 'keep_every_hours' ORDER BY step"),
+            (std::vector<std::string>{"40", "70", "100", "130"}));
+  EXPECT_EQ(column(db, "SELECT step FROM checkpoints WHERE kept = 'max_to_keep' ORDER BY step"),
+            (std::vector<std::string>{"140", "150", "160", "170", "180", "190", "200"}));
+  EXPECT_EQ(column(db, "SELECT step FROM checkpoints WHERE deleted IS NOT NULL ORDER BY step"),
+            (std::vector<std::string>{"10", "20", "30", "50", "60", "80", "90", "110", "120"}));
+  EXPECT_EQ(column(db, "SELECT next_keep_time FROM retention"), (std::vector<std::string>{"9000"}));
+  EXPECT_EQ(files_in(dir / "runs" / "t" / "checkpoints"),
+            (std::vector<std::string>{"ckpt-100.kiln", "ckpt-130.kiln", "ckpt-140.kiln", "ckpt-150.kiln",
+                                      "ckpt-160.kiln", "ckpt-170.kiln", "ckpt-180.kiln", "ckpt-190.kiln",
+                                      "ckpt-200.kiln", "ckpt-40.kiln", "ckpt-70.kiln", "latest"}));
+  std::ifstream latest(dir / "runs" / "t" / "checkpoints" / "latest");
+  std::string pointer;
+  latest >> pointer;
+  EXPECT_EQ(pointer, "ckpt-200.kiln");
+}
+
+TEST(saver, resume_continues_from_the_latest_checkpoint) {
+  TempDir dir;
+  {
+    RunFixture run(dir, mlp_experiment("", 30), {"saver.every_steps=10", "supervisor.log_every_steps=0"});
+    run.trainer.run();
+  }
+  RunFixture again(dir, mlp_experiment("", 50), {"saver.every_steps=10", "supervisor.log_every_steps=0"});
+  again.trainer.run();
+  EXPECT_EQ(again.saver->restored_step(), 30);
+  EXPECT_EQ(again.trainer.steps_run(), 20);
+  EXPECT_EQ(again.trainer.global_step(), 50);
+}
+
+TEST(saver, a_corrupt_latest_checkpoint_falls_back_to_the_newest_valid_one) {
+  TempDir dir;
+  {
+    RunFixture run(dir, mlp_experiment("", 30), {"saver.every_steps=10", "supervisor.log_every_steps=0"});
+    run.trainer.run();
+  }
+  const fs::path latest = dir / "runs" / "t" / "checkpoints" / "ckpt-30.kiln";
+  {
+    std::fstream file(latest, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(200);
+    file.put('\x7f');
+  }
+  RunFixture again(dir, mlp_experiment("", 40), {"saver.every_steps=10", "supervisor.log_every_steps=0"});
+  again.trainer.run();
+  again.writer->flush();
+  EXPECT_EQ(again.saver->restored_step(), 20);
+  const fs::path db = dir / "runs" / "kiln.db";
+  const auto fallbacks = column(db, "SELECT message FROM events WHERE kind = 'fallback'");
+  ASSERT_EQ(fallbacks.size(), 1u);
+  EXPECT_NE(fallbacks[0].find("is corrupt"), std::string::npos) << fallbacks[0];
+  EXPECT_EQ(column(db, "SELECT deleted IS NOT NULL FROM checkpoints WHERE step = 30"), (std::vector<std::string>{"0"}));
+}
+
+TEST(saver, restore_is_strict_and_names_what_does_not_fit) {
+  TempDir dir;
+  {
+    RunFixture run(dir, mlp_experiment("", 10), {"saver.every_steps=10", "supervisor.log_every_steps=0"});
+    run.trainer.run();
+  }
+  RunFixture changed(dir, mlp_experiment("", 20), {"model.hidden=[8, 8]", "supervisor.log_every_steps=0"});
+  try {
+    changed.trainer.run();
+    FAIL() << "restored into a different model";
+  } catch (const CheckpointError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("missing: model/net.4.bias, model/net.4.weight"), std::string::npos) << what;
+    EXPECT_NE(what.find("wrong shape or type: model/net.2.bias (checkpoint [1], model [8]), model/net.2.weight"), std::string::npos) << what;
+  }
+}
+
+TEST(saver, init_from_a_run_loads_weights_only_and_resume_wins_afterwards) {
+  TempDir dir;
+  {
+    RunFixture source(dir, mlp_experiment("", 20), {"saver.every_steps=10", "supervisor.log_every_steps=0"});
+    source.trainer.run();
+  }
+  const std::string text = mlp_experiment("", 10);
+  auto renamed = [&](const std::string& name) {
+    std::string t = text;
+    t.replace(t.find("name = \"t\""), 10, "name = \"" + name + "\"");
+    return t;
+  };
+  {
+    RunFixture child(dir, renamed("child") + "[saver]\nevery_steps = 5\n",
+                     {"experiment.init_from=\"t\"", "supervisor.log_every_steps=0"});
+    child.trainer.run();
+    child.writer->flush();
+    EXPECT_EQ(child.trainer.steps_run(), 10);  // the step count is not inherited
+  }
+  const fs::path db = dir / "runs" / "kiln.db";
+  const auto init = column(db, "SELECT message FROM events e JOIN runs r ON r.id = e.run_id "
+                               "WHERE r.name = 'child' AND kind = 'init_from'");
+  ASSERT_EQ(init.size(), 1u);
+  EXPECT_NE(init[0].find("ckpt-20.kiln"), std::string::npos) << init[0];
+  // Run again: its own checkpoint wins over init_from.
+  RunFixture again(dir, renamed("child"), {"experiment.init_from=\"t\"", "experiment.max_steps=15",
+                                           "supervisor.log_every_steps=0"});
+  again.trainer.run();
+  EXPECT_EQ(again.saver->restored_step(), 10);
+}
+
+TEST(saver, init_from_an_unknown_run_is_a_positioned_error) {
+  TempDir dir;
+  RunFixture run(dir, mlp_experiment("", 10), {"experiment.init_from=\"nope\"", "supervisor.log_every_steps=0"});
+  try {
+    run.trainer.run();
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("no checkpoint file or run named 'nope'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(saver, state_round_trip_is_exact) {
+  TempDir dir;
+  RunFixture run(dir, mlp_experiment("", 10), {"supervisor.log_every_steps=0"});
+  run.trainer.run();
+  const TensorMap before = run.trainer.capture_state();
+  run.trainer.restore_state(before);
+  const TensorMap after = run.trainer.capture_state();
+  ASSERT_EQ(before.names(), after.names());
+  for (const auto& [name, tensor] : before) EXPECT_TRUE(torch::equal(tensor, after.at(name))) << name;
+  EXPECT_TRUE(before.contains("optim/adam/0/exp_avg"));
+  EXPECT_EQ(before.at("step").item<std::int64_t>(), 10);
+}
+
+}  // namespace
+}  // namespace kiln::runner

@@ -1,0 +1,75 @@
+// A run whose process was killed shows as crashed and is resumed by the next `kiln run`; a
+// finished run is not run again, and --fresh starts another.
+#include <csignal>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "../cli/cli_support.hpp"
+#include "../support/experiment_file.hpp"
+#include "../support/temp_dir.hpp"
+#include "resume_support.hpp"
+
+namespace kiln::test {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using ::testing::StartsWith;
+using Rows = std::vector<std::vector<std::string>>;
+
+TEST(resume_crashed, killed_run_shows_as_crashed_and_the_next_run_resumes_it) {
+  TempDir dir;
+  write_text(dir, "exp.toml",
+             chaos_experiment("[[hooks]]\nplugin = \"kill_at\"\nstep = -1\n[saver]\nevery_steps = 10\n"
+                              "[supervisor]\nlog_every_steps = 0\n",
+                              /*max_steps=*/50));
+  const fs::path db = dir / "runs/kiln.db";
+
+  const KilnResult killed =
+      run_kiln({"run", "exp.toml", "--set", "hooks.kill_at.step=30", "--set", "hooks.kill_at.after_save=20"}, dir.path());
+  ASSERT_TRUE(killed_by(killed, SIGKILL)) << killed.describe();
+  EXPECT_EQ(sql_value(db, "SELECT status FROM runs"), "running");  // nobody has looked yet
+
+  const KilnResult runs = run_kiln({"runs"}, dir.path());
+  ASSERT_EQ(runs.exit_code(), 0) << runs.describe();
+  EXPECT_THAT(lines(runs.out), Contains(MatchesRegex(" *1 +t +crashed +.*"))) << runs.out;
+  EXPECT_EQ(sql_value(db, "SELECT status FROM runs"), "crashed");
+
+  // kill_at runs before the saver: step 30 was never saved, 20 is the newest checkpoint.
+  const std::string from = record_at(checkpoint_records(db), 20).path;
+  const KilnResult resumed = run_kiln({"run", "exp.toml"}, dir.path());
+  ASSERT_EQ(resumed.exit_code(), 0) << resumed.describe();
+  EXPECT_THAT(resumed.out, HasSubstr("run t completed: step 50 of 50 (30 steps in"));
+  EXPECT_EQ(sql_rows(db, "SELECT message FROM events WHERE kind = 'resume'"),
+            (Rows{{"resuming run t (it was crashed)"}}));
+  EXPECT_EQ(sql_rows(db, "SELECT step, message FROM events WHERE kind = 'restore'"),
+            (Rows{{"20", "restored step 20 from " + from}}));
+  EXPECT_EQ(sql_rows(db, "SELECT status, error FROM runs"), (Rows{{"completed", "NULL"}}));
+
+  const KilnResult again = run_kiln({"run", "exp.toml"}, dir.path());
+  ASSERT_EQ(again.exit_code(), 0) << again.describe();
+  EXPECT_THAT(message_lines(again.out).at(0), StartsWith("run t already reached max_steps (50)"));
+  EXPECT_EQ(sql_value(db, "SELECT MAX(step) FROM checkpoints"), "50");
+  EXPECT_EQ(sql_value(db, "SELECT status FROM runs"), "completed");
+
+  // --fresh: another run, from step 0, with a directory of its own.
+  const KilnResult fresh = run_kiln({"run", "exp.toml", "--fresh"}, dir.path());
+  ASSERT_EQ(fresh.exit_code(), 0) << fresh.describe();
+  EXPECT_THAT(fresh.out, HasSubstr("run t-2 completed: step 50 of 50 (50 steps in"));
+  EXPECT_EQ(sql_rows(db, "SELECT name, status FROM runs ORDER BY id"), (Rows{{"t", "completed"}, {"t-2", "completed"}}));
+  const std::string events = "SELECT e.kind, e.step FROM events e JOIN runs r ON r.id = e.run_id WHERE r.name = 't-2' "
+                             "AND e.kind IN ('initialize', 'restore', 'resume', 'start') ORDER BY e.id";
+  EXPECT_EQ(sql_rows(db, events), (Rows{{"initialize", "0"}, {"start", "0"}}));
+  const auto saved = checkpoint_records(db, "t-2");
+  ASSERT_FALSE(saved.empty());
+  EXPECT_THAT(saved.back().path, HasSubstr("runs/t-2/checkpoints/ckpt-50.kiln"));
+}
+
+}  // namespace
+}  // namespace kiln::test
