@@ -85,6 +85,7 @@ int run(const RunArgs& args) {
   StoreRecorder recorder(writer, run_id);
   trainer.attach(recorder, name, run_dir);
   if (existing) recorder.event("resume", std::nullopt, fmt::format("resuming run {} (it was {})", name, existing->status));
+  std::shared_ptr<Saver> saver;
   if (spec.saver.enabled) {
     SaverContext context;
     context.writer = &writer;
@@ -92,7 +93,8 @@ int run(const RunArgs& args) {
     context.run_id = run_id;
     context.dir = run_dir / "checkpoints";
     context.init_from = spec.init_from;
-    trainer.add_hook("saver", std::make_shared<Saver>(spec.saver, std::move(context)), 900);
+    saver = std::make_shared<Saver>(spec.saver, std::move(context));
+    trainer.add_hook("saver", saver, 900);
   }
   install_signal_handlers();
 
@@ -106,6 +108,12 @@ int run(const RunArgs& args) {
     status = "failed";
     error = fmt::format("step {}: {}", trainer.global_step(), e.what());
     recorder.event("failure", trainer.global_step(), error);
+    // A save may still be writing (end() never ran): it needs the writer, which goes first.
+    try {
+      if (saver) saver->wait();
+    } catch (const std::exception& e) {
+      recorder.event("failure", trainer.global_step(), e.what());
+    }
   }
   try {
     writer.flush();
@@ -128,8 +136,11 @@ int run(const RunArgs& args) {
   fmt::print("run {} {}: step {} of {} ({} steps in {:.1f} s){}\n", name, status, trainer.global_step(),
              spec.max_steps, trainer.steps_run(), secs,
              status == "stopped" ? fmt::format(", {}", trainer.stop_reason()) : "");
-  fmt::print("  run directory  {}\n  database       {}\n", run_dir.string(), spec.database.string());
-  fmt::print("  try: kiln query \"SELECT tag, COUNT(*), MIN(value) FROM summaries s JOIN runs r ON r.id = s.run_id "
+  fmt::print("  run directory  {}\n", run_dir.string());
+  if (const fs::path images = run_dir / "images"; fs::is_directory(images))
+    fmt::print("  images         {} (input | output | target grids, newest last)\n", images.string());
+  fmt::print("  database       {}\n", spec.database.string());
+  fmt::print("  try: kiln query \"SELECT tag, MIN(value), MAX(value) FROM summaries s JOIN runs r ON r.id = s.run_id "
              "WHERE r.name = '{}' GROUP BY tag\"\n", name);
   return kExitOk;
 }
