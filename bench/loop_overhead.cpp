@@ -4,6 +4,7 @@
 // rounds, so that drift on a busy machine hits both alike; the median of the per-round
 // ratios is the result. See README.md next to this file.
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -48,6 +49,7 @@ struct Options {
   double lr = 1e-3;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int workers = 1;           // kiln's loader threads (kiln's default)
+  std::int64_t summary_every = 1;  // the supervisor's summary_every_steps; 0: none
   double max_ratio = 0;      // 0: report only
 };
 
@@ -110,14 +112,14 @@ lr = {lr}
 losses = ["mse"]
 
 [supervisor]
-summary_every_steps = 1
+summary_every_steps = {summary_every}
 log_every_steps = 0
 )toml",
                      fmt::arg("steps", o.steps), fmt::arg("threads", o.threads),
                      fmt::arg("runs", (dir / "runs").string()), fmt::arg("db", (dir / "kiln.db").string()),
                      fmt::arg("size", o.size), fmt::arg("inputs", o.inputs), fmt::arg("batch", o.batch),
                      fmt::arg("workers", o.workers), fmt::arg("hidden", fmt::join(o.hidden, ", ")),
-                     fmt::arg("lr", o.lr));
+                     fmt::arg("lr", o.lr), fmt::arg("summary_every", o.summary_every));
 }
 
 /// Times whole steps from inside a run: from the end of step `from - 1` to the end of
@@ -290,9 +292,11 @@ int bench(const Options& o) {
   at::set_num_threads(o.threads);
   HandLoop hand(o);
 
-  fmt::print("kiln_bench_loop: mlp {}-{}-1, batch {}, adam lr {}, {} threads, loader workers {}, "
-             "summaries every step to SQLite\n",
-             o.inputs, fmt::join(o.hidden, "-"), o.batch, o.lr, o.threads, o.workers);
+  fmt::print("kiln_bench_loop: mlp {}-{}-1, batch {}, adam lr {}, {} threads, loader workers {}, {}\n", o.inputs,
+             fmt::join(o.hidden, "-"), o.batch, o.lr, o.threads, o.workers,
+             o.summary_every == 0   ? std::string("no summaries")
+             : o.summary_every == 1 ? std::string("summaries every step to SQLite")
+                                    : fmt::format("summaries every {} steps to SQLite", o.summary_every));
   fmt::print("{} rounds x {} steps per loop, interleaved, after {} warm-up steps each; every kiln round is a "
              "fresh run whose first {} steps are not timed\n\n",
              o.rounds, o.steps, o.warmup, KilnLoop::kRoundWarmup);
@@ -373,6 +377,9 @@ int main(int argc, char** argv) {
   app.add_option("--lr", o.lr, "Adam's learning rate")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--threads", o.threads, "intra-op threads for both loops")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--workers", o.workers, "kiln's loader threads (0: load on the training thread)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--summary-every", o.summary_every,
+                 "kiln's summaries every N steps (0: none; the last step of a run always has them)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--max-ratio", o.max_ratio, "exit 1 when the median kiln/hand ratio is above this")
       ->check(CLI::PositiveNumber);

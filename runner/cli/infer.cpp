@@ -91,6 +91,7 @@ int infer(const InferArgs& args) {
   std::size_t written = 0;
   for (const fs::path& file : images_in(args.input)) {
     torch::Tensor image = image::to_signed(image::read_image(file));
+    if (args.paired) image = image.narrow(/*dim=*/2, /*start=*/0, image.size(2) / 2);
     if (size > 0 && (image.size(1) != size || image.size(2) != size)) image = image::resize(image, size, size);
     Batch batch("batch");
     batch.set(args.input_key, image.unsqueeze(0));

@@ -60,6 +60,8 @@ int main(int argc, char** argv) {
   infer->add_option("--out", infer_args.out, "where the translated images go (default: translated)");
   infer->add_option("--step", infer_step, "the checkpoint at this step (default: the latest)");
   infer->add_flag("--raw", infer_args.raw, "use the trained weights, not the EMA's averages");
+  infer->add_flag("--paired", infer_args.paired,
+                  "inputs are pix2pix-format pairs (input | target): translate the left half");
   infer->add_option("--input-key", infer_args.input_key, "the batch entry the model reads (default: input)");
   infer->add_option("--output-key", infer_args.output_key, "the model output to write (default: fake)");
   infer->add_option("--db", infer_args.database, "run database (default: $KILN_DB or runs/kiln.db)");

@@ -1,6 +1,5 @@
 // synthetic_facades: its errors, determinism, splits, pix2pix's jitter, and what the photos look like.
 #include <algorithm>
-#include <chrono>
 #include <set>
 #include <cstdio>
 
@@ -156,28 +155,6 @@ TEST(synthetic_facades, each_class_has_a_consistent_look_in_the_photo) {
       EXPECT_GT(colour[2].item<float>(), colour[0].item<float>() + 0.1f) << "index " << index << " sky " << colour;
     }
   }
-}
-
-// ---- speed: it runs on the loader's workers every step ------------------------------------
-
-double ms_per_pair(const Dataset& data, int repeats) {
-  std::vector<double> times;
-  for (int i = 0; i < repeats; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    const Example example = data.get(i % data.size(), static_cast<std::uint64_t>(i));
-    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
-
-TEST(synthetic_facades, a_256_pair_takes_well_under_10_ms) {
-  const double ms_256 = ms_per_pair(*facades("image_size = 256\n"), 40);
-  const double ms_64 = ms_per_pair(*facades("image_size = 64\n"), 100);
-  std::printf("synthetic_facades: %.2f ms per 256x256 pair, %.3f ms per 64x64 pair (median)\n", ms_256, ms_64);
-  ::testing::Test::RecordProperty("ms_per_256_pair", std::to_string(ms_256));
-  ::testing::Test::RecordProperty("ms_per_64_pair", std::to_string(ms_64));
-  EXPECT_LT(ms_256, 10.0);
 }
 
 }  // namespace
