@@ -5,6 +5,7 @@
 // ratios is the result. See README.md next to this file.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -12,13 +13,16 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
+
+#include <dlfcn.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include "config/experiment.hpp"
 #include "hooks/supervisor.hpp"
@@ -131,13 +135,22 @@ class StepWindow : public Hook {
   StepWindow(std::int64_t from, std::int64_t to) : from_(from), to_(to) {}
   int default_priority() const override { return std::numeric_limits<int>::max(); }
   void after_step(Step& step) override {
-    if (step.global_step() == from_ - 1) start_ = Snapshot::now();
-    if (step.global_step() == to_ - 1) timing_ = Timing(start_, Snapshot::now());
+    const std::int64_t k = step.global_step();
+    const auto now = std::chrono::steady_clock::now();
+    if (k >= from_ && k < to_) step_us_.push_back(std::chrono::duration<double, std::micro>(now - last_).count());
+    last_ = now;
+    if (k == from_ - 1) start_ = Snapshot::now();
+    if (k == to_ - 1) {
+      timing_ = Timing(start_, Snapshot::now());
+      timing_.step_us = std::move(step_us_);
+    }
   }
   const Timing& timing() const { return timing_; }
 
  private:
   std::int64_t from_, to_;
+  std::chrono::steady_clock::time_point last_;
+  std::vector<double> step_us_;
   Snapshot start_;
   Timing timing_;
 };
@@ -231,9 +244,19 @@ class HandLoop {
 
   /// Runs `steps` steps, continuing where the previous call stopped, and times them.
   Timing run(std::int64_t steps) {
+    std::vector<double> step_us;
+    step_us.reserve(static_cast<std::size_t>(steps));
     const Snapshot start = Snapshot::now();
-    for (std::int64_t i = 0; i < steps; ++i) step();
-    return Timing(start, Snapshot::now());
+    auto last = std::chrono::steady_clock::now();
+    for (std::int64_t i = 0; i < steps; ++i) {
+      step();
+      const auto now = std::chrono::steady_clock::now();
+      step_us.push_back(std::chrono::duration<double, std::micro>(now - last).count());
+      last = now;
+    }
+    Timing timing(start, Snapshot::now());
+    timing.step_us = std::move(step_us);
+    return timing;
   }
 
   const torch::Tensor& x() const { return x_; }
@@ -268,6 +291,13 @@ class HandLoop {
   std::int64_t cursor_;
 };
 
+/// OpenBLAS's thread count, which is process-wide (the Trainer sets it to 1, so that BLAS
+/// does not fight LibTorch's OpenMP threads); 0 when BLAS is not OpenBLAS.
+int blas_threads() {
+  auto* get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return get ? get() : 0;
+}
+
 /// A different model or data would make the ratio meaningless: refuse to go on.
 void check_same_work(KilnLoop& kiln, const HandLoop& hand) {
   const auto& data = kiln.spec().data.source;
@@ -275,7 +305,9 @@ void check_same_work(KilnLoop& kiln, const HandLoop& hand) {
   std::vector<Sample> all;
   for (std::int64_t i = 0; i < dataset->size(); ++i) all.push_back({i, 0});
   const Batch batch = dataset->get_batch(all);
-  if (!torch::equal(batch.at("x"), hand.x()) || !torch::equal(batch.at("y"), hand.y()))
+  // y comes out of two matrix products, whose last bits depend on how many threads BLAS
+  // used (the Trainer changes that); x must be identical.
+  if (!torch::equal(batch.at("x"), hand.x()) || !torch::allclose(batch.at("y"), hand.y(), /*rtol=*/1e-5, /*atol=*/1e-6))
     throw Error("the hand-written loop's data differs from the synthetic_regression plugin's; "
                 "update HandLoop to the plugin's generator");
   if (kiln.parameters() != hand.parameters())
@@ -312,8 +344,11 @@ int bench(const Options& o) {
     run_hand(o.warmup);
   }
   check_same_work(kiln, hand);
+  if (const int blas = blas_threads())
+    fmt::print("OpenBLAS threads: {} in both loops (set process-wide by kiln's Trainer)\n\n", blas);
 
   std::vector<double> kiln_us, hand_us, ratios, overheads, kiln_cpu, hand_cpu, cpu_ratios, others;
+  std::vector<double> kiln_steps, hand_steps;  // every timed step's wall time, in us
   const auto per_step = [&](double secs) { return 1e6 * secs / static_cast<double>(o.steps); };
   fmt::print("       wall us/step               cpu us/step (all threads)   other\n");
   fmt::print("round    kiln     hand  kiln/hand     kiln     hand  kiln/hand  procs\n");
@@ -335,6 +370,8 @@ int bench(const Options& o) {
     hand_cpu.push_back(per_step(h.cpu));
     cpu_ratios.push_back(k.cpu / h.cpu);
     others.push_back(std::max(k.others, h.others));
+    kiln_steps.insert(kiln_steps.end(), k.step_us.begin(), k.step_us.end());
+    hand_steps.insert(hand_steps.end(), h.step_us.begin(), h.step_us.end());
     fmt::print("{:5}  {:7.1f}  {:7.1f}  {:9.3f}  {:7.1f}  {:7.1f}  {:9.3f}  {:4.0f}%\n", r + 1, kiln_us.back(),
                hand_us.back(), ratios.back(), kiln_cpu.back(), hand_cpu.back(), cpu_ratios.back(),
                100 * others.back());
@@ -344,6 +381,16 @@ int bench(const Options& o) {
   fmt::print("median {:7.1f}  {:7.1f}  {:9.3f}  {:7.1f}  {:7.1f}  {:9.3f}  {:4.0f}%\n\n", median(kiln_us),
              median(hand_us), ratio, median(kiln_cpu), median(hand_cpu), median(cpu_ratios),
              100 * median(others));
+  // Where the time goes: uniformly slower steps, or a few long stalls?
+  std::sort(kiln_steps.begin(), kiln_steps.end());
+  std::sort(hand_steps.begin(), hand_steps.end());
+  fmt::print("step wall us     p10      p50      p90      p99      max\n");
+  for (const auto& [name, steps] : {std::pair{"kiln", &kiln_steps}, std::pair{"hand", &hand_steps}})
+    fmt::print("{:8}  {:8.1f} {:8.1f} {:8.1f} {:8.1f} {:8.1f}\n", name, percentile(*steps, 0.1), percentile(*steps, 0.5),
+               percentile(*steps, 0.9), percentile(*steps, 0.99), steps->back());
+  fmt::print("typical step (p50): kiln/hand = {:.3f} ({:+.1f} us/step)\n\n",
+             percentile(kiln_steps, 0.5) / percentile(hand_steps, 0.5),
+             percentile(kiln_steps, 0.5) - percentile(hand_steps, 0.5));
   // A core taken by another process stalls every parallel region of a step: such rounds
   // measure the scheduler, not kiln.
   if (median(others) > 0.05)

@@ -39,6 +39,7 @@ struct Timing {
   double wall = 0;    ///< seconds
   double cpu = 0;     ///< CPU seconds of this process
   double others = 0;  ///< share of the machine's cores that other processes used, 0..1
+  std::vector<double> step_us;  ///< each step's wall time, where the caller recorded them
 
   Timing() = default;
   Timing(const Snapshot& from, const Snapshot& to)
@@ -54,6 +55,13 @@ inline double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const std::size_t n = values.size();
   return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+/// The value below which a share `p` (0..1) of `sorted` lies (nearest rank).
+inline double percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const auto rank = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+  return sorted[std::min(rank, sorted.size() - 1)];
 }
 
 }  // namespace kiln::bench
