@@ -18,7 +18,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
-#include "../tests/support/null_run.hpp"
+#include "train/null_run.hpp"
 #include "hooks/ema.hpp"
 #include "kiln/kiln.hpp"
 
@@ -74,7 +74,7 @@ int run(const Options& options) {
   spec.decay = 0.999;
   spec.params = {"all"};
   runner::Ema ema(spec);
-  kiln::test::NullRun run(model);
+  kiln::runner::NullRun run(model);
   ema.begin(run);
 
   std::vector<torch::Tensor> copies;

@@ -11,6 +11,7 @@
 #include "plugins/plugin_host.hpp"
 #include "store/checkpoints.hpp"
 #include "store/database.hpp"
+#include "train/null_run.hpp"
 #include "train/state.hpp"
 
 namespace kiln::runner::cli {
@@ -95,30 +96,8 @@ int infer(const InferArgs& args) {
     if (size > 0 && (image.size(1) != size || image.size(2) != size)) image = image::resize(image, size, size);
     Batch batch("batch");
     batch.set(args.input_key, image.unsqueeze(0));
-    // Inference needs no RunContext of a run; the step only tells the model it is not training.
-    struct Detached final : RunContext {
-      Model& m;
-      std::string name = "infer";
-      fs::path dir = ".";
-      explicit Detached(Model& model) : m(model) {}
-      const std::string& run_name() const override { return name; }
-      const fs::path& run_dir() const override { return dir; }
-      std::int64_t global_step() const override { return 0; }
-      std::int64_t max_steps() const override { return 0; }
-      Model& model() override { return m; }
-      void summary(std::string_view, std::int64_t, double) override {}
-      void event(std::string_view, std::string_view) override {}
-      const Dataset* dataset(std::string_view) override { return nullptr; }
-      TensorMap evaluate(const TensorMap&, bool) override { throw Error("not available during inference"); }
-      void image(std::string_view, std::int64_t, const fs::path&) override {}
-      WeightAverager* averager() override { return nullptr; }
-      TensorMap capture_state() override { throw Error("not available during inference"); }
-      void restore_state(const TensorMap&) override {}
-      std::vector<std::string> load_model_weights(const TensorMap&, bool) override { return {}; }
-      void request_stop(std::string_view) override {}
-      bool stop_requested() const override { return false; }
-      std::string stop_reason() const override { return ""; }
-    } context(*model);
+    // Inference needs no run; the step only tells the model it is not training.
+    NullRun context(*model);
     Step step(context, 0);
     step.set_phase("infer");
     step.set_training(false);

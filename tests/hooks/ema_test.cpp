@@ -12,7 +12,7 @@
 #include "../support/memory_recorder.hpp"
 #include "config/experiment.hpp"
 #include "document.hpp"
-#include "../support/null_run.hpp"
+#include "train/null_run.hpp"
 #include "hooks/ema.hpp"
 #include "hooks/supervisor.hpp"
 #include "plugins/plugin_host.hpp"
@@ -53,7 +53,7 @@ class TinyNet : public Model {
 };
 
 /// Just enough of a run for driving the hook by hand; it keeps the summaries.
-class FakeRun final : public kiln::test::NullRun {
+class FakeRun final : public kiln::runner::NullRun {
  public:
   explicit FakeRun(Model& model) : NullRun(model) {}
   void summary(std::string_view tag, std::int64_t step, double value) override {

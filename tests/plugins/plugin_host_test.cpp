@@ -1,5 +1,4 @@
 // PluginHost against the fixture libraries: every refusal, the search path, lifetime, records.
-#include "../support/null_run.hpp"
 #include "plugins/plugin_host.hpp"
 
 #include <atomic>
@@ -20,6 +19,7 @@
 #include "document.hpp"
 #include "kiln/kiln.hpp"
 #include "plugins/sha256.hpp"
+#include "train/null_run.hpp"
 
 namespace kiln::runner {
 namespace {
@@ -99,7 +99,7 @@ std::string plugin_error(const std::function<void()>& action) {
 }
 
 /// A run that only answers what the fixtures ask.
-using kiln::test::NullRun;
+using kiln::runner::NullRun;
 
 /// Every test starts without $KILN_PLUGIN_PATH, whatever the shell running ctest has.
 class plugin_host : public ::testing::Test {

@@ -1,4 +1,4 @@
-// NullRun: a RunContext with no run behind it, for driving a model or hook by hand.
+// NullRun: a RunContext with no run behind it, for running a model outside training.
 #pragma once
 
 #include <filesystem>
@@ -6,10 +6,11 @@
 
 #include "kiln/kiln.hpp"
 
-namespace kiln::test {
+namespace kiln::runner {
 
 /// Everything is a no-op or empty; model() is the one given (or an error without one).
-/// Tests override what they want to observe, such as summary().
+/// `kiln infer` runs its model under one; tests drive hooks with one and override what they
+/// want to observe, such as summary().
 class NullRun : public RunContext {
  public:
   NullRun() = default;
@@ -42,4 +43,4 @@ class NullRun : public RunContext {
   std::filesystem::path dir_ = ".";
 };
 
-}  // namespace kiln::test
+}  // namespace kiln::runner
