@@ -24,8 +24,46 @@ int run(const RunArgs& args);
 struct RunsArgs {
   std::filesystem::path database;
   std::string status;  ///< only runs with this status, when not empty
+  std::string name;    ///< only runs whose name matches: a glob with * or ?, else a substring
+  std::int64_t limit = 0;  ///< at most this many (newest first), when positive
 };
 int runs(const RunsArgs& args);
+
+/// `kiln show RUN`: one run in full (config, plugins, checkpoints, events, last metrics).
+struct ShowArgs {
+  std::filesystem::path database;
+  std::string run;  ///< a run's name or id
+};
+int show(const ShowArgs& args);
+
+/// `kiln compare RUN RUN...`: config differences and metrics side by side.
+struct CompareArgs {
+  std::filesystem::path database;
+  std::vector<std::string> runs;  ///< names or ids, two or more
+};
+int compare(const CompareArgs& args);
+
+/// `kiln validate EXP.toml`: resolve the config and every plugin, build everything, train nothing.
+struct ValidateArgs {
+  std::filesystem::path experiment;
+  std::vector<std::string> overrides;
+};
+int validate(const ValidateArgs& args);
+
+/// `kiln report RUN... -o FILE`: one self-contained HTML file about the runs.
+struct ReportArgs {
+  std::filesystem::path database;
+  std::vector<std::string> runs;  ///< names or ids, one or more
+  std::filesystem::path out = "report.html";
+};
+int report(const ReportArgs& args);
+
+/// `kiln plugins [--check LIB]`: the plugin libraries on the search path, or one library's handshake.
+struct PluginsArgs {
+  std::vector<std::filesystem::path> paths;  ///< folders searched before the defaults
+  std::filesystem::path check;               ///< one library to check, when not empty
+};
+int plugins(const PluginsArgs& args);
 
 enum class Format { table, csv, json };
 

@@ -42,6 +42,36 @@ int main(int argc, char** argv) {
   runs->add_option("--db", runs_args.database, "run database (default: $KILN_DB or runs/kiln.db)");
   runs->add_option("--status", runs_args.status, "only runs with this status")
       ->check(CLI::IsMember({"running", "completed", "stopped", "failed", "crashed"}));
+  runs->add_option("--name", runs_args.name, "only runs whose name matches (a glob like 'pix2pix*', else a substring)");
+  runs->add_option("--limit", runs_args.limit, "at most this many runs, newest first")->check(CLI::PositiveNumber);
+
+  cli::ShowArgs show_args;
+  CLI::App* show = app.add_subcommand("show", "one run in full: config, plugins, checkpoints, events, metrics");
+  show->add_option("run", show_args.run, "a run's name or id")->required();
+  show->add_option("--db", show_args.database, "run database (default: $KILN_DB or runs/kiln.db)");
+
+  cli::CompareArgs compare_args;
+  CLI::App* compare = app.add_subcommand("compare", "compare runs: config differences and metrics side by side");
+  compare->add_option("runs", compare_args.runs, "two or more runs, by name or id")->required()->expected(2, -1);
+  compare->add_option("--db", compare_args.database, "run database (default: $KILN_DB or runs/kiln.db)");
+
+  cli::ValidateArgs validate_args;
+  CLI::App* validate = app.add_subcommand("validate", "check an experiment: resolve its config and plugins, train nothing");
+  validate->add_option("experiment", validate_args.experiment, "the experiment's TOML file")->required();
+  validate->add_option("--set", validate_args.overrides, "override a key, e.g. --set optimizers.adam.lr=1e-4")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
+
+  cli::ReportArgs report_args;
+  CLI::App* report = app.add_subcommand("report", "write one self-contained HTML report about runs");
+  report->add_option("runs", report_args.runs, "one or more runs, by name or id")->required()->expected(1, -1);
+  report->add_option("-o,--out", report_args.out, "the HTML file to write (default: report.html)");
+  report->add_option("--db", report_args.database, "run database (default: $KILN_DB or runs/kiln.db)");
+
+  cli::PluginsArgs plugins_args;
+  CLI::App* plugins = app.add_subcommand("plugins", "list the plugin libraries kiln finds, or check one");
+  plugins->add_option("--path", plugins_args.paths, "a folder to search first (repeatable)");
+  plugins->add_option("--check", plugins_args.check, "check one library's handshake and say what is wrong");
 
   cli::QueryArgs query_args;
   bool csv = false;
@@ -108,6 +138,20 @@ int main(int argc, char** argv) {
       if (runs_args.database.empty()) runs_args.database = cli::default_database();
       return cli::runs(runs_args);
     }
+    if (*show) {
+      if (show_args.database.empty()) show_args.database = cli::default_database();
+      return cli::show(show_args);
+    }
+    if (*compare) {
+      if (compare_args.database.empty()) compare_args.database = cli::default_database();
+      return cli::compare(compare_args);
+    }
+    if (*validate) return cli::validate(validate_args);
+    if (*report) {
+      if (report_args.database.empty()) report_args.database = cli::default_database();
+      return cli::report(report_args);
+    }
+    if (*plugins) return cli::plugins(plugins_args);
     if (*data) return cli::data(data_args);
     if (*infer) {
       if (infer_args.database.empty()) infer_args.database = cli::default_database();
