@@ -1,9 +1,255 @@
-// `kiln compare`: not written yet.
+// `kiln compare RUN RUN...`: how runs differ in config, and which did better at which step.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
 #include "cli/commands.hpp"
-#include "kiln/error.hpp"
+#include "cli/text.hpp"
+#include "store/database.hpp"
+#include "store/query.hpp"
+#include "store/run_ref.hpp"
 
 namespace kiln::runner::cli {
+namespace {
 
-int compare(const CompareArgs&) { throw Error("kiln compare is not written yet"); }
+/// One tag of one run: its last value and its lowest and highest, each with the first
+/// step it was reached. NaN and infinite values are left out of the extremes.
+struct Metric {
+  std::int64_t last_step = 0;
+  double last = NAN;
+  std::optional<std::pair<double, std::int64_t>> lowest, highest;
+  double sum = 0;
+  std::int64_t count = 0;
+};
+
+struct RunSide {
+  store::RunRef ref;
+  double started = 0;
+  std::optional<double> ended;
+  std::map<std::string, std::string> params;
+  std::map<std::string, std::string> plugins;  // "kind name" -> "library version sha256"
+  std::map<std::string, Metric> metrics;
+};
+
+/// Whether a bigger value of this metric is better: accuracies and scores, not losses.
+bool higher_is_better(const std::string& tag) {
+  std::string name = tag.substr(tag.rfind('/') + 1);
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (const char* word : {"acc", "psnr", "ssim", "f1", "auc", "precision", "recall", "iou", "bleu", "score", "reward"})
+    if (name.find(word) != std::string::npos) return true;
+  return false;
+}
+
+/// Metrics that are about the machine, not the model: compared by their mean.
+bool is_timing(const std::string& tag) { return tag.rfind("time/", 0) == 0; }
+
+RunSide load(store::Database& db, const std::string& name) {
+  RunSide side;
+  side.ref = store::find_run_ref(db, name);
+  store::Statement run(db, "SELECT started, ended FROM runs WHERE id = ?1");
+  run.bind(1, side.ref.id);
+  run.step();
+  side.started = run.column_double(0);
+  if (run.column_type(1) != store::ColumnType::null) side.ended = run.column_double(1);
+
+  store::Statement params(db, "SELECT key, COALESCE(value, '') FROM params WHERE run_id = ?1");
+  params.bind(1, side.ref.id);
+  while (params.step()) side.params[params.column_text(0)] = params.column_text(1);
+
+  store::Statement plugins(db, "SELECT kind || ' ' || name, library || ' ' || COALESCE(version, '?') || "
+                               "' sha256 ' || substr(COALESCE(sha256, '?'), 1, 12) FROM plugins WHERE run_id = ?1");
+  plugins.bind(1, side.ref.id);
+  while (plugins.step()) side.plugins[plugins.column_text(0)] = plugins.column_text(1);
+
+  store::Statement summaries(db, "SELECT tag, step, value FROM summaries WHERE run_id = ?1 ORDER BY tag, step");
+  summaries.bind(1, side.ref.id);
+  while (summaries.step()) {
+    Metric& metric = side.metrics[summaries.column_text(0)];
+    const std::int64_t step = summaries.column_int64(1);
+    const double value = summaries.column_type(2) == store::ColumnType::null ? NAN : summaries.column_double(2);
+    metric.last_step = step;
+    metric.last = value;
+    if (!std::isfinite(value)) continue;
+    if (!metric.lowest || value < metric.lowest->first) metric.lowest = {{value, step}};
+    if (!metric.highest || value > metric.highest->first) metric.highest = {{value, step}};
+    metric.sum += value;
+    ++metric.count;
+  }
+  return side;
+}
+
+void print_table(const store::QueryResult& table) {
+  store::TableStyle style;
+  style.max_width = cell_limit();
+  style.row_count = false;
+  style.indent = "  ";
+  std::fputs(store::format_table(table, style).c_str(), stdout);
+}
+
+std::vector<std::string> header(const std::string& first, const std::vector<RunSide>& runs) {
+  std::vector<std::string> columns{first};
+  for (const RunSide& run : runs) columns.push_back(run.ref.name);
+  return columns;
+}
+
+void print_runs(const std::vector<RunSide>& runs) {
+  store::QueryResult table;
+  table.columns = header("", runs);
+  auto row = [&](const std::string& name, auto cell) {
+    std::vector<store::Value>& line = table.rows.emplace_back();
+    line.push_back(name);
+    for (const RunSide& run : runs) line.push_back(cell(run));
+  };
+  row("id", [](const RunSide& r) { return store::Value{r.ref.id}; });
+  row("status", [](const RunSide& r) { return store::Value{r.ref.status}; });
+  row("steps", [](const RunSide& r) {
+    std::int64_t steps = 0;
+    for (const auto& [tag, metric] : r.metrics) steps = std::max(steps, metric.last_step + 1);
+    return store::Value{steps};
+  });
+  row("started", [](const RunSide& r) { return store::Value{format_time(r.started)}; });
+  row("duration", [](const RunSide& r) {
+    return r.ended ? store::Value{format_duration(*r.ended - r.started)} : store::Value{"(not ended)"};
+  });
+  print_table(table);
+}
+
+/// Rows of a key -> value map whose values are not the same in every run ("-": missing).
+void print_differences(const std::vector<RunSide>& runs, std::map<std::string, std::string> RunSide::*field,
+                       const std::string& what, const std::string& key_column) {
+  std::set<std::string> keys;
+  for (const RunSide& run : runs)
+    for (const auto& [key, value] : run.*field) keys.insert(key);
+  store::QueryResult table;
+  table.columns = header(key_column, runs);
+  for (const std::string& key : keys) {
+    std::vector<std::string> values;
+    for (const RunSide& run : runs) {
+      const auto found = (run.*field).find(key);
+      values.push_back(found == (run.*field).end() ? "-" : found->second);
+    }
+    if (std::all_of(values.begin(), values.end(), [&](const std::string& v) { return v == values.front(); })) continue;
+    std::vector<store::Value>& line = table.rows.emplace_back();
+    line.push_back(key);
+    for (std::string& value : values) line.push_back(std::move(value));
+  }
+  if (table.rows.empty()) {
+    fmt::print("\n{}: the same in every run\n", what);
+    return;
+  }
+  fmt::print("\n{}: {} differ{}\n", what, table.rows.size(), table.rows.size() == 1 ? "s" : "");
+  print_table(table);
+}
+
+/// The run index with the best value of `pick` (lowest, or highest when `higher`), if any.
+template <class Pick>
+std::optional<std::size_t> best_of(const std::vector<RunSide>& runs, const std::string& tag, bool higher, Pick pick) {
+  std::optional<std::size_t> best;
+  std::optional<double> best_value;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const auto found = runs[i].metrics.find(tag);
+    if (found == runs[i].metrics.end()) continue;
+    const std::optional<double> value = pick(found->second);
+    if (!value || !std::isfinite(*value)) continue;
+    if (!best_value || (higher ? *value > *best_value : *value < *best_value)) {
+      best = i;
+      best_value = value;
+    }
+  }
+  return best;
+}
+
+void print_metrics(const std::vector<RunSide>& runs, std::vector<std::string>& verdicts) {
+  std::set<std::string> tags;
+  for (const RunSide& run : runs)
+    for (const auto& [tag, metric] : run.metrics) tags.insert(tag);
+  store::QueryResult table;
+  table.columns = header("metric", runs);
+  for (const std::string& tag : tags) {
+    const bool higher = higher_is_better(tag);
+    auto add_row = [&](const std::string& label, auto value_of, auto text_of) {
+      const std::optional<std::size_t> winner = runs.size() > 1 ? best_of(runs, tag, higher, value_of) : std::nullopt;
+      std::vector<store::Value>& line = table.rows.emplace_back();
+      line.push_back(label);
+      for (std::size_t i = 0; i < runs.size(); ++i) {
+        const auto found = runs[i].metrics.find(tag);
+        line.push_back(found == runs[i].metrics.end() ? std::string("-")
+                                                      : text_of(found->second) + (winner == i ? " *" : ""));
+      }
+    };
+    add_row(tag + " last", [](const Metric& m) { return std::optional<double>(m.last); },
+            [](const Metric& m) { return fmt::format("{} @{}", format_value(m.last), m.last_step); });
+    if (is_timing(tag)) {
+      add_row(tag + " mean",
+              [](const Metric& m) { return m.count ? std::optional<double>(m.sum / m.count) : std::nullopt; },
+              [](const Metric& m) { return m.count ? format_value(m.sum / m.count) : std::string("-"); });
+      continue;
+    }
+    auto extreme = [higher](const Metric& m) { return higher ? m.highest : m.lowest; };
+    add_row(tag + (higher ? " max" : " min"),
+            [extreme](const Metric& m) {
+              const auto e = extreme(m);
+              return e ? std::optional<double>(e->first) : std::nullopt;
+            },
+            [extreme](const Metric& m) {
+              const auto e = extreme(m);
+              return e ? fmt::format("{} @{}", format_value(e->first), e->second) : std::string("-");
+            });
+    // The verdict: evaluation metrics when there are any, else the losses.
+    const std::optional<std::size_t> winner = best_of(runs, tag, higher, [extreme](const Metric& m) {
+      const auto e = extreme(m);
+      return e ? std::optional<double>(e->first) : std::nullopt;
+    });
+    if (winner && runs.size() > 1) {
+      const auto e = *extreme(runs[*winner].metrics.at(tag));
+      verdicts.push_back(fmt::format("{} ({} is better): {} reached {} at step {}", tag, higher ? "higher" : "lower",
+                                     runs[*winner].ref.name, format_value(e.first), e.second));
+    }
+  }
+  fmt::print("\nmetrics (value @step; * marks the best of each row)\n");
+  if (table.rows.empty()) fmt::print("  none recorded\n");
+  else print_table(table);
+}
+
+}  // namespace
+
+int compare(const CompareArgs& args) {
+  if (!std::filesystem::is_regular_file(args.database))
+    throw StoreError(fmt::format("no run database at {} (run an experiment first, or pass --db)",
+                                 args.database.string()), 14 /* SQLITE_CANTOPEN */);
+  store::Database db(args.database, store::OpenMode::read_only);
+  std::vector<RunSide> runs;
+  for (const std::string& name : args.runs) {
+    RunSide side = load(db, name);
+    for (const RunSide& other : runs)
+      if (other.ref.id == side.ref.id)
+        throw Error(fmt::format("'{}' names run {} twice; compare needs different runs", name, side.ref.name));
+    runs.push_back(std::move(side));
+  }
+  print_runs(runs);
+  print_differences(runs, &RunSide::params, "config", "key");
+  print_differences(runs, &RunSide::plugins, "plugins", "plugin");
+  std::vector<std::string> verdicts;
+  print_metrics(runs, verdicts);
+  // Evaluation metrics decide when a run has them; losses on training batches otherwise.
+  std::vector<std::string> shown;
+  for (const std::string& line : verdicts)
+    if (line.rfind("eval/", 0) == 0) shown.push_back(line);
+  if (shown.empty())
+    for (const std::string& line : verdicts)
+      if (line.rfind("loss/", 0) == 0) shown.push_back(line);
+  if (!shown.empty()) {
+    fmt::print("\nbest\n");
+    for (const std::string& line : shown) fmt::print("  {}\n", line);
+  }
+  return kExitOk;
+}
 
 }  // namespace kiln::runner::cli

@@ -11,6 +11,7 @@
 #include "plugins/plugin_host.hpp"
 #include "store/checkpoints.hpp"
 #include "store/database.hpp"
+#include "store/run_ref.hpp"
 #include "train/null_run.hpp"
 #include "train/state.hpp"
 
@@ -18,21 +19,6 @@ namespace kiln::runner::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct RunRow {
-  std::int64_t id;
-  std::string name;
-  fs::path run_dir;
-};
-
-/// A run by name, or by id when RUN is a number.
-RunRow find_run(store::Database& db, const std::string& run) {
-  store::Statement select(db, "SELECT id, name, run_dir FROM runs WHERE name = ?1 OR CAST(id AS TEXT) = ?1");
-  select.bind(1, run);
-  if (!select.step())
-    throw Error(fmt::format("no run named '{}' in {} (kiln runs lists them)", run, db.path().string()));
-  return {select.column_int64(0), select.column_text(1), select.column_text(2)};
-}
 
 /// The checkpoint's model weights, with the EMA's averages in place of the trained ones
 /// when `averaged` and the checkpoint has them.
@@ -68,7 +54,7 @@ std::vector<fs::path> images_in(const fs::path& input) {
 
 int infer(const InferArgs& args) {
   store::Database db(args.database, store::OpenMode::read_only);
-  const RunRow run = find_run(db, args.run);
+  const store::RunRef run = store::find_run_ref(db, args.run);
   const auto rows = store::list_checkpoints(db, run.id);
   const store::CheckpointRow* chosen = nullptr;
   for (const auto& row : rows)

@@ -12,6 +12,7 @@
 #include "cli/commands.hpp"
 #include "kiln/error.hpp"
 #include "kiln/version.hpp"
+#include "train/error_text.hpp"
 
 namespace cli = kiln::runner::cli;
 
@@ -166,7 +167,7 @@ int main(int argc, char** argv) {
   } catch (const kiln::Error& e) {
     return fail(cli::kExitUsage, e.what());
   } catch (const std::exception& e) {
-    return fail(cli::kExitFailed, e.what());
+    return fail(cli::kExitFailed, kiln::runner::error_text(e));
   }
   return cli::kExitUsage;
 }

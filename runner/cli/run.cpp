@@ -17,6 +17,7 @@
 #include "plugins/sha256.hpp"
 #include "store/run_store.hpp"
 #include "store/writer.hpp"
+#include "train/error_text.hpp"
 #include "train/store_recorder.hpp"
 #include "train/trainer.hpp"
 
@@ -106,7 +107,7 @@ int run(const RunArgs& args) {
     if (trainer.stop_requested()) status = "stopped";
   } catch (const std::exception& e) {
     status = "failed";
-    error = fmt::format("step {}: {}", trainer.global_step(), e.what());
+    error = fmt::format("step {}: {}", trainer.global_step(), error_text(e));
     recorder.event("failure", trainer.global_step(), error);
     // A save may still be writing (end() never ran): it needs the writer, which goes first.
     try {

@@ -1,9 +1,101 @@
-// `kiln validate`: not written yet.
+// `kiln validate EXP.toml`: everything `kiln run` checks before training, and one batch through.
+#include <algorithm>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
 #include "cli/commands.hpp"
-#include "kiln/error.hpp"
+#include "config/experiment.hpp"
+#include "hooks/ema.hpp"
+#include "hooks/supervisor.hpp"
+#include "plugins/plugin_host.hpp"
+#include "store/database.hpp"
+#include "store/run_ref.hpp"
+#include "train/error_text.hpp"
+#include "train/trainer.hpp"
 
 namespace kiln::runner::cli {
+namespace {
 
-int validate(const ValidateArgs&) { throw Error("kiln validate is not written yet"); }
+/// What `kiln run` would do with the run this experiment names, read without writing.
+std::string run_plan(const ExperimentSpec& spec) {
+  if (!std::filesystem::is_regular_file(spec.database))
+    return fmt::format("would start run {} (no database yet at {})", spec.name, spec.database.string());
+  store::Database db(spec.database, store::OpenMode::read_only);
+  store::Statement select(db, "SELECT status, (SELECT MAX(step) + 1 FROM summaries WHERE run_id = runs.id) "
+                              "FROM runs WHERE name = ?1");
+  select.bind(1, spec.name);
+  if (!select.step()) return fmt::format("would start run {} in {}", spec.name, spec.database.string());
+  const std::string steps = select.column_type(1) == store::ColumnType::null ? "0" : select.column_text(1);
+  return fmt::format("would resume run {} ({}, {} of {} steps recorded; --fresh starts another)", spec.name,
+                     select.column_text(0), steps, spec.max_steps);
+}
+
+std::string plugin_of(const PluginHost& host, const std::string& kind, const std::string& name) {
+  for (const PluginRecord& record : host.records())
+    if (record.kind == kind && record.name == name)
+      return fmt::format("{} {} ({})", record.library, record.version, std::filesystem::path(record.path).filename().string());
+  return "?";
+}
+
+/// 8010980 as "8,010,980".
+std::string with_commas(std::int64_t n) {
+  std::string digits = std::to_string(n);
+  for (int i = static_cast<int>(digits.size()) - 3; i > (n < 0 ? 1 : 0); i -= 3) digits.insert(static_cast<std::size_t>(i), ",");
+  return digits;
+}
+
+}  // namespace
+
+int validate(const ValidateArgs& args) {
+  // The same construction as `kiln run`, in the same order, so it finds the same errors.
+  const ExperimentSpec spec = load_experiment(args.experiment, args.overrides);
+  PluginHost host(spec.plugin_paths, default_plugin_dir());
+  Trainer trainer(spec, host);
+  trainer.add_hook("supervisor", std::make_shared<Supervisor>(spec.supervisor), 1000);
+  if (spec.ema.enabled) trainer.add_hook("ema", std::make_shared<Ema>(spec.ema), 500);
+  spec.root.reject_unread("");
+  std::vector<std::pair<std::string, double>> losses;
+  try {
+    losses = trainer.check_losses();
+  } catch (const std::exception& e) {
+    // A model that cannot take its data, or a loss that cannot take the model's outputs.
+    throw Error(fmt::format("{}: the first batch fails: {}", args.experiment.string(), error_text(e)));
+  }
+
+  std::int64_t parameters = 0;
+  for (const torch::Tensor& p : trainer.model().parameters()) parameters += p.numel();
+  fmt::print("{}: valid\n", args.experiment.string());
+  fmt::print("  run        {}\n", run_plan(spec));
+  fmt::print("  model      {}: {} parameters, from {}\n", spec.model.plugin, with_commas(parameters),
+             plugin_of(host, "model", spec.model.plugin));
+  const Dataset& data = *trainer.dataset("train");
+  fmt::print("  data       {}: {} examples, batches of {} ({} per epoch), from {}\n", spec.data.source.plugin,
+             data.size(), spec.data.batch_size, trainer.loader().batches_per_epoch(),
+             plugin_of(host, "dataset", spec.data.source.plugin));
+  if (const Dataset* eval = trainer.dataset("eval"))
+    fmt::print("  eval data  {}: {} examples\n", spec.eval_data->plugin, eval->size());
+  for (const Phase& phase : trainer.phases()) {
+    std::vector<std::string> names;
+    for (const auto& [name, value] : losses)
+      if (name.rfind(phase.spec.name + "/", 0) == 0) names.push_back(name.substr(phase.spec.name.size() + 1));
+    fmt::print("  phase      {}: {} lr {} on '{}' ({}), minimizing {}\n", phase.spec.name, phase.spec.type,
+               phase.spec.lr, phase.spec.params, fmt::format("{} tensors", phase.params.size()),
+               fmt::join(names, " + "));
+  }
+  // In the order they run: by priority, ties as added (the saver is added last, by kiln run).
+  std::vector<std::pair<int, std::string>> ordered;
+  for (const OrderedHook& hook : trainer.hooks()) ordered.emplace_back(hook.priority, hook.name);
+  if (spec.saver.enabled) ordered.emplace_back(900, "saver");
+  std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> hooks;
+  for (const auto& [priority, name] : ordered) hooks.push_back(fmt::format("{} ({})", name, priority));
+  fmt::print("  hooks      {}\n", fmt::join(hooks, ", "));
+  std::vector<std::string> values;
+  for (const auto& [name, value] : losses) values.push_back(fmt::format("{} {:.5g}", name, value));
+  fmt::print("  losses     on the first batch: {}\n", fmt::join(values, ", "));
+  return kExitOk;
+}
 
 }  // namespace kiln::runner::cli

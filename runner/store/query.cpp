@@ -36,6 +36,10 @@ QueryResult query_readonly(const std::filesystem::path& db_path, const std::stri
                                  detail::sql_excerpt(sql), db_path.string()),
                      SQLITE_READONLY);
   }
+  return collect(statement);
+}
+
+QueryResult collect(Statement& statement) {
   QueryResult result;
   const int columns = statement.column_count();
   for (int i = 0; i < columns; ++i) result.columns.push_back(statement.column_name(i));

@@ -124,8 +124,9 @@ std::string json_value(const Value& value) {
 }
 
 void append_line(std::string& out, const std::vector<std::string>& cells,
-                 const std::vector<std::size_t>& widths, const std::vector<bool>& right) {
-  std::string line;
+                 const std::vector<std::size_t>& widths, const std::vector<bool>& right,
+                 const std::string& indent) {
+  std::string line = indent;
   for (std::size_t i = 0; i < cells.size(); ++i) {
     if (i > 0) line += "  ";
     const std::string padding(widths[i] - display_width(cells[i]), ' ');
@@ -139,6 +140,13 @@ void append_line(std::string& out, const std::vector<std::string>& cells,
 }  // namespace
 
 std::string format_table(const QueryResult& result, int max_width) {
+  TableStyle style;
+  style.max_width = max_width;
+  return format_table(result, style);
+}
+
+std::string format_table(const QueryResult& result, const TableStyle& style) {
+  const int max_width = style.max_width;
   const std::size_t columns = result.columns.size();
   std::vector<std::string> header;
   std::vector<std::size_t> widths;
@@ -167,11 +175,11 @@ std::string format_table(const QueryResult& result, int max_width) {
   }
 
   std::string out;
-  append_line(out, header, widths, right);
-  append_line(out, separator, widths, right);
-  for (const std::vector<std::string>& line : cells) append_line(out, line, widths, right);
+  append_line(out, header, widths, right, style.indent);
+  append_line(out, separator, widths, right, style.indent);
+  for (const std::vector<std::string>& line : cells) append_line(out, line, widths, right, style.indent);
   const std::size_t count = result.rows.size();
-  out += fmt::format("({} row{})\n", count, count == 1 ? "" : "s");
+  if (style.row_count) out += fmt::format("{}({} row{})\n", style.indent, count, count == 1 ? "" : "s");
   return out;
 }
 

@@ -156,6 +156,34 @@ std::string Trainer::stop_reason() const {
   return stop_reason_;
 }
 
+namespace {
+
+void check_scalar(const torch::Tensor& value, const std::string& loss) {
+  if (!value.defined() || value.numel() != 1)
+    throw Error(fmt::format("loss '{}' returned {}; a loss must return a scalar", loss,
+                            value.defined() ? "a tensor of shape " + c10::str(value.sizes()) : "no tensor"));
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, double>> Trainer::check_losses() {
+  torch::NoGradGuard no_grad;
+  const Batch batch = loader_->next();
+  std::vector<std::pair<std::string, double>> values;
+  for (Phase& phase : phases_) {
+    Step step(*this, global_step_);
+    step.set_phase(phase.spec.name);
+    const Outputs outputs = model_->forward(batch, step);
+    for (const auto& [index, weight] : phase.losses) {
+      const NamedLoss& named = losses_[index];
+      const torch::Tensor value = named.loss->compute(outputs, batch, step);
+      check_scalar(value, named.name);
+      values.emplace_back(phase.spec.name + "/" + named.name, value.item<double>());
+    }
+  }
+  return values;
+}
+
 bool Trainer::run_phase(Phase& phase, const Batch& batch, Step& step) {
   step.set_phase(phase.spec.name);
   Outputs outputs = model_->forward(batch, step);
@@ -163,9 +191,7 @@ bool Trainer::run_phase(Phase& phase, const Batch& batch, Step& step) {
   for (const auto& [index, weight] : phase.losses) {
     const NamedLoss& named = losses_[index];
     torch::Tensor value = named.loss->compute(outputs, batch, step);
-    if (!value.defined() || value.numel() != 1)
-      throw Error(fmt::format("loss '{}' returned {}; a loss must return a scalar", named.name,
-                              value.defined() ? "a tensor of shape " + c10::str(value.sizes()) : "no tensor"));
+    check_scalar(value, named.name);
     step.set_loss(named.name, value.detach().reshape({}));
     torch::Tensor weighted = weight == 1.0 ? value.reshape({}) : value.reshape({}) * weight;
     total = total.defined() ? total + weighted : weighted;

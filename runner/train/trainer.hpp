@@ -83,6 +83,11 @@ class Trainer final : public RunContext {
   const std::vector<OrderedHook>& hooks() const { return hooks_; }
   DataLoader& loader() { return *loader_; }
 
+  /// The first training batch through every phase's forward and losses, without gradients
+  /// or updates (`kiln validate`): each loss's value, as "phase/loss". A loss that returns
+  /// no scalar is an Error, as in training.
+  std::vector<std::pair<std::string, double>> check_losses();
+
   /// One training step on `batch`, counted before the after_step hooks run (public for
   /// tests and benchmarks).
   void train_step(const Batch& batch, Step& step);

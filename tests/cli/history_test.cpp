@@ -1,0 +1,212 @@
+// `kiln runs`, `kiln show`, `kiln compare` and `kiln validate` on a database made by real runs.
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "../support/experiment_file.hpp"
+#include "../support/temp_dir.hpp"
+#include "cli_support.hpp"
+#include "kiln_process.hpp"
+
+namespace kiln::test {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+/// A value as kiln prints metrics: 4 significant digits.
+std::string g4(const std::string& value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4g", std::stod(value));
+  return text;
+}
+
+/// The names in the "name" column of a `kiln runs` table, top to bottom.
+std::vector<std::string> listed_names(const std::string& table) {
+  std::vector<std::string> names;
+  const std::vector<std::string> rows = lines(table);
+  for (std::size_t i = 2; i < rows.size(); ++i) {
+    if (rows[i].rfind("(", 0) == 0) break;
+    const std::size_t id_end = rows[i].find_first_not_of(' ');
+    const std::size_t name_begin = rows[i].find_first_not_of(' ', rows[i].find(' ', id_end));
+    names.push_back(rows[i].substr(name_begin, rows[i].find(' ', name_begin) - name_begin));
+  }
+  return names;
+}
+
+/// Three runs of one experiment: t (lr 0.01), t-2 (lr 0.03) and t-3, which fails at its
+/// first step (the model takes 8 inputs, the data has 4).
+class cli_history : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    write_text(*dir_, "exp.toml", mlp_experiment("[supervisor]\nsummary_every_steps = 1\n", /*max_steps=*/30));
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"run", "exp.toml"},
+          std::vector<std::string>{"run", "exp.toml", "--fresh", "--set", "optimizers.adam.lr=0.03"}}) {
+      const KilnResult run = run_kiln(args, dir_->path());
+      ASSERT_EQ(run.exit_code(), 0) << run.describe();
+    }
+    const KilnResult failing = run_kiln({"run", "exp.toml", "--fresh", "--set", "model.inputs=8"}, dir_->path());
+    ASSERT_EQ(failing.exit_code(), 1) << failing.describe();
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+
+  static KilnResult kiln(const std::vector<std::string>& args) { return run_kiln(args, dir_->path()); }
+  static fs::path db() { return *dir_ / "runs/kiln.db"; }
+
+  static TempDir* dir_;
+};
+TempDir* cli_history::dir_ = nullptr;
+
+TEST_F(cli_history, runs_lists_the_newest_first_with_status_steps_and_last_losses) {
+  const KilnResult result = kiln({"runs"});
+  ASSERT_EQ(result.exit_code(), 0) << result.describe();
+  EXPECT_THAT(listed_names(result.out), ElementsAre("t-3", "t-2", "t"));
+  const std::vector<std::string> rows = lines(result.out);
+  ASSERT_EQ(rows.size(), 6u) << result.out;
+  EXPECT_THAT(rows[0], StartsWith("id  name  status     steps  started"));
+  EXPECT_THAT(rows[2], HasSubstr(" failed "));
+  const std::string last = sql_value(db(), "SELECT value FROM summaries s JOIN runs r ON r.id = s.run_id "
+                                           "WHERE r.name = 't-2' AND tag = 'loss/mse' AND step = 29");
+  EXPECT_THAT(rows[3], HasSubstr(" completed     30 "));
+  EXPECT_THAT(rows[3], HasSubstr("mse " + g4(last) + " "));
+  EXPECT_EQ(rows[5], "(3 rows)");
+}
+
+TEST_F(cli_history, runs_filters_by_status_name_and_count) {
+  EXPECT_THAT(listed_names(kiln({"runs", "--status", "failed"}).out), ElementsAre("t-3"));
+  EXPECT_THAT(listed_names(kiln({"runs", "--status", "completed"}).out), ElementsAre("t-2", "t"));
+  EXPECT_THAT(listed_names(kiln({"runs", "--name", "t-*"}).out), ElementsAre("t-3", "t-2"));
+  EXPECT_THAT(listed_names(kiln({"runs", "--name", "-2"}).out), ElementsAre("t-2"));
+  EXPECT_THAT(listed_names(kiln({"runs", "--name", "nothing"}).out), ElementsAre());
+  EXPECT_THAT(listed_names(kiln({"runs", "--limit", "2"}).out), ElementsAre("t-3", "t-2"));
+  EXPECT_TRUE(fails_with_one_error_line(kiln({"runs", "--status", "done"}), 2));
+  EXPECT_TRUE(fails_with_one_error_line(kiln({"runs", "--limit", "0"}), 2));
+}
+
+TEST_F(cli_history, show_finds_a_run_by_name_or_by_id_and_prints_it_in_full) {
+  const KilnResult by_name = kiln({"show", "t-2"});
+  ASSERT_EQ(by_name.exit_code(), 0) << by_name.describe();
+  EXPECT_EQ(kiln({"show", "2"}).out, by_name.out);
+  const std::string& out = by_name.out;
+  EXPECT_THAT(out, StartsWith("run t-2 (id 2)  completed\n"));
+  EXPECT_THAT(out, HasSubstr("\n  steps      30\n"));
+  EXPECT_THAT(out, HasSubstr("\n  lr = 0.03\n"));  // the resolved config, with the override
+  // The lowest loss and the first step it was reached, as the database has them.
+  const auto best = sql_rows(db(), "SELECT value, step FROM summaries WHERE run_id = 2 AND tag = 'loss/mse' "
+                                   "ORDER BY value, step LIMIT 1");
+  EXPECT_THAT(out, HasSubstr(g4(best[0][0]) + " @" + best[0][1]));
+  EXPECT_THAT(out, HasSubstr("checkpoints (1 kept, 0 deleted)"));
+  EXPECT_THAT(out, HasSubstr("kept: max_to_keep"));
+  EXPECT_THAT(out, HasSubstr("ckpt-30.kiln"));
+  for (const char* plugin : {"synthetic_regression", "mse", "mlp"}) EXPECT_THAT(out, HasSubstr(plugin));
+  EXPECT_THAT(out, HasSubstr("events (4)"));
+  EXPECT_THAT(out, HasSubstr("run t-2 starts at step 0 of 30"));
+}
+
+TEST_F(cli_history, show_of_a_failed_run_gives_its_error_without_a_backtrace) {
+  const KilnResult result = kiln({"show", "t-3"});
+  ASSERT_EQ(result.exit_code(), 0) << result.describe();
+  EXPECT_THAT(result.out, HasSubstr("  error      step 0: mat1 and mat2 shapes cannot be multiplied (16x4 and 8x8)\n"));
+  EXPECT_THAT(result.out, Not(HasSubstr("Exception raised from")));
+  EXPECT_EQ(sql_value(db(), "SELECT error FROM runs WHERE name = 't-3'"),
+            "step 0: mat1 and mat2 shapes cannot be multiplied (16x4 and 8x8)");
+}
+
+TEST_F(cli_history, an_unknown_run_is_one_error_with_the_closest_name) {
+  for (const std::vector<std::string>& command : {std::vector<std::string>{"show", "t-22"},
+                                                   std::vector<std::string>{"infer", "t-22", "in.png"}}) {
+    const KilnResult result = kiln(command);
+    EXPECT_TRUE(fails_with_one_error_line(result, 2)) << command[0];
+    EXPECT_EQ(error_line(result), "error: no run named 't-22' in runs/kiln.db; did you mean 't-2'?") << command[0];
+  }
+  const KilnResult compare = kiln({"compare", "t", "zzzzzzzz"});
+  EXPECT_TRUE(fails_with_one_error_line(compare, 2));
+  EXPECT_EQ(error_line(compare), "error: no run named 'zzzzzzzz' in runs/kiln.db (kiln runs lists them)");
+}
+
+TEST_F(cli_history, compare_gives_the_config_difference_and_the_better_run_with_its_step) {
+  const KilnResult result = kiln({"compare", "t", "t-2"});
+  ASSERT_EQ(result.exit_code(), 0) << result.describe();
+  EXPECT_THAT(result.out, HasSubstr("config: 1 differs\n"));
+  EXPECT_THAT(result.out, HasSubstr("  optimizers.adam.lr  0.01  0.03\n"));
+  EXPECT_THAT(result.out, HasSubstr("plugins: the same in every run\n"));
+  // Which run reached the lowest loss, and at which step, as the database has it.
+  const auto best = sql_rows(db(), "SELECT r.name, s.value, s.step FROM summaries s JOIN runs r ON r.id = s.run_id "
+                                   "WHERE r.name IN ('t', 't-2') AND tag = 'loss/mse' ORDER BY value, s.run_id, step "
+                                   "LIMIT 1");
+  EXPECT_THAT(result.out, HasSubstr("\nbest\n  loss/mse (lower is better): " + best[0][0] + " reached " +
+                                    g4(best[0][1]) + " at step " + best[0][2] + "\n"));
+  EXPECT_THAT(result.out, HasSubstr(g4(best[0][1]) + " @" + best[0][2] + " *"));
+}
+
+TEST_F(cli_history, compare_takes_ids_and_refuses_one_run_twice_or_alone) {
+  EXPECT_EQ(kiln({"compare", "1", "t-2"}).out, kiln({"compare", "t", "t-2"}).out);
+  const KilnResult twice = kiln({"compare", "t", "1"});
+  EXPECT_TRUE(fails_with_one_error_line(twice, 2));
+  EXPECT_EQ(error_line(twice), "error: '1' names run t twice; compare needs different runs");
+  EXPECT_TRUE(fails_with_one_error_line(kiln({"compare", "t"}), 2));
+}
+
+TEST(cli_validate, a_valid_experiment_is_described_and_nothing_is_written) {
+  TempDir dir;
+  write_text(dir, "exp.toml", mlp_experiment());
+  const KilnResult result = run_kiln({"validate", "exp.toml"}, dir.path());
+  ASSERT_EQ(result.exit_code(), 0) << result.describe();
+  EXPECT_THAT(result.out, StartsWith("exp.toml: valid\n"));
+  EXPECT_THAT(result.out, HasSubstr("  run        would start run t (no database yet at runs/kiln.db)\n"));
+  // mlp 4 -> 8 -> 1: 4*8 + 8 + 8*1 + 1 weights.
+  EXPECT_THAT(result.out, HasSubstr("  model      mlp: 49 parameters, from mlp 1.0.0 (libmlp.so)\n"));
+  EXPECT_THAT(result.out, HasSubstr("  data       synthetic_regression: 256 examples, batches of 16 (16 per epoch)"));
+  EXPECT_THAT(result.out, HasSubstr("  phase      adam: adam lr 0.01 on 'all' (4 tensors), minimizing mse\n"));
+  EXPECT_THAT(result.out, HasSubstr("  hooks      saver (900), supervisor (1000)\n"));
+  EXPECT_THAT(result.out, HasSubstr("  losses     on the first batch: adam/mse "));
+  EXPECT_FALSE(fs::exists(dir / "runs")) << "validate must not create the run directory or database";
+}
+
+TEST(cli_validate, says_it_would_resume_an_existing_run) {
+  TempDir dir;
+  write_text(dir, "exp.toml", mlp_experiment("", /*max_steps=*/5));
+  ASSERT_EQ(run_kiln({"run", "exp.toml"}, dir.path()).exit_code(), 0);
+  const std::string before = read_file(dir / "runs/kiln.db");
+  const KilnResult result = run_kiln({"validate", "exp.toml", "--set", "experiment.max_steps=9"}, dir.path());
+  ASSERT_EQ(result.exit_code(), 0) << result.describe();
+  EXPECT_THAT(result.out, HasSubstr("would resume run t (completed, 5 of 9 steps recorded; --fresh starts another)"));
+  EXPECT_EQ(read_file(dir / "runs/kiln.db"), before);
+}
+
+TEST(cli_validate, a_model_that_cannot_take_its_data_fails_before_training) {
+  TempDir dir;
+  write_text(dir, "exp.toml", mlp_experiment());
+  const KilnResult result = run_kiln({"validate", "exp.toml", "--set", "model.inputs=8"}, dir.path());
+  EXPECT_TRUE(fails_with_one_error_line(result, 2));
+  EXPECT_EQ(error_line(result),
+            "error: exp.toml: the first batch fails: mat1 and mat2 shapes cannot be multiplied (16x4 and 8x8)");
+  EXPECT_FALSE(fs::exists(dir / "runs"));
+}
+
+TEST(cli_validate, config_and_plugin_errors_are_the_same_as_for_run) {
+  TempDir dir;
+  write_text(dir, "typo.toml", mlp_experiment("[supervisor]\nsumary_every_steps = 5\n"));
+  write_text(dir, "missing.toml", replace_once(mlp_experiment(), "plugin = \"mlp\"", "plugin = \"nope\""));
+  for (const char* file : {"typo.toml", "missing.toml"}) {
+    const KilnResult validate = run_kiln({"validate", file}, dir.path());
+    const KilnResult run = run_kiln({"run", file}, dir.path());
+    EXPECT_TRUE(fails_with_one_error_line(validate, 2)) << file;
+    EXPECT_EQ(error_line(validate), error_line(run)) << file;
+  }
+}
+
+}  // namespace
+}  // namespace kiln::test
