@@ -18,6 +18,7 @@ packages=(
   libssl-dev              # SHA-256 of plugins and checkpoints
   libstb-dev              # stb_image: PNG/JPEG for the image datasets and summaries
   libgtest-dev libbenchmark-dev
+  chromium                # headless, for the kiln report test (tests/report): a ~110 MB download
 )
 
 missing=()

@@ -1,0 +1,75 @@
+// Everything `kiln report` shows about a run, loaded from the run database into plain structs.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "report/series.hpp"
+#include "store/checkpoints.hpp"
+#include "store/database.hpp"
+
+namespace kiln::runner::report {
+
+/// A run's row of `runs`.
+struct RunInfo {
+  std::int64_t id = 0;
+  std::string name;
+  std::string experiment;
+  std::string config;  ///< the resolved config, TOML
+  std::string status;
+  double started = 0;  ///< unix seconds
+  std::optional<double> ended;
+  std::string host;
+  std::string kiln_version;
+  std::string run_dir;
+  std::string error;  ///< why a failed run failed; empty otherwise
+};
+
+/// One row of `images`: a PNG file the run wrote for `tag` at `step`.
+struct ImageRow {
+  std::string tag;
+  std::int64_t step = 0;
+  std::string path;
+};
+
+/// One row of `events`.
+struct EventRow {
+  double time = 0;
+  std::optional<std::int64_t> step;
+  std::string kind;
+  std::string message;
+};
+
+/// One run and everything recorded about it.
+struct RunData {
+  RunInfo info;
+  std::map<std::string, std::vector<Point>> summaries;  ///< by tag, steps ascending; NULL is NaN
+  std::vector<store::CheckpointRow> checkpoints;        ///< deleted ones too, by step
+  std::vector<ImageRow> images;                         ///< by tag, then step
+  std::vector<EventRow> events;                         ///< by time
+  std::map<std::string, std::string> params;            ///< the flattened config
+
+  /// The largest step the run recorded (summaries, checkpoints, events); 0 if none.
+  std::int64_t last_step() const;
+  /// experiment.max_steps from the params, when it is an integer there.
+  std::optional<std::int64_t> max_steps() const;
+  /// How long it ran: ended - started, or `now` - started while it has not ended.
+  double duration(double now) const;
+};
+
+struct ReportData {
+  std::filesystem::path database;
+  double generated = 0;  ///< unix seconds
+  std::vector<RunData> runs;
+};
+
+/// The runs that `refs` name (a name, else an id: store::find_run_ref), in that order, each
+/// once. An unknown run is the StoreError find_run_ref throws. Tables that an older schema
+/// does not have yet (checkpoints, images) load as empty.
+ReportData load_report(store::Database& db, const std::vector<std::string>& refs);
+
+}  // namespace kiln::runner::report
