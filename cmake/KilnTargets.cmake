@@ -21,13 +21,8 @@ function(kiln_use_torch_pch target)
   endif()
 endfunction()
 
-# kiln_add_plugin(NAME SOURCES...): a plugin library with hidden visibility, linked to the
-# SDK, written to the folder the runner searches by default.
-function(kiln_add_plugin name)
-  add_library(${name} MODULE ${ARGN})
-  target_link_libraries(${name} PRIVATE kiln::sdk kiln::warnings)
-  kiln_use_torch_pch(${name})
-  set_target_properties(${name} PROPERTIES
-    PREFIX "lib"
-    LIBRARY_OUTPUT_DIRECTORY ${KILN_PLUGIN_DIR})
-endfunction()
+# kiln_add_plugin() is the one plugin authors get from find_package(kiln); in this build it
+# also adds kiln's warnings and the shared PCH, and writes to the folder the runner searches.
+set(KILN_IN_TREE ON)
+set(KILN_PLUGIN_OUTPUT_DIRECTORY ${KILN_PLUGIN_DIR})
+include(${CMAKE_CURRENT_LIST_DIR}/KilnAddPlugin.cmake)

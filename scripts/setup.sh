@@ -19,6 +19,7 @@ packages=(
   libstb-dev              # stb_image: PNG/JPEG for the image datasets and summaries
   libgtest-dev libbenchmark-dev
   chromium                # headless, for the kiln report test (tests/report): a ~110 MB download
+  dpkg-dev                # dpkg-shlibdeps: the .deb's Depends (cpack -G DEB, tests/install)
 )
 
 missing=()

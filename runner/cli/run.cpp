@@ -39,8 +39,6 @@ fs::path default_database() {
   return fs::path("runs") / "kiln.db";
 }
 
-fs::path default_plugin_dir() { return KILN_DEFAULT_PLUGIN_DIR; }
-
 int run(const RunArgs& args) {
   // Everything that can be wrong with the experiment is found before the run is touched.
   const ExperimentSpec spec = load_experiment(args.experiment, args.overrides);

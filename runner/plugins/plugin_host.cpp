@@ -1,4 +1,4 @@
-// PluginHost: the search path, the Boost.DLL handshake, and objects that keep their library loaded.
+// PluginHost: the search path, building objects, and objects that keep their library loaded.
 #include "plugins/plugin_host.hpp"
 
 #include <algorithm>
@@ -8,40 +8,24 @@
 #include <string_view>
 #include <utility>
 
-#include <dlfcn.h>
-
 #include <boost/dll/shared_library.hpp>
-#include <c10/util/Exception.h>
 #include <fmt/format.h>
-#include <torch/version.h>
 
 #include "document.hpp"
 #include "kiln/kiln.hpp"
+#include "plugins/handshake.hpp"
 #include "plugins/sha256.hpp"
 
 namespace kiln::runner {
 
 namespace fs = std::filesystem;
 
-namespace detail {
-
-/// A library that passed the handshake, and the registry its register function filled.
-/// Members die in reverse order: the registry, whose std::functions are the library's
-/// code, is destroyed before the library is closed.
-struct LoadedLibrary {
-  boost::dll::shared_library library;
-  PluginHost::LibraryInfo info;
-  std::unique_ptr<Registry> registry;
-  std::string sha256;  // of the file, computed when the first object is built from it
-};
-
-}  // namespace detail
-
 namespace {
 
+using detail::describe;
 using detail::LoadedLibrary;
-
-constexpr Kind kKinds[] = {Kind::model, Kind::loss, Kind::dataset, Kind::hook};
+using detail::message_of;
+using detail::open_library;
 
 /// An object built by a plugin, owned together with a handle on the plugin's library.
 /// The object is declared last so it dies first: its destructor is the library's code.
@@ -84,92 +68,9 @@ const char* plural(Kind kind) {
   return "?";
 }
 
-/// Error messages are one line: the CLI prints them after "error: ".
-std::string one_line(std::string_view text) {
-  std::istringstream lines{std::string(text)};
-  std::string line, out;
-  while (std::getline(lines, line)) {
-    const auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos) continue;
-    const auto last = line.find_last_not_of(" \t\r");
-    if (!out.empty()) out += ' ';
-    out.append(line, first, last - first + 1);
-  }
-  return out;
-}
-
-/// torch's what() carries a backtrace; its short form is what a user needs.
-std::string message_of(const std::exception& error) {
-  if (const auto* torch_error = dynamic_cast<const c10::Error*>(&error))
-    return one_line(torch_error->what_without_backtrace());
-  return one_line(error.what());
-}
-
 std::string located(const Config& config, const std::string& message) {
   const std::string at = config.where().str();
   return at.empty() ? message : fmt::format("{}: {}", at, message);
-}
-
-/// "/path/libx.so (plugin 'x' 1.2.3)"
-std::string describe(const PluginHost::LibraryInfo& info) {
-  return fmt::format("{} (plugin '{}' {})", info.path.string(), info.plugin_name, info.version);
-}
-
-const char* or_unknown(const char* text) { return text ? text : "(unknown)"; }
-
-[[noreturn]] void rebuild(const fs::path& file, const std::string& theirs, const std::string& ours) {
-  throw PluginError(fmt::format("{} was built {} but this kiln {}; rebuild the plugin against this kiln",
-                                file.string(), theirs, ours));
-}
-
-/// Loads `file`, checks the handshake field by field (the ABI before anything else) and
-/// runs the register function. Every refusal is a PluginError naming the file.
-std::shared_ptr<LoadedLibrary> open_library(const fs::path& file) {
-  auto loaded = std::make_shared<LoadedLibrary>();
-  boost::dll::fs::error_code error;
-  // rtld_now: a symbol the plugin needs but nobody provides fails here, with its name,
-  // rather than as a crash in the middle of a run.
-  loaded->library.load(file, boost::dll::load_mode::rtld_now, error);
-  if (error) {
-    const char* why = ::dlerror();  // Boost.DLL's error code drops the loader's reason
-    throw PluginError(why ? one_line(why)
-                          : fmt::format("{}: cannot load: {}", file.string(), error.message()));
-  }
-  if (!loaded->library.has(kPluginEntry))
-    throw PluginError(fmt::format("{} is not a kiln plugin: it has no '{}' symbol", file.string(),
-                                  kPluginEntry));
-  const PluginInfo* info = loaded->library.get<const PluginInfo*()>(kPluginEntry)();
-  if (info == nullptr)
-    throw PluginError(fmt::format("{} is not a kiln plugin: its '{}' returned null", file.string(),
-                                  kPluginEntry));
-
-  // Under another ABI the rest of the struct may mean something else: check this first.
-  if (info->abi != KILN_SDK_ABI)
-    rebuild(file, fmt::format("for kiln SDK ABI {}", info->abi),
-            fmt::format("has ABI {}", KILN_SDK_ABI));
-  const std::string torch_version = or_unknown(info->torch_version);
-  if (torch_version != TORCH_VERSION)
-    rebuild(file, fmt::format("for torch {}", torch_version), fmt::format("uses torch {}", TORCH_VERSION));
-  if (info->cxx11_abi != _GLIBCXX_USE_CXX11_ABI)
-    rebuild(file, fmt::format("with _GLIBCXX_USE_CXX11_ABI={}", info->cxx11_abi),
-            fmt::format("uses _GLIBCXX_USE_CXX11_ABI={}", _GLIBCXX_USE_CXX11_ABI));
-
-  loaded->info.path = file;
-  loaded->info.abi = info->abi;
-  loaded->info.torch_version = torch_version;
-  loaded->info.plugin_name = or_unknown(info->name);
-  loaded->info.version = or_unknown(info->version);
-  if (info->register_plugin == nullptr)
-    throw PluginError(fmt::format("{} has no register function", describe(loaded->info)));
-
-  loaded->registry = std::make_unique<Registry>();
-  try {
-    info->register_plugin(*loaded->registry);
-  } catch (const std::exception& e) {
-    throw PluginError(fmt::format("{} failed to register its names: {}", describe(loaded->info), message_of(e)));
-  }
-  for (Kind kind : kKinds) loaded->info.names[kind] = loaded->registry->names(kind);
-  return loaded;
 }
 
 /// The factory for `name`, or a PluginError listing what the library does register.
@@ -348,6 +249,10 @@ std::optional<fs::path> PluginHost::find_file(const std::vector<std::string>& fi
   return std::nullopt;
 }
 
+std::optional<fs::path> PluginHost::find_library(const std::string& library) const {
+  return find_file(library_file_names(library));
+}
+
 std::vector<fs::path> PluginHost::all_libraries() const {
   std::vector<fs::path> libraries;
   for (const fs::path& folder : search_path_) {
@@ -384,14 +289,24 @@ void PluginHost::record(Kind kind, const std::string& name, LoadedLibrary& libra
 
 std::vector<PluginHost::LibraryInfo> PluginHost::scan() {
   std::vector<LibraryInfo> libraries;
-  for (const fs::path& file : all_libraries()) {
-    try {
-      libraries.push_back(load(file)->info);
-    } catch (const PluginError&) {
-      // remembered in failures_
-    }
-  }
+  for (Found& found : list())
+    if (found.error.empty()) libraries.push_back(std::move(found.info));
   return libraries;
+}
+
+std::vector<PluginHost::Found> PluginHost::list() {
+  std::vector<Found> found;
+  for (const fs::path& file : all_libraries()) {
+    Found entry;
+    entry.info.path = file;
+    try {
+      entry.info = load(file)->info;
+    } catch (const PluginError& e) {
+      entry.error = e.what();  // also remembered in failures_
+    }
+    found.push_back(std::move(entry));
+  }
+  return found;
 }
 
 PluginHost::LibraryInfo PluginHost::inspect(const fs::path& library) { return open_library(library)->info; }

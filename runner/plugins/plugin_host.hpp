@@ -11,10 +11,10 @@
 
 #include "kiln/config.hpp"
 #include "kiln/registry.hpp"
+#include "plugins/library_info.hpp"
 #include "plugins/plugin_record.hpp"
 
 namespace kiln::runner {
-
 
 namespace detail {
 struct LoadedLibrary;
@@ -30,12 +30,12 @@ struct LoadedLibrary;
 /// table, the message starts with that table's position. Not thread-safe.
 class PluginHost {
  public:
-  /// What a plugin library says about itself and what it registers.
-  struct LibraryInfo {
-    std::filesystem::path path;
-    std::string plugin_name, version, torch_version;
-    std::uint32_t abi = 0;
-    std::map<kiln::Kind, std::vector<std::string>> names;  ///< every kind, names sorted
+  using LibraryInfo = PluginLibraryInfo;
+
+  /// A library found on the search path: what it says about itself, or why it is unusable.
+  struct Found {
+    LibraryInfo info;   ///< only `path` when `error` is set
+    std::string error;  ///< the PluginError that refused it; empty for a usable library
   };
 
   /// Search order: `experiment_paths` (already absolute), then each folder in
@@ -67,8 +67,17 @@ class PluginHost {
   /// Every loadable plugin library in the search path, in search order; the others are
   /// left out and listed by failures().
   std::vector<LibraryInfo> scan();
+  /// Every plugin library file (lib*.so) in the search path, in search order, loadable or
+  /// not: `kiln plugins`. A folder's files are sorted; a file seen twice is listed once.
+  std::vector<Found> list();
   /// Libraries this host could not load or trust, by canonical path, with the reason.
   const std::map<std::filesystem::path, std::string>& failures() const { return failures_; }
+
+  /// The file a `library = "X"` value names in the search path (libX.so or X.so; X itself
+  /// when it ends in .so), or nullopt.
+  std::optional<std::filesystem::path> find_library(const std::string& library) const;
+  /// The folders searched, comma-separated, for messages.
+  std::string searched() const;
 
   /// Loads and checks one library, then unloads it; a PluginError saying exactly what is
   /// wrong when it is not a usable kiln plugin.
@@ -83,7 +92,6 @@ class PluginHost {
   std::shared_ptr<detail::LoadedLibrary> load(const std::filesystem::path& file);
   std::optional<std::filesystem::path> find_file(const std::vector<std::string>& file_names) const;
   std::vector<std::filesystem::path> all_libraries() const;
-  std::string searched() const;
   void record(kiln::Kind kind, const std::string& name, detail::LoadedLibrary& library);
 
   std::vector<std::filesystem::path> search_path_;

@@ -154,11 +154,34 @@ TEST_F(plugin_host, library_without_the_entry_symbol_is_not_a_kiln_plugin) {
             "exp.toml:1:1: " + path.string() + " is not a kiln plugin: it has no 'kiln_plugin_info' symbol");
 }
 
-TEST_F(plugin_host, library_the_loader_refuses_reports_the_loaders_reason) {
+TEST_F(plugin_host, file_that_is_not_a_shared_library_is_refused_before_the_loader) {
   const fs::path path = empty_.write("libgarbage.so", "not an elf file\n");
+  EXPECT_EQ(plugin_error([&] { PluginHost::inspect(path); }),
+            path.string() + " is not a shared library (it does not start with an ELF header)");
+  const fs::path short_file = empty_.write("libshort.so", "\x7f");
+  EXPECT_EQ(plugin_error([&] { PluginHost::inspect(short_file); }),
+            short_file.string() + " is not a shared library (it does not start with an ELF header)");
+}
+
+TEST_F(plugin_host, library_the_loader_refuses_reports_the_loaders_reason) {
+  // An ELF header and nothing after it: the loader's own words, after the file's name.
+  const fs::path path = empty_.write("libtruncated.so", std::string("\x7f" "ELF\x02\x01\x01", 7));
   const std::string message = plugin_error([&] { PluginHost::inspect(path); });
   EXPECT_THAT(message, StartsWith(path.string() + ": "));
   EXPECT_THAT(message, ::testing::AnyOf(HasSubstr("file too short"), HasSubstr("invalid ELF header")));
+}
+
+TEST_F(plugin_host, missing_dependency_is_named_after_the_library_that_needs_it) {
+  const fs::path path = kFixtures.parent_path() / "check/libfixture_missing_dep.so";
+  EXPECT_EQ(plugin_error([&] { PluginHost::inspect(path); }),
+            path.string() + ": a library it needs is missing: libkiln_fixture_gone.so: cannot open shared object file: "
+                            "No such file or directory");
+}
+
+TEST_F(plugin_host, register_function_that_throws_names_the_plugin_and_the_reason) {
+  const fs::path path = kFixtures.parent_path() / "check/libfixture_register_throws.so";
+  EXPECT_EQ(plugin_error([&] { PluginHost::inspect(path); }),
+            path.string() + " (plugin 'fixture_register_throws' 0.1.0) failed to register its names: no licence file found");
 }
 
 // ---- 3. handshake mismatches -------------------------------------------------------------

@@ -11,6 +11,7 @@
 #include "kiln/plugin.hpp"
 #include "kiln/registry.hpp"
 #include "kiln/run_context.hpp"
+#include "kiln/schedule.hpp"
 #include "kiln/step.hpp"
 #include "kiln/tensors.hpp"
 #include "kiln/version.hpp"

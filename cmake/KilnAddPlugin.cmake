@@ -1,0 +1,54 @@
+# kiln_add_plugin(): how a kiln plugin library is built. One definition serves kiln's own
+# plugins and every project that finds kiln with find_package(kiln); it is installed with
+# the package.
+include_guard(GLOBAL)
+
+# kiln_add_plugin(<name> [SOURCES] <source>... [OUTPUT_DIRECTORY <dir>] [NO_INSTALL])
+#
+# Builds lib<name>.so, a MODULE library that kiln loads at run time:
+#  - linked to kiln::sdk, and through it to torch (with torch's include directories and flags);
+#  - C++17 without extensions, hidden visibility: the one symbol KILN_PLUGIN exports is the
+#    handshake the host reads;
+#  - written to <dir>, by default ${KILN_PLUGIN_OUTPUT_DIRECTORY} when it is set, else
+#    ${CMAKE_BINARY_DIR}/plugins: give that folder to kiln with `[plugins] paths` or
+#    $KILN_PLUGIN_PATH;
+#  - installed to ${KILN_PLUGIN_INSTALL_DIR} (lib/kiln/plugins), the folder an installed kiln
+#    searches by default, unless NO_INSTALL. Install to kiln's own prefix to have it found.
+function(kiln_add_plugin name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "NO_INSTALL" "OUTPUT_DIRECTORY" "SOURCES")
+  set(sources ${arg_SOURCES} ${arg_UNPARSED_ARGUMENTS})
+  if(NOT sources)
+    message(FATAL_ERROR "kiln_add_plugin(${name}): no source files (kiln_add_plugin(NAME SOURCES a.cpp ...))")
+  endif()
+  if(arg_OUTPUT_DIRECTORY)
+    set(output_dir ${arg_OUTPUT_DIRECTORY})
+  elseif(KILN_PLUGIN_OUTPUT_DIRECTORY)
+    set(output_dir ${KILN_PLUGIN_OUTPUT_DIRECTORY})
+  else()
+    set(output_dir ${CMAKE_BINARY_DIR}/plugins)
+  endif()
+
+  add_library(${name} MODULE ${sources})
+  target_link_libraries(${name} PRIVATE kiln::sdk)
+  target_compile_features(${name} PRIVATE cxx_std_17)
+  set_target_properties(${name} PROPERTIES
+    PREFIX "lib"
+    SUFFIX ".so"
+    CXX_EXTENSIONS OFF
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON
+    LIBRARY_OUTPUT_DIRECTORY ${output_dir}
+    # Installed in <libdir>/kiln/plugins: libkiln_sdk.so is two folders up.
+    INSTALL_RPATH "$ORIGIN/../..")
+  # kiln's own build adds its warnings and the precompiled torch header all its targets share.
+  if(KILN_IN_TREE)
+    target_link_libraries(${name} PRIVATE kiln::warnings)
+    kiln_use_torch_pch(${name})
+  endif()
+  if(NOT arg_NO_INSTALL)
+    if(NOT KILN_PLUGIN_INSTALL_DIR)
+      set(KILN_PLUGIN_INSTALL_DIR lib/kiln/plugins)
+    endif()
+    install(TARGETS ${name} LIBRARY DESTINATION ${KILN_PLUGIN_INSTALL_DIR})
+  endif()
+endfunction()

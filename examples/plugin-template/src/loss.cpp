@@ -1,0 +1,41 @@
+// The `huber` loss: squared error for small errors, absolute error for large ones.
+#include <string>
+
+#include <torch/torch.h>
+
+#include "kiln/kiln.hpp"
+#include "sine.hpp"
+
+namespace sine {
+namespace {
+
+/// mean(0.5 e^2 if |e| < delta, else delta (|e| - delta / 2)), e = prediction - target:
+///   [[losses]]
+///   plugin = "huber"
+///   delta = 1.0
+///   prediction = "prediction"   # a model output
+///   target = "y"                # a batch entry
+class Huber : public kiln::Loss {
+ public:
+  explicit Huber(const kiln::Config& config)
+      : delta_(config.get_or<double>("delta", 1.0)),
+        prediction_(config.get_or<std::string>("prediction", "prediction")),
+        target_(config.get_or<std::string>("target", "y")) {
+    if (delta_ <= 0) config.fail("delta", "must be greater than 0");
+  }
+
+  torch::Tensor compute(const kiln::Outputs& outputs, const kiln::Batch& batch, kiln::Step& /*step*/) override {
+    const torch::Tensor error = (outputs.at(prediction_) - batch.at(target_)).abs();
+    return torch::where(error < delta_, 0.5 * error.square(), delta_ * (error - 0.5 * delta_)).mean();
+  }
+
+ private:
+  double delta_;
+  std::string prediction_, target_;
+};
+
+}  // namespace
+
+void add_loss(kiln::Registry& registry) { registry.add_loss<Huber>("huber"); }
+
+}  // namespace sine

@@ -1,0 +1,131 @@
+// open_library(): the loader, the kiln handshake (the ABI first) and the register function.
+#include "plugins/handshake.hpp"
+
+#include <array>
+#include <fstream>
+#include <sstream>
+
+#include <dlfcn.h>
+
+#include <c10/util/Exception.h>
+#include <fmt/format.h>
+#include <torch/version.h>
+
+#include "kiln/kiln.hpp"
+
+namespace kiln::runner::detail {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr Kind kKinds[] = {Kind::model, Kind::loss, Kind::dataset, Kind::hook};
+
+const char* or_unknown(const char* text) { return text ? text : "(unknown)"; }
+
+[[noreturn]] void rebuild(const fs::path& file, const std::string& theirs, const std::string& ours) {
+  throw PluginError(fmt::format("{} was built {} but this kiln {}; rebuild the plugin against this kiln",
+                                file.string(), theirs, ours));
+}
+
+/// The loader's messages for a file that is not a shared library are about ELF internals
+/// ("file too short"); a file that does not start like one is refused before dlopen.
+void check_is_shared_library(const fs::path& file) {
+  std::error_code error;
+  if (fs::is_directory(file, error)) throw PluginError(fmt::format("{} is a directory, not a shared library", file.string()));
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw PluginError(fmt::format("{}: cannot be read", file.string()));
+  std::array<char, 4> magic{};
+  in.read(magic.data(), magic.size());
+  if (in.gcount() != 4 || magic != std::array<char, 4>{'\x7f', 'E', 'L', 'F'})
+    throw PluginError(fmt::format("{} is not a shared library (it does not start with an ELF header)", file.string()));
+}
+
+/// The loader's reason, worded for the one library the user asked about.
+std::string load_failure(const fs::path& file, const std::string& why) {
+  const std::string own = file.string() + ": ";
+  if (why.rfind(own, 0) == 0) return why;  // about the file itself: "<file>: undefined symbol: ..."
+  // About another library: "libx.so: cannot open shared object file: No such file or directory".
+  if (why.find("cannot open shared object file") != std::string::npos)
+    return fmt::format("{}: a library it needs is missing: {}", file.string(), why);
+  return own + why;
+}
+
+}  // namespace
+
+std::string one_line(std::string_view text) {
+  std::istringstream lines{std::string(text)};
+  std::string line, out;
+  while (std::getline(lines, line)) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    const auto last = line.find_last_not_of(" \t\r");
+    if (!out.empty()) out += ' ';
+    out.append(line, first, last - first + 1);
+  }
+  return out;
+}
+
+std::string message_of(const std::exception& error) {
+  if (const auto* torch_error = dynamic_cast<const c10::Error*>(&error))
+    return one_line(torch_error->what_without_backtrace());
+  return one_line(error.what());
+}
+
+std::string describe(const PluginLibraryInfo& info) {
+  return fmt::format("{} (plugin '{}' {})", info.path.string(), info.plugin_name, info.version);
+}
+
+std::shared_ptr<LoadedLibrary> open_library(const fs::path& file) {
+  check_is_shared_library(file);
+  auto loaded = std::make_shared<LoadedLibrary>();
+  boost::dll::fs::error_code error;
+  // rtld_now: a symbol the plugin needs but nobody provides fails here, with its name,
+  // rather than as a crash in the middle of a run.
+  loaded->library.load(file, boost::dll::load_mode::rtld_now, error);
+  if (error) {
+    const char* why = ::dlerror();  // Boost.DLL's error code drops the loader's reason
+    throw PluginError(why ? load_failure(file, one_line(why))
+                          : fmt::format("{}: cannot load: {}", file.string(), error.message()));
+  }
+  if (!loaded->library.has(kPluginEntry))
+    throw PluginError(fmt::format("{} is not a kiln plugin: it has no '{}' symbol", file.string(),
+                                  kPluginEntry));
+  const PluginInfo* info = loaded->library.get<const PluginInfo*()>(kPluginEntry)();
+  if (info == nullptr)
+    throw PluginError(fmt::format("{} is not a kiln plugin: its '{}' returned null", file.string(),
+                                  kPluginEntry));
+
+  // Under another ABI the rest of the struct may mean something else: check this first.
+  if (info->abi != KILN_SDK_ABI)
+    rebuild(file, fmt::format("for kiln SDK ABI {}", info->abi),
+            fmt::format("has ABI {}", KILN_SDK_ABI));
+  const std::string torch_version = or_unknown(info->torch_version);
+  if (torch_version != TORCH_VERSION)
+    rebuild(file, fmt::format("for torch {}", torch_version), fmt::format("uses torch {}", TORCH_VERSION));
+  if (info->cxx11_abi != _GLIBCXX_USE_CXX11_ABI)
+    rebuild(file, fmt::format("with _GLIBCXX_USE_CXX11_ABI={}", info->cxx11_abi),
+            fmt::format("uses _GLIBCXX_USE_CXX11_ABI={}", _GLIBCXX_USE_CXX11_ABI));
+
+  loaded->info.path = file;
+  loaded->info.abi = info->abi;
+  loaded->info.torch_version = torch_version;
+  loaded->info.plugin_name = or_unknown(info->name);
+  loaded->info.version = or_unknown(info->version);
+  if (info->register_plugin == nullptr)
+    throw PluginError(fmt::format("{} has no register function", describe(loaded->info)));
+
+  loaded->registry = std::make_unique<Registry>();
+  try {
+    info->register_plugin(*loaded->registry);
+  } catch (const std::exception& e) {
+    throw PluginError(fmt::format("{} failed to register its names: {}", describe(loaded->info), message_of(e)));
+  } catch (...) {
+    throw PluginError(fmt::format("{} failed to register its names: it threw something that is not a std::exception",
+                                  describe(loaded->info)));
+  }
+  for (Kind kind : kKinds) loaded->info.names[kind] = loaded->registry->names(kind);
+  return loaded;
+}
+
+}  // namespace kiln::runner::detail

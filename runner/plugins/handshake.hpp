@@ -1,0 +1,46 @@
+// Opening one plugin library: the loader's refusal, the handshake checked field by field.
+#pragma once
+
+#include <exception>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <boost/dll/shared_library.hpp>
+
+#include "kiln/registry.hpp"
+#include "plugins/library_info.hpp"
+
+namespace kiln::runner {
+
+namespace detail {
+
+/// A library that passed the handshake, and the registry its register function filled.
+/// Members die in reverse order: the registry, whose std::functions are the library's
+/// code, is destroyed before the library is closed.
+struct LoadedLibrary {
+  boost::dll::shared_library library;
+  PluginLibraryInfo info;
+  std::unique_ptr<Registry> registry;
+  std::string sha256;  // of the file, computed when the first object is built from it
+};
+
+/// Loads `file` and checks it, each failure one PluginError naming the file and saying what
+/// is wrong: not a shared library (no ELF header); a library it needs is missing or lacks
+/// a symbol (the loader's words); no kiln handshake symbol; another SDK ABI (checked before
+/// anything else in the handshake is read), torch version or libstdc++ string ABI, naming
+/// both sides' values; a register function that throws.
+std::shared_ptr<LoadedLibrary> open_library(const std::filesystem::path& file);
+
+/// `text` on one line: lines trimmed and joined with spaces (the CLI prints one error line).
+std::string one_line(std::string_view text);
+
+/// An exception's message on one line; a torch error without its backtrace.
+std::string message_of(const std::exception& error);
+
+/// "/path/libx.so (plugin 'x' 1.2.3)"
+std::string describe(const PluginLibraryInfo& info);
+
+}  // namespace detail
+}  // namespace kiln::runner

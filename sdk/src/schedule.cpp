@@ -1,0 +1,33 @@
+// kiln::Schedule: every N steps (step % N == 0) or T seconds, at most once per step, first call due.
+#include "kiln/schedule.hpp"
+
+#include <fmt/format.h>
+
+namespace kiln {
+
+Schedule::Schedule(std::int64_t every_steps, double every_secs) : every_steps_(every_steps), every_secs_(every_secs) {
+  if (every_steps < 0) throw Error(fmt::format("a schedule's every_steps must be 0 or more, got {}", every_steps));
+  if (!(every_secs >= 0)) throw Error(fmt::format("a schedule's every_secs must be 0 or more, got {}", every_secs));
+}
+
+Schedule Schedule::from_config(const Config& config, std::int64_t default_steps, double default_secs) {
+  const auto every_steps = config.get_or<std::int64_t>("every_steps", default_steps);
+  const auto every_secs = config.get_or<double>("every_secs", default_secs);
+  if (every_steps < 0) config.fail("every_steps", fmt::format("must be 0 or more, got {}", every_steps));
+  if (!(every_secs >= 0)) config.fail("every_secs", fmt::format("must be 0 or more, got {}", every_secs));
+  return Schedule(every_steps, every_secs);
+}
+
+bool Schedule::due(std::int64_t step, Clock::time_point now) {
+  if (!enabled() || last_step_ == step) return false;
+  bool fire = !last_step_.has_value();
+  if (every_steps_ > 0 && step % every_steps_ == 0) fire = true;
+  if (every_secs_ > 0 && std::chrono::duration<double>(now - last_time_).count() >= every_secs_) fire = true;
+  if (fire) {
+    last_step_ = step;
+    last_time_ = now;
+  }
+  return fire;
+}
+
+}  // namespace kiln

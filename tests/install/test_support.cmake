@@ -1,0 +1,66 @@
+# Helpers for the cmake -P tests of kiln as a package: temporary folders, commands that must
+# succeed, checks that fail the test with what was expected and what was found.
+include_guard(GLOBAL)
+
+function(fail message)
+  message(FATAL_ERROR "FAILED: ${message}")
+endfunction()
+
+# make_temp_dir(<var> <stem>): a new empty folder under $TMPDIR (or /tmp); never in a source
+# or build tree. The test removes it when it passes and leaves it for a look when it fails.
+function(make_temp_dir var stem)
+  set(base $ENV{TMPDIR})
+  if(NOT base)
+    set(base /tmp)
+  endif()
+  string(RANDOM LENGTH 8 suffix)
+  set(dir ${base}/${stem}-${suffix})
+  file(REMOVE_RECURSE ${dir})
+  file(MAKE_DIRECTORY ${dir})
+  message(STATUS "working in ${dir}")
+  set(${var} ${dir} PARENT_SCOPE)
+endfunction()
+
+# run_checked(<command>... [WORKING_DIRECTORY <dir>]): runs the command, fails the test
+# with its output unless it exits 0; its stdout is left in `run_output`.
+function(run_checked)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "WORKING_DIRECTORY" "")
+  set(dir ${arg_WORKING_DIRECTORY})
+  if(NOT dir)
+    set(dir ${CMAKE_CURRENT_BINARY_DIR})
+  endif()
+  string(REPLACE ";" " " shown "${arg_UNPARSED_ARGUMENTS}")
+  string(TIMESTAMP started "%s")
+  execute_process(COMMAND ${arg_UNPARSED_ARGUMENTS} WORKING_DIRECTORY ${dir}
+                  RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  string(TIMESTAMP ended "%s")
+  math(EXPR secs "${ended} - ${started}")
+  message(STATUS "${secs} s: ${shown}")
+  if(NOT result EQUAL 0)
+    fail("${shown}\n(in ${dir}) exited with ${result}\n--- stdout:\n${out}\n--- stderr:\n${err}")
+  endif()
+  set(run_output "${out}" PARENT_SCOPE)
+endfunction()
+
+function(expect_equal actual expected what)
+  if(NOT "${actual}" STREQUAL "${expected}")
+    fail("${what}: expected '${expected}', got '${actual}'")
+  endif()
+endfunction()
+
+function(expect_match text regex what)
+  if(NOT "${text}" MATCHES "${regex}")
+    fail("${what}: nothing matches '${regex}' in:\n${text}")
+  endif()
+endfunction()
+
+# kiln_query(<var> <sql>): the one value `sql` selects from the template's run database, read
+# with `${kiln} query --csv` (its first line is the header).
+function(kiln_query var sql)
+  run_checked(${kiln} query --csv --db ${template}/runs/kiln.db "${sql}")
+  string(FIND "${run_output}" "\n" header_end)  # (REGEX REPLACE's ^ would match at every line)
+  math(EXPR value_start "${header_end} + 1")
+  string(SUBSTRING "${run_output}" ${value_start} -1 value)
+  string(STRIP "${value}" value)
+  set(${var} "${value}" PARENT_SCOPE)
+endfunction()
