@@ -1,6 +1,7 @@
 // The training loop: phases in `after` order, gradients for each phase's group only.
 #include "train/trainer.hpp"
 
+#include <cmath>
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -196,10 +197,11 @@ bool Trainer::run_phase(Phase& phase, const Batch& batch, Step& step) {
     torch::Tensor weighted = weight == 1.0 ? value.reshape({}) : value.reshape({}) * weight;
     total = total.defined() ? total + weighted : weighted;
   }
-  if (!torch::isfinite(total).item<bool>()) {
+  // One read of the scalar: cheaper than torch::isfinite, which builds a tensor and dispatches.
+  if (!std::isfinite(total.item<double>())) {
     std::vector<std::string> bad;
     for (const auto& [index, weight] : phase.losses)
-      if (!torch::isfinite(step.losses().at(losses_[index].name)).item<bool>()) bad.push_back(losses_[index].name);
+      if (!std::isfinite(step.losses().at(losses_[index].name).item<double>())) bad.push_back(losses_[index].name);
     const std::string what = fmt::format("step {}, phase {}: loss {} is not finite", step.global_step(),
                                          phase.spec.name, fmt::join(bad, ", "));
     if (!skip_nan_) {
