@@ -11,6 +11,8 @@ namespace {
 
 // Step i takes a database from user_version i to i + 1. A new schema version appends a
 // step; released steps never change, since databases in the field already ran them.
+// A view is changed the same way: the new step drops it and creates it again
+// (DROP VIEW metrics_last; CREATE VIEW metrics_last AS ...), never by editing step 4.
 constexpr const char* kMigrations[] = {
     // 1: runs with their config, parameters, plugins, summaries and events.
     R"sql(
@@ -95,6 +97,57 @@ CREATE TABLE images (
   wall_time REAL NOT NULL,
   PRIMARY KEY (run_id, tag, step)
 ) WITHOUT ROWID;
+)sql",
+    // 4: indexes for questions across runs, and views for the common questions.
+    R"sql(
+CREATE INDEX summaries_by_tag ON summaries (tag, step);
+CREATE INDEX params_by_key ON params (key, value);
+
+-- The last value of each run's tags. SQLite takes the bare columns of a GROUP BY with one
+-- max() from the row holding that max, and filters on run or tag reach the base tables.
+CREATE VIEW metrics_last AS
+SELECT r.id AS run_id, r.name AS run, s.tag, max(s.step) AS step, s.value, s.wall_time
+FROM runs r JOIN summaries s ON s.run_id = r.id
+GROUP BY r.id, r.name, s.tag;
+
+-- The lowest and highest value of each run's tags, each with the first step it was reached.
+CREATE VIEW metrics_best AS
+SELECT b.run_id, b.run, b.tag,
+       b.min_value,
+       (SELECT min(m.step) FROM summaries m
+        WHERE m.run_id = b.run_id AND m.tag = b.tag AND m.value = b.min_value) AS min_step,
+       b.max_value,
+       (SELECT min(m.step) FROM summaries m
+        WHERE m.run_id = b.run_id AND m.tag = b.tag AND m.value = b.max_value) AS max_step
+FROM (SELECT r.id AS run_id, r.name AS run, s.tag, min(s.value) AS min_value, max(s.value) AS max_value
+      FROM runs r JOIN summaries s ON s.run_id = r.id
+      GROUP BY r.id, r.name, s.tag) AS b;
+
+-- One row per run. steps: the losses' last summary step + 1 (loss/ summaries are taken at
+-- step index k, after k + 1 updates; eval/ ones at the update count). duration_s: until
+-- now while running, NULL for a crashed run (its end is unknown). losses and eval: the
+-- last value of each loss/<name> and eval/<name> tag as a JSON object {"<name>": value}.
+CREATE VIEW run_overview AS
+SELECT r.id, r.name, r.status, r.experiment,
+       (SELECT max(s.step) + 1 FROM summaries s
+        WHERE s.run_id = r.id AND s.tag GLOB 'loss/*') AS steps,
+       datetime(r.started, 'unixepoch', 'localtime') AS started,
+       datetime(r.ended, 'unixepoch', 'localtime') AS ended,
+       round(CASE WHEN r.ended IS NOT NULL THEN r.ended
+                  WHEN r.status = 'running' THEN (julianday('now') - 2440587.5) * 86400.0
+             END - r.started, 3) AS duration_s,
+       (SELECT json_group_object(substr(l.tag, 6), l.value)
+        FROM (SELECT s.tag, max(s.step), s.value FROM summaries s
+              WHERE s.run_id = r.id AND s.tag GLOB 'loss/*' GROUP BY s.tag) AS l) AS losses,
+       (SELECT json_group_object(substr(l.tag, 6), l.value)
+        FROM (SELECT s.tag, max(s.step), s.value FROM summaries s
+              WHERE s.run_id = r.id AND s.tag GLOB 'eval/*' GROUP BY s.tag) AS l) AS eval,
+       c.step AS latest_checkpoint_step,
+       c.path AS latest_checkpoint,
+       r.error
+FROM runs r
+LEFT JOIN checkpoints c ON c.run_id = r.id AND c.step =
+  (SELECT max(k.step) FROM checkpoints k WHERE k.run_id = r.id AND k.deleted IS NULL);
 )sql",
 };
 

@@ -6,7 +6,7 @@
 namespace kiln::runner::store {
 
 /// The schema version this kiln writes, kept in `PRAGMA user_version`.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 /// The database's `PRAGMA user_version` (0 for a new, empty database).
 int schema_version(Database& db);
