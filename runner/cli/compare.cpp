@@ -33,6 +33,7 @@ struct RunSide {
   store::RunRef ref;
   double started = 0;
   std::optional<double> ended;
+  std::int64_t steps = 0;
   std::map<std::string, std::string> params;
   std::map<std::string, std::string> plugins;  // "kind name" -> "library version sha256"
   std::map<std::string, Metric> metrics;
@@ -53,11 +54,12 @@ bool is_timing(const std::string& tag) { return tag.rfind("time/", 0) == 0; }
 RunSide load(store::Database& db, const std::string& name) {
   RunSide side;
   side.ref = store::find_run_ref(db, name);
-  store::Statement run(db, "SELECT started, ended FROM runs WHERE id = ?1");
+  store::Statement run(db, "SELECT started, ended, " + store::steps_done_sql("?1") + " FROM runs WHERE id = ?1");
   run.bind(1, side.ref.id);
   run.step();
   side.started = run.column_double(0);
   if (run.column_type(1) != store::ColumnType::null) side.ended = run.column_double(1);
+  side.steps = run.column_int64(2);
 
   store::Statement params(db, "SELECT key, COALESCE(value, '') FROM params WHERE run_id = ?1");
   params.bind(1, side.ref.id);
@@ -109,11 +111,7 @@ void print_runs(const std::vector<RunSide>& runs) {
   };
   row("id", [](const RunSide& r) { return store::Value{r.ref.id}; });
   row("status", [](const RunSide& r) { return store::Value{r.ref.status}; });
-  row("steps", [](const RunSide& r) {
-    std::int64_t steps = 0;
-    for (const auto& [tag, metric] : r.metrics) steps = std::max(steps, metric.last_step + 1);
-    return store::Value{steps};
-  });
+  row("steps", [](const RunSide& r) { return store::Value{r.steps}; });
   row("started", [](const RunSide& r) { return store::Value{format_time(r.started)}; });
   row("duration", [](const RunSide& r) {
     return r.ended ? store::Value{format_duration(*r.ended - r.started)} : store::Value{"(not ended)"};

@@ -8,6 +8,7 @@
 #include "cli/text.hpp"
 #include "store/database.hpp"
 #include "store/query.hpp"
+#include "store/run_ref.hpp"
 #include "store/run_store.hpp"
 
 namespace kiln::runner::cli {
@@ -49,7 +50,7 @@ int runs(const RunsArgs& args) {
 
   store::Database db(args.database, store::OpenMode::read_only);
   std::string sql =
-      "SELECT r.id, r.name, r.status, (SELECT MAX(step) + 1 FROM summaries s WHERE s.run_id = r.id),"
+      "SELECT r.id, r.name, r.status, " + store::steps_done_sql("r.id") + ","
       " r.started, COALESCE(r.ended, CAST(strftime('%s', 'now') AS REAL)) - r.started, r.experiment"
       " FROM runs r WHERE (?1 = '' OR r.status = ?1)"
       " AND (?2 = '' OR (CASE WHEN ?2 GLOB '*[*?[]*' THEN r.name GLOB ?2 ELSE instr(r.name, ?2) > 0 END))"

@@ -32,10 +32,8 @@ store::Value optional_text(store::Statement& row, int column) {
 }
 
 void print_overview(store::Database& db, const store::RunRef& run) {
-  store::Statement select(db,
-                          "SELECT experiment, status, started, ended, host, pid, kiln_version, run_dir, error, "
-                          "config_hash, (SELECT MAX(step) + 1 FROM summaries WHERE run_id = ?1) "
-                          "FROM runs WHERE id = ?1");
+  store::Statement select(db, "SELECT experiment, status, started, ended, host, pid, kiln_version, run_dir, error, "
+                              "config_hash, " + store::steps_done_sql("?1") + " FROM runs WHERE id = ?1");
   select.bind(1, run.id);
   select.step();
   const double started = select.column_double(2);
@@ -48,7 +46,7 @@ void print_overview(store::Database& db, const store::RunRef& run) {
   field("started", fmt::format("{} on {} (pid {})", format_time(started), select.column_text(4), select.column_int64(5)));
   if (ended) field("ended", fmt::format("{} after {}", format_time(select.column_double(3)),
                                         format_duration(select.column_double(3) - started)));
-  field("steps", select.column_type(10) == store::ColumnType::null ? "none recorded" : select.column_text(10));
+  field("steps", select.column_text(10));
   field("run dir", select.column_text(7));
   field("kiln", select.column_text(6));
   field("config", "sha256 " + select.column_text(9).substr(0, 16));

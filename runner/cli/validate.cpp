@@ -23,11 +23,10 @@ std::string run_plan(const ExperimentSpec& spec) {
   if (!std::filesystem::is_regular_file(spec.database))
     return fmt::format("would start run {} (no database yet at {})", spec.name, spec.database.string());
   store::Database db(spec.database, store::OpenMode::read_only);
-  store::Statement select(db, "SELECT status, (SELECT MAX(step) + 1 FROM summaries WHERE run_id = runs.id) "
-                              "FROM runs WHERE name = ?1");
+  store::Statement select(db, "SELECT status, " + store::steps_done_sql("runs.id") + " FROM runs WHERE name = ?1");
   select.bind(1, spec.name);
   if (!select.step()) return fmt::format("would start run {} in {}", spec.name, spec.database.string());
-  const std::string steps = select.column_type(1) == store::ColumnType::null ? "0" : select.column_text(1);
+  const std::string steps = select.column_text(1);
   return fmt::format("would resume run {} ({}, {} of {} steps recorded; --fresh starts another)", spec.name,
                      select.column_text(0), steps, spec.max_steps);
 }

@@ -1,10 +1,13 @@
 // Read-only SQL over the run database (`kiln query`).
 #include "store/query.hpp"
 
+#include <optional>
+
 #include <fmt/format.h>
 #include <sqlite3.h>
 
 #include "store/database.hpp"
+#include "store/schema.hpp"
 
 namespace kiln::runner::store {
 namespace {
@@ -30,7 +33,21 @@ QueryResult query_readonly(const std::filesystem::path& db_path, const std::stri
                      SQLITE_CANTOPEN);
   }
   Database db(db_path, OpenMode::read_only);
-  Statement statement(db, sql);
+  std::optional<Statement> prepared;
+  try {
+    prepared.emplace(db, sql);
+  } catch (const StoreError& e) {
+    // A database from an older kiln lacks the newer views until a read-write open upgrades it.
+    const std::string message = e.what();
+    const int version = schema_version(db);
+    if (version < kSchemaVersion && (message.find("no such table") != std::string::npos ||
+                                     message.find("no such view") != std::string::npos))
+      throw StoreError(fmt::format("{} (this database has schema version {}, this kiln {}: any kiln run or kiln runs "
+                                   "on it upgrades it)", message, version, kSchemaVersion),
+                       e.code());
+    throw;
+  }
+  Statement& statement = *prepared;
   if (!statement.readonly()) {
     throw StoreError(fmt::format("kiln query is read-only: \"{}\" would change {}",
                                  detail::sql_excerpt(sql), db_path.string()),

@@ -21,4 +21,9 @@ struct RunRef {
 /// not there is a StoreError naming the database and suggesting the closest name.
 RunRef find_run_ref(Database& db, const std::string& ref);
 
+/// An SQL expression for the steps a run has trained (its global step), given an SQL
+/// expression for its id: the latest of its last loss summary + 1, its latest checkpoint
+/// and its latest event with a step. Evaluation summaries, recorded after a step, do not count.
+std::string steps_done_sql(const std::string& run_id);
+
 }  // namespace kiln::runner::store

@@ -171,6 +171,24 @@ TEST(schema, upgrades_a_real_version_3_database_in_place) {
   EXPECT_EQ(store.find_run("mlp-3")->status, "failed");
 }
 
+TEST(schema, a_query_of_a_newer_view_on_an_older_database_says_how_to_upgrade_it) {
+  TempDir dir;
+  const fs::path path = dir.path() / "old.db";
+  load_version_3(path);
+  try {
+    query_readonly(path, "SELECT name, steps FROM run_overview");
+    FAIL() << "a version 3 database has no run_overview";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("no such table: run_overview"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("(this database has schema version 3, this kiln 4: any kiln run or kiln "
+                                         "runs on it upgrades it)"),
+              std::string::npos)
+        << e.what();
+  }
+  // The query changed nothing: the database is still at version 3.
+  EXPECT_EQ(query_readonly(path, "PRAGMA user_version").rows.at(0).at(0), Value(int64_t{3}));
+}
+
 TEST(schema, views_answer_for_the_runs_of_a_version_3_database) {
   TempDir dir;
   const auto path = dir / "kiln.db";
