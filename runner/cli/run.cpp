@@ -1,8 +1,11 @@
 // `kiln run`: resolve the experiment, build it from plugins, record the run, train.
 #include <chrono>
+#include <algorithm>
 #include <fstream>
+#include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -15,6 +18,7 @@
 #include "kiln/version.hpp"
 #include "plugins/plugin_host.hpp"
 #include "plugins/sha256.hpp"
+#include "store/checkpoints.hpp"
 #include "store/run_store.hpp"
 #include "store/writer.hpp"
 #include "train/error_text.hpp"
@@ -30,6 +34,34 @@ void write_file(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   if (!out.flush()) throw Error(fmt::format("{}: cannot be written", path.string()));
+}
+
+/// The config keys whose value differs between a run's recorded params and `now`:
+/// changed, added or removed.
+std::vector<std::string> changed_keys(store::Database& db, std::int64_t run_id,
+                                      const std::vector<std::pair<std::string, std::string>>& now) {
+  std::map<std::string, std::string> before;
+  store::Statement select(db, "SELECT key, COALESCE(value, '') FROM params WHERE run_id = ?1");
+  select.bind(1, run_id);
+  while (select.step()) before[select.column_text(0)] = select.column_text(1);
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : now) {
+    const auto found = before.find(key);
+    if (found == before.end() || found->second != value) keys.push_back(key);
+    if (found != before.end()) before.erase(found);
+  }
+  for (const auto& [key, value] : before) keys.push_back(key);
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+/// "a, b and 3 more": changed keys in one line.
+std::string describe_keys(const std::vector<std::string>& keys) {
+  constexpr std::size_t kShown = 4;
+  std::vector<std::string> shown(keys.begin(), keys.begin() + std::min(keys.size(), kShown));
+  std::string text = fmt::format("{}", fmt::join(shown, ", "));
+  if (keys.size() > kShown) text += fmt::format(" and {} more", keys.size() - kShown);
+  return text;
 }
 
 }  // namespace
@@ -55,6 +87,21 @@ int run(const RunArgs& args) {
   if (existing && existing->alive)
     throw Error(fmt::format("run '{}' is already running (pid {} on {}); stop it first, or start another with --fresh",
                             name, existing->pid, existing->host));
+  std::vector<std::string> changed;
+  if (existing) {
+    // A run that already reached max_steps stays as it is: no events, no status change.
+    const auto checkpoints = store::list_checkpoints(store.database(), existing->id);
+    if (!checkpoints.empty() && checkpoints.back().step >= spec.max_steps) {
+      fmt::print("run {} already reached max_steps ({}) at step {}; raise it to train on "
+                 "(--set experiment.max_steps=N), or start another run with --fresh\n",
+                 name, spec.max_steps, checkpoints.back().step);
+      return kExitOk;
+    }
+    changed = changed_keys(store.database(), existing->id, spec.document->flatten());
+    if (!changed.empty())
+      spdlog::warn("run {} resumes with a changed experiment ({}); kiln run --fresh starts another run instead",
+                   name, describe_keys(changed));
+  }
   const fs::path run_dir = existing && !existing->run_dir.empty() ? fs::path(existing->run_dir) : spec.runs_dir / name;
   fs::create_directories(run_dir);
   const std::string config = spec.document->to_toml();
@@ -83,7 +130,10 @@ int run(const RunArgs& args) {
   store::Writer writer(spec.database);
   StoreRecorder recorder(writer, run_id);
   trainer.attach(recorder, name, run_dir);
-  if (existing) recorder.event("resume", std::nullopt, fmt::format("resuming run {} (it was {})", name, existing->status));
+  if (existing)
+    recorder.event("resume", std::nullopt,
+                   fmt::format("resuming run {} (it was {}){}", name, existing->status,
+                               changed.empty() ? "" : fmt::format(" with a changed experiment: {}", describe_keys(changed))));
   std::shared_ptr<Saver> saver;
   if (spec.saver.enabled) {
     SaverContext context;
@@ -106,6 +156,9 @@ int run(const RunArgs& args) {
   } catch (const std::exception& e) {
     status = "failed";
     error = fmt::format("step {}: {}", trainer.global_step(), error_text(e));
+    if (!changed.empty() && dynamic_cast<const CheckpointError*>(&e))
+      error += fmt::format(" (the experiment changed since this run began: {}; its checkpoints are intact, and "
+                           "kiln run --fresh starts another run)", describe_keys(changed));
     recorder.event("failure", trainer.global_step(), error);
     // A save may still be writing (end() never ran): it needs the writer, which goes first.
     try {
@@ -132,8 +185,8 @@ int run(const RunArgs& args) {
                "or start another run with --fresh\n", name, spec.max_steps);
     return kExitOk;
   }
-  fmt::print("run {} {}: step {} of {} ({} steps in {:.1f} s){}\n", name, status, trainer.global_step(),
-             spec.max_steps, trainer.steps_run(), secs,
+  fmt::print("run {} {}: step {} of {} ({} step{} in {:.1f} s){}\n", name, status, trainer.global_step(),
+             spec.max_steps, trainer.steps_run(), trainer.steps_run() == 1 ? "" : "s", secs,
              status == "stopped" ? fmt::format(", {}", trainer.stop_reason()) : "");
   fmt::print("  run directory  {}\n", run_dir.string());
   if (const fs::path images = run_dir / "images"; fs::is_directory(images))

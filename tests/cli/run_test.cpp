@@ -216,5 +216,42 @@ TEST_F(cli_run, shipped_hello_world_experiment_runs) {
   EXPECT_THAT(steps("mlp", "loss/mse"), ElementsAre("0", "10", "19"));
 }
 
+TEST_F(cli_run, running_a_finished_run_again_changes_nothing) {
+  run();
+  const Rows events = sql_rows(db_, "SELECT id, kind, message FROM events ORDER BY id");
+  const Rows runs = sql_rows(db_, "SELECT status, started, ended, config_hash FROM runs");
+  const std::string config = read_file(dir_ / "runs/t/experiment.toml");
+  const KilnResult again = run();
+  EXPECT_EQ(message_lines(again.out).at(0),
+            "run t already reached max_steps (30) at step 30; raise it to train on (--set experiment.max_steps=N), "
+            "or start another run with --fresh");
+  EXPECT_EQ(sql_rows(db_, "SELECT id, kind, message FROM events ORDER BY id"), events);
+  EXPECT_EQ(sql_rows(db_, "SELECT status, started, ended, config_hash FROM runs"), runs);
+  EXPECT_EQ(read_file(dir_ / "runs/t/experiment.toml"), config);
+}
+
+TEST_F(cli_run, resuming_with_a_changed_experiment_warns_and_records_what_changed) {
+  run();
+  const KilnResult resumed = run({"--set", "experiment.max_steps=40", "--set", "optimizers.adam.lr=0.02"});
+  EXPECT_THAT(resumed.err, HasSubstr("run t resumes with a changed experiment (experiment.max_steps, "
+                                     "optimizers.adam.lr); kiln run --fresh starts another run instead"));
+  EXPECT_EQ(sql_value(db_, "SELECT message FROM events WHERE kind = 'resume'"),
+            "resuming run t (it was completed) with a changed experiment: experiment.max_steps, optimizers.adam.lr");
+  EXPECT_EQ(sql_value(db_, "SELECT status FROM runs"), "completed");
+}
+
+TEST_F(cli_run, a_checkpoint_that_no_longer_fits_says_what_changed_and_how_to_start_afresh) {
+  run();
+  const KilnResult resumed =
+      run_kiln({"run", "exp.toml", "--set", "experiment.max_steps=40", "--set", "model.hidden=[16]"}, dir_.path());
+  EXPECT_EQ(resumed.exit_code(), 1) << resumed.describe();
+  EXPECT_THAT(error_line(resumed), HasSubstr("does not fit this experiment"));
+  EXPECT_THAT(error_line(resumed), HasSubstr("(the experiment changed since this run began: experiment.max_steps, "
+                                             "model.hidden; its checkpoints are intact, and kiln run --fresh starts "
+                                             "another run)"));
+  // The checkpoint is still there for a run with the old experiment.
+  EXPECT_TRUE(fs::exists(dir_ / "runs/t/checkpoints/ckpt-30.kiln"));
+}
+
 }  // namespace
 }  // namespace kiln::test
