@@ -156,6 +156,7 @@ int run(const RunArgs& args) {
   } catch (const std::exception& e) {
     status = "failed";
     error = fmt::format("step {}: {}", trainer.global_step(), error_text(e));
+    if (const std::string hook = trainer.failed_hook(); !hook.empty()) error += fmt::format(" (in {})", hook);
     if (!changed.empty() && dynamic_cast<const CheckpointError*>(&e))
       error += fmt::format(" (the experiment changed since this run began: {}; its checkpoints are intact, and "
                            "kiln run --fresh starts another run)", describe_keys(changed));

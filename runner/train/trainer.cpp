@@ -185,6 +185,20 @@ std::vector<std::pair<std::string, double>> Trainer::check_losses() {
   return values;
 }
 
+template <class Call>
+void Trainer::each_hook(const char* what, Call&& call) {
+  running_call_ = what;
+  for (OrderedHook& hook : hooks_) {
+    running_hook_ = &hook;
+    call(*hook.hook);
+  }
+  running_hook_ = nullptr;  // left set when a hook throws
+}
+
+std::string Trainer::failed_hook() const {
+  return running_hook_ ? fmt::format("hook '{}', {}", running_hook_->name, running_call_) : "";
+}
+
 bool Trainer::run_phase(Phase& phase, const Batch& batch, Step& step) {
   step.set_phase(phase.spec.name);
   Outputs outputs = model_->forward(batch, step);
@@ -218,12 +232,12 @@ bool Trainer::run_phase(Phase& phase, const Batch& batch, Step& step) {
   for (std::size_t i = 0; i < grads.size(); ++i) phase.params[i].mutable_grad() = grads[i];
   phase.optimizer->step();
   step.set_outputs(std::move(outputs));
-  for (OrderedHook& hook : hooks_) hook.hook->after_phase(step);
+  each_hook("after_phase", [&](Hook& hook) { hook.after_phase(step); });
   return true;
 }
 
 void Trainer::train_step(const Batch& batch, Step& step) {
-  for (OrderedHook& hook : hooks_) hook.hook->before_step(step);
+  each_hook("before_step", [&](Hook& hook) { hook.before_step(step); });
   bool complete = true;
   for (Phase& phase : phases_)
     if (!(complete = run_phase(phase, batch, step))) break;
@@ -232,18 +246,18 @@ void Trainer::train_step(const Batch& batch, Step& step) {
   // skipped step counts too, but its non-finite losses never reach the hooks (the EMA).
   ++global_step_;
   if (!complete) return;
-  for (OrderedHook& hook : hooks_) hook.hook->after_step(step);
+  each_hook("after_step", [&](Hook& hook) { hook.after_step(step); });
 }
 
 void Trainer::run() {
-  for (OrderedHook& hook : hooks_) hook.hook->begin(*this);
+  each_hook("begin", [&](Hook& hook) { hook.begin(*this); });
   first_step_ = global_step_;
   while (global_step_ < max_steps_ && !stop_requested()) {
     const Batch batch = loader_->next();
     Step step(*this, global_step_);
     train_step(batch, step);
   }
-  for (OrderedHook& hook : hooks_) hook.hook->end(*this);
+  each_hook("end", [&](Hook& hook) { hook.end(*this); });
 }
 
 }  // namespace kiln::runner

@@ -77,6 +77,10 @@ class Trainer final : public RunContext {
   bool stop_requested() const override { return stop_requested_.load(std::memory_order_relaxed); }
   std::string stop_reason() const override;
 
+  /// After run() threw from inside a hook: "hook 'name', after_step" (which hook, which
+  /// call); empty when the failure was not in a hook.
+  std::string failed_hook() const;
+
   /// Steps this process ran (after any restore).
   std::int64_t steps_run() const { return global_step_ - first_step_; }
   const std::vector<Phase>& phases() const { return phases_; }
@@ -97,6 +101,10 @@ class Trainer final : public RunContext {
   /// False when the phase's loss was not finite and on_nan = "skip" dropped its update.
   bool run_phase(Phase& phase, const Batch& batch, Step& step);
 
+  /// Calls `call` on every hook in order, remembering which one runs for failed_hook().
+  template <class Call>
+  void each_hook(const char* what, Call&& call);
+
   std::shared_ptr<Model> model_;
   std::shared_ptr<Dataset> dataset_;
   std::shared_ptr<Dataset> eval_dataset_;
@@ -108,6 +116,8 @@ class Trainer final : public RunContext {
   std::int64_t max_steps_;
   bool skip_nan_;  ///< on_nan = "skip": drop a step whose loss is NaN or infinite
   std::int64_t global_step_ = 0;
+  const OrderedHook* running_hook_ = nullptr;  // the hook being called, for failed_hook()
+  const char* running_call_ = "";
   std::int64_t first_step_ = 0;  // global_step_ once the hooks began (and restored)
   Recorder* recorder_ = nullptr;
   std::string run_name_;

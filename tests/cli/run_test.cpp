@@ -253,5 +253,19 @@ TEST_F(cli_run, a_checkpoint_that_no_longer_fits_says_what_changed_and_how_to_st
   EXPECT_TRUE(fs::exists(dir_ / "runs/t/checkpoints/ckpt-30.kiln"));
 }
 
+TEST_F(cli_run, a_hook_that_fails_is_named_in_the_error) {
+  write_text(dir_, "exp.toml",
+             thirty_step_experiment() +
+                 "[eval_data]\nplugin = \"synthetic_regression\"\nsize = 32\ninputs = 4\n"
+                 "[[hooks]]\nplugin = \"evaluate\"\nmetric = \"l1\"\nprediction = \"nope\"\ntarget = \"y\"\n"
+                 "averaged = false\n");
+  const KilnResult result = run_kiln({"run", "exp.toml"}, dir_.path());
+  EXPECT_TRUE(fails_with_one_error_line(result, 1));
+  EXPECT_THAT(error_line(result), StartsWith("error: run t failed at step 0: "));
+  EXPECT_THAT(error_line(result), HasSubstr("'nope'"));
+  EXPECT_THAT(error_line(result), HasSubstr(" (in hook 'evaluate', "));
+  EXPECT_THAT(sql_value(db_, "SELECT error FROM runs"), HasSubstr(" (in hook 'evaluate', "));
+}
+
 }  // namespace
 }  // namespace kiln::test
