@@ -9,6 +9,11 @@ include_guard(GLOBAL)
 #  - linked to kiln::sdk, and through it to torch (with torch's include directories and flags);
 #  - C++17 without extensions, hidden visibility: the one symbol KILN_PLUGIN exports is the
 #    handshake the host reads;
+#  - optimized (-O2) when the build type is empty (no CMAKE_BUILD_TYPE given), which to CMake
+#    means no optimization at all, while a plugin's code runs in kiln's training loop. A build
+#    type the user sets (Debug, Release, ...) decides alone;
+#  - linked with --no-undefined: a symbol no source file and no linked library defines (a
+#    source file left out of SOURCES) fails the link, not kiln's load of the library;
 #  - written to <dir>, by default ${KILN_PLUGIN_OUTPUT_DIRECTORY} when it is set, else
 #    ${CMAKE_BINARY_DIR}/plugins: give that folder to kiln with `[plugins] paths` or
 #    $KILN_PLUGIN_PATH;
@@ -31,6 +36,10 @@ function(kiln_add_plugin name)
   add_library(${name} MODULE ${sources})
   target_link_libraries(${name} PRIVATE kiln::sdk)
   target_compile_features(${name} PRIVATE cxx_std_17)
+  target_compile_options(${name} PRIVATE $<$<CONFIG:>:-O2>)
+  # A MODULE library may leave symbols undefined for the loader to find; a plugin has
+  # nothing to find there (kiln exports nothing to it), so a missing one is a bug.
+  target_link_options(${name} PRIVATE LINKER:--no-undefined)
   set_target_properties(${name} PROPERTIES
     PREFIX "lib"
     SUFFIX ".so"

@@ -1,10 +1,13 @@
 // open_library(): the loader, the kiln handshake (the ABI first) and the register function.
 #include "plugins/handshake.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
+#include <cxxabi.h>
 #include <dlfcn.h>
 
 #include <c10/util/Exception.h>
@@ -51,7 +54,36 @@ std::string load_failure(const fs::path& file, const std::string& why) {
   return own + why;
 }
 
+/// "ns::f(int) (_ZN2ns1fEi)" for a C++ symbol, the symbol itself for any other.
+std::string demangled(const std::string& symbol) {
+  if (symbol.rfind("_Z", 0) != 0) return symbol;
+  int status = 0;
+  const std::unique_ptr<char, decltype(&std::free)> name(
+      abi::__cxa_demangle(symbol.c_str(), nullptr, nullptr, &status), &std::free);
+  if (status != 0 || !name) return symbol;
+  return fmt::format("{} ({})", name.get(), symbol);
+}
+
 }  // namespace
+
+std::string demangle_undefined_symbols(std::string_view loader_message) {
+  constexpr std::string_view kMarker = "undefined symbol: ";
+  constexpr std::string_view kSymbolCharacters =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.$";
+  std::string out;
+  std::size_t done = 0;
+  for (auto at = loader_message.find(kMarker); at != std::string_view::npos;
+       at = loader_message.find(kMarker, done)) {
+    const std::size_t start = at + kMarker.size();
+    // The name ends where its characters do: "undefined symbol: _ZNSt...E, version GLIBCXX_3.4.30".
+    const std::size_t end = std::min(loader_message.find_first_not_of(kSymbolCharacters, start), loader_message.size());
+    out.append(loader_message.substr(done, start - done));
+    out += demangled(std::string(loader_message.substr(start, end - start)));
+    done = end;
+  }
+  out.append(loader_message.substr(done));
+  return out;
+}
 
 std::string one_line(std::string_view text) {
   std::istringstream lines{std::string(text)};
@@ -85,7 +117,7 @@ std::shared_ptr<LoadedLibrary> open_library(const fs::path& file) {
   loaded->library.load(file, boost::dll::load_mode::rtld_now, error);
   if (error) {
     const char* why = ::dlerror();  // Boost.DLL's error code drops the loader's reason
-    throw PluginError(why ? load_failure(file, one_line(why))
+    throw PluginError(why ? load_failure(file, demangle_undefined_symbols(one_line(why)))
                           : fmt::format("{}: cannot load: {}", file.string(), error.message()));
   }
   if (!loaded->library.has(kPluginEntry))

@@ -28,10 +28,16 @@ struct LoadedLibrary {
 
 /// Loads `file` and checks it, each failure one PluginError naming the file and saying what
 /// is wrong: not a shared library (no ELF header); a library it needs is missing or lacks
-/// a symbol (the loader's words); no kiln handshake symbol; another SDK ABI (checked before
-/// anything else in the handshake is read), torch version or libstdc++ string ABI, naming
-/// both sides' values; a register function that throws.
+/// a symbol (the loader's words, C++ symbols demangled); no kiln handshake symbol; another
+/// SDK ABI (checked before anything else in the handshake is read), torch version or
+/// libstdc++ string ABI, naming both sides' values; a register function that throws.
 std::shared_ptr<LoadedLibrary> open_library(const std::filesystem::path& file);
+
+/// The loader's message with each C++ symbol after "undefined symbol: " shown demangled, the
+/// mangled name after it for `nm`; other symbols and the rest of the text are left as they are:
+///   "libx.so: undefined symbol: _ZN1x3addERN4kiln8RegistryE"
+///   -> "libx.so: undefined symbol: x::add(kiln::Registry&) (_ZN1x3addERN4kiln8RegistryE)"
+std::string demangle_undefined_symbols(std::string_view loader_message);
 
 /// `text` on one line: lines trimmed and joined with spaces (the CLI prints one error line).
 std::string one_line(std::string_view text);

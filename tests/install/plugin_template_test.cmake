@@ -5,8 +5,10 @@
 #             installed docs, configure it with CMAKE_PREFIX_PATH=<prefix>, run the installed kiln.
 # build_tree: configure the template (copied from the source tree) with kiln_DIR=<build dir>
 #             and run the build tree's kiln.
-# Then, either way: kiln plugins --check, a run that completes with the hook's summaries and
-# event, and a resumed run whose hook restores its state and stops the run early.
+# Then, either way: kiln_add_plugin()'s -O2 without a build type (and none with Debug),
+# kiln plugins --check, a run that completes with the hook's summaries and event, a resumed
+# run whose hook restores its state and stops the run early, and a build that leaves a source
+# file out, which --no-undefined fails at the link.
 cmake_minimum_required(VERSION 3.18)
 include(${CMAKE_CURRENT_LIST_DIR}/test_support.cmake)
 
@@ -43,7 +45,7 @@ else()
   message(FATAL_ERROR "MODE must be installed or build_tree, not '${MODE}'")
 endif()
 
-# Configure and build: no build type, the cheapest compile (-O0, no debug info).
+# Configure and build with no build type: kiln_add_plugin() compiles with -O2 all the same.
 run_checked(${CMAKE_COMMAND} -S ${template} -B ${build} -G ${GENERATOR} ${find_kiln})
 file(STRINGS ${build}/CMakeCache.txt kiln_dir_line REGEX "^kiln_DIR:")
 string(REGEX REPLACE "^kiln_DIR:[A-Z]+=" "" kiln_dir "${kiln_dir_line}")
@@ -55,6 +57,15 @@ if(MODE STREQUAL "installed")
     string(FIND "${ninja_file}" "${tree}" at)
     expect_equal(${at} -1 "the template's build.ninja mentions ${tree}")
   endforeach()
+endif()
+compile_flags(flags ${build})
+expect_match(" ${flags} " " -O2 " "the plugin's compile flags without a build type")
+# A build type the user gives decides alone (a configure only: nothing is compiled).
+run_checked(${CMAKE_COMMAND} -S ${template} -B ${work}/build-debug -G ${GENERATOR} ${find_kiln} -DCMAKE_BUILD_TYPE=Debug)
+compile_flags(flags ${work}/build-debug)
+expect_match(" ${flags} " " -g " "the plugin's compile flags in a Debug build")
+if(" ${flags}" MATCHES " -O[1-9s]")
+  fail("kiln_add_plugin() optimizes a Debug build: ${flags}")
 endif()
 run_checked(${CMAKE_COMMAND} --build ${build} -j 2)
 if(NOT EXISTS ${build}/plugins/libsine.so)
@@ -96,5 +107,20 @@ kiln_query(restored "SELECT message FROM events WHERE kind = 'best_loss' AND ste
 expect_equal("${restored}" "restored: ${best}" "the hook's after_restore event, with the best of the first run")
 kiln_query(status "SELECT status FROM runs WHERE name = 'sine'")
 expect_equal("${status}" "stopped" "the resumed run's status")
+
+# A source file left out of SOURCES: the link fails naming the function it defines (only the
+# link runs again: the other objects are built), where a plain MODULE library would link and
+# fail at kiln's load.
+file(READ ${template}/CMakeLists.txt lists)
+string(REPLACE "  src/loss.cpp\n" "" without_loss "${lists}")
+if(without_loss STREQUAL lists)
+  fail("the template's CMakeLists.txt has no line '  src/loss.cpp' to leave out")
+endif()
+file(WRITE ${template}/CMakeLists.txt "${without_loss}")
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${build} RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(result EQUAL 0)
+  fail("the template linked without src/loss.cpp: kiln_add_plugin() does not link with --no-undefined")
+endif()
+expect_match("${out}${err}" "undefined reference to `sine::add_loss\\(kiln::Registry&\\)'" "the link's error")
 
 file(REMOVE_RECURSE ${work})

@@ -64,3 +64,16 @@ function(kiln_query var sql)
   string(STRIP "${value}" value)
   set(${var} "${value}" PARENT_SCOPE)
 endfunction()
+
+# compile_flags(<var> <build dir>): the compile flags of the one C++ target a Ninja build of
+# the template has (its FLAGS line in build.ninja).
+function(compile_flags var build_dir)
+  file(STRINGS ${build_dir}/build.ninja lines REGEX "^  FLAGS = ")
+  list(REMOVE_DUPLICATES lines)
+  list(LENGTH lines count)
+  if(NOT count EQUAL 1)
+    fail("${build_dir}/build.ninja: expected one set of compile flags, found ${count}: ${lines}")
+  endif()
+  string(REGEX REPLACE "^  FLAGS = " "" flags "${lines}")
+  set(${var} "${flags}" PARENT_SCOPE)
+endfunction()
