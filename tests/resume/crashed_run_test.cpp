@@ -46,8 +46,10 @@ TEST(resume_crashed, killed_run_shows_as_crashed_and_the_next_run_resumes_it) {
   const KilnResult resumed = run_kiln({"run", "exp.toml"}, dir.path());
   ASSERT_EQ(resumed.exit_code(), 0) << resumed.describe();
   EXPECT_THAT(resumed.out, HasSubstr("run t completed: step 50 of 50 (30 steps in"));
+  // The first run had --set overrides that this one has not: the resume says so.
   EXPECT_EQ(sql_rows(db, "SELECT message FROM events WHERE kind = 'resume'"),
-            (Rows{{"resuming run t (it was crashed)"}}));
+            (Rows{{"resuming run t (it was crashed) with a changed experiment: hooks.kill_at.after_save, "
+                   "hooks.kill_at.step"}}));
   EXPECT_EQ(sql_rows(db, "SELECT step, message FROM events WHERE kind = 'restore'"),
             (Rows{{"20", "restored step 20 from " + from}}));
   EXPECT_EQ(sql_rows(db, "SELECT status, error FROM runs"), (Rows{{"completed", "NULL"}}));
