@@ -92,17 +92,76 @@ const Registry::Factory<T>& find_factory(const LoadedLibrary& library, const std
   throw PluginError(message);
 }
 
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 /// The file names a `library = "X"` value stands for, in the order they are tried.
 std::vector<std::string> library_file_names(const std::string& library) {
-  constexpr std::string_view kSuffix = ".so";
-  const bool has_suffix = library.size() > kSuffix.size() &&
-                          library.compare(library.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
-  if (has_suffix) return {library};
+  if (library.size() > 3 && ends_with(library, ".so")) return {library};
   return {"lib" + library + ".so", library + ".so"};
 }
 
 bool is_plugin_file_name(const std::string& name) {
-  return name.size() > 6 && name.rfind("lib", 0) == 0 && name.compare(name.size() - 3, 3, ".so") == 0;
+  return name.size() > 6 && name.rfind("lib", 0) == 0 && ends_with(name, ".so");
+}
+
+/// What a `library = "X"` value is called without "lib" and ".so": "libsine.so" -> "sine".
+std::string bare_library_name(std::string name) {
+  if (ends_with(name, ".so")) name.resize(name.size() - 3);
+  if (name.rfind("lib", 0) == 0 && name.size() > 3) name.erase(0, 3);
+  return name;
+}
+
+/// The plugin library files (lib*.so) directly in `folder`, sorted; none when it cannot be listed.
+std::vector<fs::path> plugin_files_in(const fs::path& folder) {
+  std::error_code error;
+  std::vector<fs::path> files;
+  for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
+    std::error_code file_error;
+    if (is_plugin_file_name(it->path().filename().string()) && it->is_regular_file(file_error))
+      files.push_back(it->path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+/// Why a search-path entry cannot hold libraries, as a note after it; "" for a folder.
+std::string folder_note(const fs::path& folder) {
+  std::error_code error;
+  const fs::file_status status = fs::status(folder, error);
+  switch (status.type()) {
+    case fs::file_type::directory: return "";
+    case fs::file_type::not_found: return " (missing)";
+    case fs::file_type::none:
+    case fs::file_type::unknown: return fmt::format(" ({})", error.message());
+    default: break;
+  }
+  // [plugins] paths = ["build/libsine.so"]: the folder is meant, or library = "...".
+  if (ends_with(folder.filename().string(), ".so"))
+    return fmt::format(" (a file, not a folder: give its folder, or name the file with library = \"{}\")",
+                       folder.string());
+  return " (a file, not a folder)";
+}
+
+/// " (found 2 libraries: <listed>)", or " (found no plugin library there)".
+std::string found_clause(std::size_t count, const std::string& listed) {
+  if (count == 0) return " (found no plugin library there)";
+  return fmt::format(" (found {} {}: {})", count, count == 1 ? "library" : "libraries", listed);
+}
+
+/// "[libsine.so registers hooks: none; models: sine_net]": what one library offers, the
+/// kind asked for first, so that a name it forgot to register is plain to see.
+std::string registrations(const PluginLibraryInfo& info, Kind asked) {
+  constexpr Kind kKinds[] = {Kind::model, Kind::loss, Kind::dataset, Kind::hook};
+  std::vector<std::string> parts;
+  const std::vector<std::string>& own = info.names.at(asked);
+  parts.push_back(fmt::format("{}: {}", plural(asked), own.empty() ? "none" : fmt::format("{}", fmt::join(own, ", "))));
+  for (Kind kind : kKinds) {
+    const std::vector<std::string>& names = info.names.at(kind);
+    if (kind != asked && !names.empty()) parts.push_back(fmt::format("{}: {}", plural(kind), fmt::join(names, ", ")));
+  }
+  return fmt::format("[{} registers {}]", info.path.filename().string(), fmt::join(parts, "; "));
 }
 
 void add_folder(std::vector<fs::path>& folders, fs::path folder) {
@@ -193,14 +252,15 @@ std::shared_ptr<LoadedLibrary> PluginHost::find_provider(Kind kind, const std::s
   if (!library.empty()) {
     const std::vector<std::string> file_names = library_file_names(library);
     if (auto file = find_file(file_names)) return load(*file);
-    throw PluginError(fmt::format("plugin library '{}' not found (searched: {})", file_names.front(), searched()));
+    throw PluginError(fmt::format("plugin library '{}' not found (searched: {}){}", file_names.front(), searched(),
+                                  libraries_found_hint(library)));
   }
   if (auto file = find_file({"lib" + name + ".so"})) return load(*file);
   return scan_for(kind, name);
 }
 
 std::shared_ptr<LoadedLibrary> PluginHost::scan_for(Kind kind, const std::string& name) {
-  std::vector<std::string> known, skipped;
+  std::vector<std::string> known, found, skipped;
   for (const fs::path& file : all_libraries()) {
     std::shared_ptr<LoadedLibrary> library;
     try {
@@ -212,12 +272,15 @@ std::shared_ptr<LoadedLibrary> PluginHost::scan_for(Kind kind, const std::string
     const std::vector<std::string>& names = library->info.names.at(kind);
     if (std::binary_search(names.begin(), names.end(), name)) return library;
     known.insert(known.end(), names.begin(), names.end());
+    found.push_back(registrations(library->info, kind));
   }
 
   std::string message =
       fmt::format("no plugin library provides {} '{}' (searched: {})", kind_name(kind), name, searched());
   if (const std::string guess = kiln::detail::closest(name, known); !guess.empty())
     message += fmt::format("; did you mean '{}'?", guess);
+  // What each library does register: a name its author forgot to register shows here.
+  if (!found.empty() || skipped.empty()) message += found_clause(found.size(), fmt::format("{}", fmt::join(found, " ")));
   // The name may be in a library that failed its handshake: say which ones were skipped.
   if (!skipped.empty())
     message += fmt::format(" (skipped {} unusable {}: {})", skipped.size(),
@@ -256,13 +319,11 @@ std::optional<fs::path> PluginHost::find_library(const std::string& library) con
 std::vector<fs::path> PluginHost::all_libraries() const {
   std::vector<fs::path> libraries;
   for (const fs::path& folder : search_path_) {
-    std::error_code error;
     std::vector<fs::path> in_folder;
-    for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
-      std::error_code file_error;
-      if (!is_plugin_file_name(it->path().filename().string()) || !it->is_regular_file(file_error)) continue;
-      fs::path library = fs::canonical(it->path(), file_error);
-      if (!file_error) in_folder.push_back(std::move(library));
+    for (const fs::path& file : plugin_files_in(folder)) {
+      std::error_code error;
+      fs::path library = fs::canonical(file, error);
+      if (!error) in_folder.push_back(std::move(library));
     }
     std::sort(in_folder.begin(), in_folder.end());
     for (fs::path& library : in_folder)
@@ -274,8 +335,24 @@ std::vector<fs::path> PluginHost::all_libraries() const {
 
 std::string PluginHost::searched() const {
   std::vector<std::string> folders;
-  for (const fs::path& folder : search_path_) folders.push_back(folder.string());
+  for (const fs::path& folder : search_path_) folders.push_back(folder.string() + folder_note(folder));
   return folders.empty() ? "nowhere: the search path is empty" : fmt::format("{}", fmt::join(folders, ", "));
+}
+
+std::string PluginHost::libraries_found_hint(const std::string& library) const {
+  std::vector<std::string> names;
+  for (const fs::path& folder : search_path_)
+    for (const fs::path& file : plugin_files_in(folder)) names.push_back(bare_library_name(file.filename().string()));
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::string hint;
+  if (const std::string guess = kiln::detail::closest(bare_library_name(library), names); !guess.empty())
+    hint = fmt::format("; did you mean '{}'?", guess);
+  // Names only, and only the first few: a system-wide plugin folder may hold many.
+  constexpr std::size_t kListed = 10;
+  std::string listed = fmt::format("{}", fmt::join(names.begin(), names.begin() + std::min(names.size(), kListed), ", "));
+  if (names.size() > kListed) listed += fmt::format(", and {} more", names.size() - kListed);
+  return hint + found_clause(names.size(), listed);
 }
 
 void PluginHost::record(Kind kind, const std::string& name, LoadedLibrary& library) {

@@ -76,7 +76,8 @@ class PluginHost {
   /// The file a `library = "X"` value names in the search path (libX.so or X.so; X itself
   /// when it ends in .so), or nullopt.
   std::optional<std::filesystem::path> find_library(const std::string& library) const;
-  /// The folders searched, comma-separated, for messages.
+  /// The folders searched, comma-separated, for messages; one that is missing or is a file
+  /// is marked so ("/x/plugins (missing)").
   std::string searched() const;
 
   /// Loads and checks one library, then unloads it; a PluginError saying exactly what is
@@ -92,6 +93,9 @@ class PluginHost {
   std::shared_ptr<detail::LoadedLibrary> load(const std::filesystem::path& file);
   std::optional<std::filesystem::path> find_file(const std::vector<std::string>& file_names) const;
   std::vector<std::filesystem::path> all_libraries() const;
+  /// After "library 'X' not found": a "did you mean" among the libraries on the search
+  /// path, and their names (the first few when there are many).
+  std::string libraries_found_hint(const std::string& library) const;
   void record(kiln::Kind kind, const std::string& name, detail::LoadedLibrary& library);
 
   std::vector<std::filesystem::path> search_path_;

@@ -173,11 +173,23 @@ KILN_CONFIG_INSTANTIATE(std::vector<double>)
 KILN_CONFIG_INSTANTIATE(std::vector<std::string>)
 #undef KILN_CONFIG_INSTANTIATE
 
-bool Config::contains(std::string_view key) const { return impl_->table->contains(key); }
+namespace {
+
+/// Asking whether an optional key is there names it as one the reader knows, so that a
+/// misspelling of an absent optional table ([saverr]) still gets its "did you mean".
+bool has_key(const Config::Impl& impl, std::string_view key) {
+  if (impl.table->contains(key)) return true;
+  if (impl.doc) impl.doc->mark_asked(impl.table, key);
+  return false;
+}
+
+}  // namespace
+
+bool Config::contains(std::string_view key) const { return has_key(*impl_, key); }
 
 bool Config::has_table(std::string_view key) const {
-  const toml::node* node = impl_->table->get(key);
-  return node && node->is_table();
+  if (!has_key(*impl_, key)) return false;
+  return impl_->table->get(key)->is_table();
 }
 
 namespace {

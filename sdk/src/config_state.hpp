@@ -17,8 +17,9 @@ struct Document::State {
   toml::table root;
   std::string file;                   // display name of the document
   std::set<const toml::node*> read;   // nodes some reader asked for
-  // Keys a reader asked a table for that it does not have: an optional key the plugin knows
-  // but the file omits is still a good "did you mean".
+  // Keys a reader asked a table for that it does not have (get_or, find, contains,
+  // has_table, table_or_empty, tables): an optional key or table the reader knows but the
+  // file omits is still a good "did you mean", and belongs in the "known keys" list.
   std::map<const toml::table*, std::set<std::string>> asked;
   // Nodes written by --set have no place in the file; they are reported at the assignment.
   std::map<const toml::node*, SourcePosition> assigned;

@@ -69,10 +69,30 @@ const char* kind_name(Kind kind) {
   return "?";
 }
 
-void Registry::add(std::string name, Factory<Model> factory) { models_[std::move(name)] = std::move(factory); }
-void Registry::add(std::string name, Factory<Loss> factory) { losses_[std::move(name)] = std::move(factory); }
-void Registry::add(std::string name, Factory<Dataset> factory) { datasets_[std::move(name)] = std::move(factory); }
-void Registry::add(std::string name, Factory<Hook> factory) { hooks_[std::move(name)] = std::move(factory); }
+namespace {
+
+/// Adds `name` once: a second registration would silently replace the first factory, so
+/// it is refused; the host names the library around this message.
+template <class Map, class Factory>
+void add_once(Map& factories, Kind kind, std::string name, Factory factory) {
+  const auto [it, added] = factories.emplace(std::move(name), std::move(factory));
+  if (!added) throw PluginError(fmt::format("{} '{}' is registered twice", kind_name(kind), it->first));
+}
+
+}  // namespace
+
+void Registry::add(std::string name, Factory<Model> factory) {
+  add_once(models_, Kind::model, std::move(name), std::move(factory));
+}
+void Registry::add(std::string name, Factory<Loss> factory) {
+  add_once(losses_, Kind::loss, std::move(name), std::move(factory));
+}
+void Registry::add(std::string name, Factory<Dataset> factory) {
+  add_once(datasets_, Kind::dataset, std::move(name), std::move(factory));
+}
+void Registry::add(std::string name, Factory<Hook> factory) {
+  add_once(hooks_, Kind::hook, std::move(name), std::move(factory));
+}
 
 namespace {
 template <class Map>

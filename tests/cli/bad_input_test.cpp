@@ -29,6 +29,9 @@ std::string with_fixture_model(const std::string& name) {
          "[plugins]\npaths = [\"" + fixture_dir().string() + "\"]\n";
 }
 
+/// kiln's own plugin folder, last in its search path: build/plugins/lib beside the binary.
+fs::path default_plugin_dir() { return fs::path(KILN_BINARY).parent_path() / "plugins/lib"; }
+
 class cli_errors : public ::testing::Test {
  protected:
   /// Writes `experiment` to exp.toml and runs `kiln run exp.toml` with `extra_args`.
@@ -236,6 +239,58 @@ TEST_F(cli_errors, key_missing_in_a_plugin_table_points_at_that_table) {
   const KilnResult result = run(text);
   expect_refused(result);
   EXPECT_THAT(error_line(result), StartsWith(error_at(text, "[model]", 1) + "[model]: missing key 'width'"));
+}
+
+TEST_F(cli_errors, misspelled_optional_table_suggests_it_among_every_table_kiln_knows) {
+  const std::string text = mlp_experiment() + "[saverr]\nevery_steps = 5\n";
+  const KilnResult result = run(text);
+  expect_refused(result);
+  EXPECT_EQ(error_line(result), error_at(text, "[saverr]", 2) +
+                                    "unknown key 'saverr'; did you mean 'saver'? (known keys: data, ema, eval_data, "
+                                    "experiment, hooks, losses, model, optimizers, plugins, saver, supervisor)");
+}
+
+TEST_F(cli_errors, missing_plugin_folder_is_marked_in_the_folders_searched) {
+  const std::string text = replace_once(mlp_experiment(), "plugin = \"mlp\"", "plugin = \"sine_net\"") +
+                           "[plugins]\npaths = [\"build/plugin\"]\n";
+  const KilnResult result = run(text);
+  expect_refused(result);
+  EXPECT_THAT(error_line(result),
+              StartsWith(error_at(text, "[model]", 1) + "no plugin library provides model 'sine_net' (searched: " +
+                         (fs::canonical(dir_.path()) / "build/plugin").string() + " (missing), " +
+                         default_plugin_dir().string() + ") (found "));
+}
+
+TEST_F(cli_errors, missing_kiln_plugin_path_folder_is_marked_and_a_close_library_suggested) {
+  const std::string text = with_model_library("mpl");
+  const fs::path gone = dir_ / "gone";
+  const KilnResult result = run(text, {}, {{"KILN_PLUGIN_PATH", gone.string()}});
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), StartsWith(error_at(text, "[model]", 1) + "plugin library 'libmpl.so' not found (searched: " +
+                                             gone.string() + " (missing), " + default_plugin_dir().string() +
+                                             "); did you mean 'mlp'? (found "));
+  EXPECT_THAT(error_line(result), HasSubstr(" libraries: datasets, image_hooks, losses, mlp, pix2pix"));
+}
+
+TEST_F(cli_errors, unregistered_name_shows_what_each_library_registers) {
+  const std::string text = mlp_experiment() + "[[hooks]]\nplugin = \"best_loss\"\n";
+  const KilnResult result = run(text);
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), StartsWith(error_at(text, "[[hooks]]", 1) +
+                                             "no plugin library provides hook 'best_loss' (searched: " +
+                                             default_plugin_dir().string() + ") (found "));
+  // The library that was meant to register it, and did not, says what it does register.
+  EXPECT_THAT(error_line(result), HasSubstr("[libmlp.so registers hooks: none; models: mlp]"));
+}
+
+TEST_F(cli_errors, library_registering_a_name_twice_is_refused_naming_it_and_the_name) {
+  const fs::path twice = fixture_dir().parent_path() / "twice/libfixture_registers_twice.so";
+  const std::string text = with_model_library(twice.string());
+  const KilnResult result = run(text);
+  expect_refused(result);
+  EXPECT_EQ(error_line(result), error_at(text, "[model]", 1) + twice.string() +
+                                    " (plugin 'fixture_registers_twice' 0.1.0) failed to register its names: "
+                                    "model 'twin' is registered twice");
 }
 
 }  // namespace

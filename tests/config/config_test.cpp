@@ -84,6 +84,17 @@ TEST(config, unknown_top_level_table_suggests_the_known_one) {
   EXPECT_NE(what.find("did you mean 'model'?"), std::string::npos) << what;
 }
 
+TEST(config, optional_keys_asked_for_and_absent_are_known_keys) {
+  auto doc = Document::parse("[modle]\nx = 1\n", "exp.toml");
+  const Config root = doc->root();
+  EXPECT_FALSE(root.contains("model"));
+  EXPECT_FALSE(root.has_table("saver"));
+  EXPECT_EQ(root.table_or_empty("supervisor").get_or<int>("every", 3), 3);
+  EXPECT_TRUE(root.tables("hooks").empty());
+  EXPECT_EQ(message_of([&] { root.reject_unread(""); }),
+            "exp.toml:1:2: unknown key 'modle'; did you mean 'model'? (known keys: hooks, model, saver, supervisor)");
+}
+
 TEST(config, all_keys_read_passes) {
   auto doc = Document::parse("[a]\nx = 1\n[[b]]\nname = \"p\"\n", "exp.toml");
   doc->root().table("a").get<int>("x");

@@ -116,6 +116,44 @@ TEST(experiment, missing_tables_are_errors) {
   EXPECT_EQ(error_of(text), "exp.toml: missing table 'model' (has: data, experiment, losses, optimizers)");
 }
 
+/// The error `reject_unread` gives once the runner has read the experiment `text`.
+std::string unread_error_of(const std::string& text) {
+  TempDir dir;
+  const auto spec = load_experiment(write_text(dir, "exp.toml", text));
+  try {
+    spec.root.reject_unread("");
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    return "exp.toml" + what.substr(spec.file.string().size());
+  }
+  return "(no error)";
+}
+
+/// An experiment of the runner's keys only, on 11 lines: nothing unread until a test adds it.
+const std::string kRunnerKeysOnly =
+    "[experiment]\nname = \"t\"\n[data]\nplugin = \"d\"\n[model]\nplugin = \"m\"\n[[losses]]\nplugin = \"mse\"\n"
+    "[[optimizers]]\ntype = \"adam\"\nlosses = [\"mse\"]\n";
+
+TEST(experiment, misspelled_optional_table_suggests_it_and_every_table_is_known) {
+  const std::string every_table =
+      "(known keys: data, ema, eval_data, experiment, hooks, losses, model, optimizers, plugins, saver, supervisor)";
+  EXPECT_EQ(unread_error_of(kRunnerKeysOnly), "(no error)");
+  // The optional tables are known whether the file has them or not.
+  EXPECT_EQ(unread_error_of(kRunnerKeysOnly + "[saverr]\nevery_steps = 5\n"),
+            "exp.toml:12:2: unknown key 'saverr'; did you mean 'saver'? " + every_table);
+  EXPECT_EQ(unread_error_of(kRunnerKeysOnly + "[saver]\nevery_steps = 5\n[supervisr]\nlog_every_steps = 5\n"),
+            "exp.toml:14:2: unknown key 'supervisr'; did you mean 'supervisor'? " + every_table);
+  EXPECT_EQ(unread_error_of(kRunnerKeysOnly + "[ema]\nlosses = [\"mse\"]\n[eval_date]\nplugin = \"d\"\n"),
+            "exp.toml:14:2: unknown key 'eval_date'; did you mean 'eval_data'? " + every_table);
+}
+
+TEST(experiment, misspelled_optional_key_of_experiment_suggests_it) {
+  const std::string text = mlp_experiment();
+  EXPECT_EQ(unread_error_of(text.substr(0, text.find("[data]")) + "init_frm = \"old\"\n" + text.substr(text.find("[data]"))),
+            "exp.toml:6:1: unknown key 'init_frm' in [experiment]; did you mean 'init_from'? "
+            "(known keys: database, init_from, max_steps, name, runs_dir, seed, threads)");
+}
+
 TEST(experiment, overrides_apply_in_order) {
   TempDir dir;
   const auto spec = load_experiment(write_text(dir, "exp.toml", mlp_experiment()),

@@ -1,23 +1,16 @@
 // PluginHost against the fixture libraries: every refusal, the search path, lifetime, records.
 #include "plugins/plugin_host.hpp"
 
-#include <atomic>
-#include <chrono>
-#include <cstdlib>
-#include <fstream>
-#include <functional>
-#include <optional>
 #include <string>
 
 #include <dlfcn.h>
-#include <unistd.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "document.hpp"
 #include "kiln/kiln.hpp"
+#include "plugin_test_support.hpp"
 #include "plugins/sha256.hpp"
 #include "train/null_run.hpp"
 
@@ -31,82 +24,17 @@ using ::testing::Not;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-const fs::path kFixtures = fs::canonical(KILN_FIXTURE_DIR);
-
-fs::path fixture(const std::string& name) { return kFixtures / ("lib" + name + ".so"); }
-
-/// A fresh directory under the system temp path, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto ticks = std::chrono::steady_clock::now().time_since_epoch().count();
-    path_ = fs::temp_directory_path() / ("kiln-plugin-test-" + std::to_string(getpid()) + "-" +
-                                         std::to_string(ticks) + "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-    path_ = fs::canonical(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-  fs::path write(const std::string& name, const std::string& text) const {
-    std::ofstream(path_ / name, std::ios::binary) << text;
-    return path_ / name;
-  }
-
- private:
-  fs::path path_;
-};
-
-/// Sets (or, with nullopt, unsets) an environment variable for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::optional<std::string>& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value) ::setenv(name, value->c_str(), 1);
-    else ::unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (old_) ::setenv(name_, old_->c_str(), 1);
-    else ::unsetenv(name_);
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
-
-/// The [model] table of a one-table experiment "exp.toml", written on line 1.
-Config model_table(const std::string& body = "") {
-  return kiln::detail::Document::parse("[model]\n" + body, "exp.toml")->root().table("model");
-}
-
-/// The message of the PluginError `action` throws; "no error" when it throws none.
-std::string plugin_error(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const PluginError& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using test_support::fixture;
+using test_support::kFixtures;
+using test_support::model_table;
+using test_support::plugin_error;
+using test_support::ScopedEnv;
+using test_support::TempDir;
 
 /// A run that only answers what the fixtures ask.
 using kiln::runner::NullRun;
 
-/// Every test starts without $KILN_PLUGIN_PATH, whatever the shell running ctest has.
-class plugin_host : public ::testing::Test {
- protected:
-  ScopedEnv no_plugin_path_{"KILN_PLUGIN_PATH", std::nullopt};
-  TempDir empty_;
-};
+class plugin_host : public test_support::PluginHostTest {};
 
 // ---- 1. library not found -------------------------------------------------------------
 
@@ -115,7 +43,7 @@ TEST_F(plugin_host, named_library_not_found_lists_every_folder_searched) {
   PluginHost host({a.path(), b.path()}, empty_.path());
   EXPECT_EQ(plugin_error([&] { host.make_model("tiny", "foo", model_table()); }),
             "exp.toml:1:1: plugin library 'libfoo.so' not found (searched: " + a.path().string() + ", " +
-                b.path().string() + ", " + empty_.path().string() + ")");
+                b.path().string() + ", " + empty_.path().string() + ") (found no plugin library there)");
 }
 
 TEST_F(plugin_host, library_path_not_found_names_the_path) {
@@ -140,7 +68,8 @@ TEST_F(plugin_host, scan_that_finds_no_provider_suggests_the_closest_name) {
 TEST_F(plugin_host, scan_without_a_close_name_makes_no_suggestion) {
   PluginHost host({}, empty_.path());
   EXPECT_EQ(plugin_error([&] { host.make_hook("zzz", "", model_table()); }),
-            "exp.toml:1:1: no plugin library provides hook 'zzz' (searched: " + empty_.path().string() + ")");
+            "exp.toml:1:1: no plugin library provides hook 'zzz' (searched: " + empty_.path().string() +
+                ") (found no plugin library there)");
 }
 
 // ---- 2. not a kiln plugin ----------------------------------------------------------------

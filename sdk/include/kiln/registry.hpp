@@ -27,6 +27,8 @@ KILN_API const char* kind_name(Kind kind);
 ///     registry.add_model<Mlp>("mlp");  // Mlp(const kiln::Config&)
 ///   }
 /// \endcode
+/// A name may be registered once per kind: a second add of the same kind and name throws
+/// a PluginError, and the host refuses the library, naming it and the name.
 class KILN_API Registry {
  public:
   template <class T>
