@@ -1,6 +1,7 @@
 // Experiment files → ExperimentSpec: the runner's own keys, typed and cross-checked.
 #include "config/experiment.hpp"
 
+#include <cstdlib>
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -58,7 +59,10 @@ void read_experiment(const Config& root, ExperimentSpec& spec) {
   spec.max_steps = positive<std::int64_t>(table, "max_steps", 1000);
   spec.threads = non_negative<int>(table, "threads", 0);
   spec.runs_dir = table.get_or<std::string>("runs_dir", "runs");
-  spec.database = table.get_or<std::string>("database", (spec.runs_dir / "kiln.db").string());
+  // The file's own choice, else $KILN_DB (as every other command reads it), else runs_dir.
+  const char* env = std::getenv("KILN_DB");
+  const fs::path fallback = env && *env ? fs::path(env) : spec.runs_dir / "kiln.db";
+  spec.database = table.get_or<std::string>("database", fallback.string());
 }
 
 void read_plugin_paths(const Config& root, ExperimentSpec& spec) {

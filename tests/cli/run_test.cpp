@@ -267,5 +267,22 @@ TEST_F(cli_run, a_hook_that_fails_is_named_in_the_error) {
   EXPECT_THAT(sql_value(db_, "SELECT error FROM runs"), HasSubstr(" (in hook 'evaluate', "));
 }
 
+TEST_F(cli_run, kiln_db_names_the_database_a_run_writes_unless_the_experiment_does) {
+  const fs::path shared = dir_ / "shared/all.db";
+  const KilnResult by_env = run_kiln({"run", "exp.toml"}, dir_.path(), {{"KILN_DB", shared.string()}});
+  ASSERT_EQ(by_env.exit_code(), 0) << by_env.describe();
+  EXPECT_EQ(sql_value(shared, "SELECT name FROM runs"), "t");
+  EXPECT_FALSE(fs::exists(db_));
+  // `kiln runs` with the same environment finds it.
+  EXPECT_THAT(run_kiln({"runs"}, dir_.path(), {{"KILN_DB", shared.string()}}).out, HasSubstr("(1 row)"));
+
+  write_text(dir_, "own.toml", replace_once(thirty_step_experiment(), "name = \"t\"\n",
+                                            "name = \"own\"\ndatabase = \"own.db\"\n"));
+  const KilnResult own = run_kiln({"run", "own.toml"}, dir_.path(), {{"KILN_DB", shared.string()}});
+  ASSERT_EQ(own.exit_code(), 0) << own.describe();
+  EXPECT_EQ(sql_value(dir_ / "own.db", "SELECT name FROM runs"), "own");
+  EXPECT_EQ(sql_value(shared, "SELECT COUNT(*) FROM runs"), "1");
+}
+
 }  // namespace
 }  // namespace kiln::test
