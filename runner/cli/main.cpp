@@ -6,10 +6,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "cli/commands.hpp"
+#include "hooks/status_line.hpp"
 #include "kiln/error.hpp"
 #include "kiln/version.hpp"
 #include "train/error_text.hpp"
@@ -19,6 +18,7 @@ namespace cli = kiln::runner::cli;
 namespace {
 
 int fail(int code, const std::string& message) {
+  kiln::runner::StatusLine::on_stderr().finish();
   fmt::print(stderr, "error: {}\n", message);
   return code;
 }
@@ -109,8 +109,9 @@ int main(int argc, char** argv) {
       ->type_name("KEY=VALUE")
       ->allow_extra_args(false);
 
-  // Progress and log lines go to stderr; stdout carries results (tables, CSV, JSON).
-  spdlog::set_default_logger(spdlog::stderr_color_mt("kiln"));
+  // Progress and log lines go to stderr; stdout carries results (tables, CSV, JSON). Log
+  // lines print above the supervisor's status line, never through it.
+  kiln::runner::install_stderr_logger("kiln");
   if (argc > 1 && argv[1][0] != '-') {
     std::vector<std::string> commands;
     for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) commands.push_back(sub->get_name());

@@ -195,6 +195,14 @@ void read_supervisor(const Config& root, ExperimentSpec& spec) {
   spec.supervisor.on_nan = table.get_or<std::string>("on_nan", "stop");
   if (spec.supervisor.on_nan != "stop" && spec.supervisor.on_nan != "skip")
     table.fail("on_nan", fmt::format("expected \"stop\" or \"skip\", got \"{}\"", spec.supervisor.on_nan));
+  spec.supervisor.progress = table.get_or<std::string>("progress", "auto");
+  const std::vector<std::string> progress_modes = {"auto", "line", "log", "off"};
+  if (std::find(progress_modes.begin(), progress_modes.end(), spec.supervisor.progress) == progress_modes.end()) {
+    const std::string near = kiln::detail::closest(spec.supervisor.progress, progress_modes);
+    table.fail("progress", fmt::format("expected \"auto\", \"line\", \"log\" or \"off\", got \"{}\"{}",
+                                       spec.supervisor.progress,
+                                       near.empty() ? "" : fmt::format("; did you mean \"{}\"?", near)));
+  }
 }
 
 void read_saver(const Config& root, ExperimentSpec& spec) {

@@ -62,6 +62,8 @@ struct SupervisorSpec {
   std::int64_t summary_every_steps = 10;  ///< 0 disables step-based summaries
   double summary_every_secs = 0;          ///< 0 disables time-based summaries
   std::int64_t log_every_steps = 100;     ///< progress lines on stderr; 0 disables
+  /// "auto" (a status line on a terminal, else log lines), "line", "log" or "off"
+  std::string progress = "auto";
   double max_time = 0;                    ///< seconds of training per process; 0 = no limit
   std::string on_nan = "stop";            ///< "stop" or "skip" (that step's updates)
 };

@@ -6,8 +6,17 @@
 #include <torch/torch.h>
 
 #include "hooks/signals.hpp"
+#include "hooks/status_line.hpp"
 
 namespace kiln::runner {
+namespace {
+
+// A few redraws per second: enough to look live, few enough to cost nothing.
+constexpr auto kRedrawInterval = std::chrono::milliseconds(200);
+// Per step: the average spans about 50 steps, smooth enough to read, recent enough to follow.
+constexpr double kLossDecay = 0.98;
+
+}  // namespace
 
 bool Schedule::due(std::int64_t step, std::chrono::steady_clock::time_point now) {
   if (!enabled() || last_step_ == step) return false;
@@ -21,6 +30,14 @@ bool Schedule::due(std::int64_t step, std::chrono::steady_clock::time_point now)
   return fire;
 }
 
+ProgressMode resolve_progress(const SupervisorSpec& spec, bool stderr_is_terminal) {
+  if (spec.progress == "off") return ProgressMode::off;
+  if (spec.progress == "line") return ProgressMode::line;
+  if (spec.log_every_steps == 0) return ProgressMode::off;
+  if (spec.progress == "log") return ProgressMode::log;
+  return stderr_is_terminal ? ProgressMode::line : ProgressMode::log;
+}
+
 Supervisor::Supervisor(SupervisorSpec spec)
     : spec_(spec),
       summaries_(spec.summary_every_steps, spec.summary_every_secs),
@@ -28,7 +45,8 @@ Supervisor::Supervisor(SupervisorSpec spec)
 
 void Supervisor::begin(RunContext& run) {
   started_ = window_start_ = Clock::now();
-  first_step_ = run.global_step();
+  next_draw_ = started_;
+  progress_ = resolve_progress(spec_, StatusLine::on_stderr().is_terminal());
   run.event("start", fmt::format("run {} starts at step {} of {}", run.run_name(), run.global_step(), run.max_steps()));
 }
 
@@ -52,20 +70,53 @@ void Supervisor::after_step(Step& step) {
     window_start_ = now;
     window_steps_ = 0;
   }
-  if (logs_.due(k, now) || (last && logs_.enabled())) {
-    std::string losses;
-    for (const auto& [name, value] : step.losses()) losses += fmt::format("  {} {:.5g}", name, value.item<double>());
-    const double secs = std::chrono::duration<double>(now - started_).count();
-    const double rate = static_cast<double>(k + 1 - first_step_) / std::max(secs, 1e-9);
-    spdlog::info("step {}/{}{}  ({:.1f} steps/s)", k + 1, step.run().max_steps(), losses, rate);
+  if (progress_ == ProgressMode::off) return;
+  track(step, now);
+  if (progress_ == ProgressMode::line && now >= next_draw_) {
+    StatusLine::on_stderr().show(progress_text(k + 1, step.run().max_steps(), now));
+    next_draw_ = now + kRedrawInterval;
+  } else if (progress_ == ProgressMode::log && (logs_.due(k, now) || last)) {
+    spdlog::info("{}", progress_text(k + 1, step.run().max_steps(), now));
   }
 }
 
 void Supervisor::end(RunContext& run) {
-  const double secs = std::chrono::duration<double>(Clock::now() - started_).count();
+  const Clock::time_point now = Clock::now();
+  if (progress_ == ProgressMode::line) {
+    // The line ends as the run does, and with a newline, so what follows prints below it.
+    if (!averages_.empty()) StatusLine::on_stderr().show(progress_text(run.global_step(), run.max_steps(), now));
+    StatusLine::on_stderr().finish();
+  }
+  const double secs = std::chrono::duration<double>(now - started_).count();
   run.event("stop", fmt::format("{} at step {} after {:.1f} s",
                                 run.stop_requested() ? "stopped (" + run.stop_reason() + ")" : "finished",
                                 run.global_step(), secs));
+}
+
+void Supervisor::track(const Step& step, Clock::time_point now) {
+  // The names are the same every step: compare them (no allocation), rebuild only if not.
+  const TensorMap& losses = step.losses();
+  bool same = averages_.size() == losses.size();
+  auto average = averages_.begin();
+  for (auto loss = losses.begin(); same && loss != losses.end(); ++loss, ++average) same = average->first == loss->first;
+  if (!same) {
+    averages_.clear();
+    for (const auto& [name, value] : losses) averages_.emplace_back(name, LossAverage(kLossDecay));
+  }
+  average = averages_.begin();
+  // item() waits for the value; on CPU the loss is already computed, so it is a copy.
+  for (const auto& [name, value] : losses) (average++)->second.add(value.item<double>());
+  rate_.add(std::chrono::duration<double>(now - started_).count(), step.global_step() + 1);
+}
+
+std::string Supervisor::progress_text(std::int64_t done, std::int64_t max_steps, Clock::time_point now) const {
+  ProgressReport report;
+  report.step = done;
+  report.max_steps = max_steps;
+  report.elapsed = std::chrono::duration<double>(now - started_).count();
+  report.rate = rate_.rate();
+  for (const auto& [name, average] : averages_) report.losses.emplace_back(name, average.value());
+  return format_progress(report);
 }
 
 }  // namespace kiln::runner

@@ -1,8 +1,11 @@
 // Database, Statement, Transaction: RAII over one SQLite connection, errors as StoreError.
 #include "store/database.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -52,6 +55,21 @@ bool is_memory(const std::filesystem::path& path) {
   return path.empty() || path == ":memory:";
 }
 
+/// Runs `sql` on `db` until it stops returning SQLITE_BUSY, for up to kBusyTimeoutMs, backing
+/// off from 1 ms to 64 ms between tries. Only for statements whose SQLITE_BUSY SQLite returns
+/// without calling the busy handler (see the constructor); returns the last result code.
+int exec_until_not_busy(sqlite3* db, const char* sql) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  auto pause = std::chrono::milliseconds(1);
+  for (;;) {
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    if ((rc & 0xff) != SQLITE_BUSY || Clock::now() + pause > deadline) return rc;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(64));
+  }
+}
+
 }  // namespace
 
 Database::Database(std::filesystem::path path, OpenMode mode)
@@ -79,7 +97,12 @@ Database::Database(std::filesystem::path path, OpenMode mode)
   sqlite3_busy_timeout(db_, kBusyTimeoutMs);
   try {
     if (mode_ == OpenMode::read_write) {
-      exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+      // When several processes open a database that does not exist yet, the switch to WAL
+      // can return SQLITE_BUSY at once while another one is creating the file: SQLite does
+      // not call the busy handler there (with 4 processes starting together, about one
+      // round in ten failed so). The mode is persistent: a retry finds it set, or sets it.
+      if (const int rc = exec_until_not_busy(db_, "PRAGMA journal_mode = WAL"); rc != SQLITE_OK) throw error(rc);
+      exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
     } else {
       exec("PRAGMA query_only = ON;");
     }

@@ -39,6 +39,22 @@ std::string RunStore::unique_run_name(const std::string& base) {
 
 int64_t RunStore::create_run(const RunRecord& run) {
   Transaction transaction(db_);
+  const int64_t id = insert_run(run);
+  transaction.commit();
+  return id;
+}
+
+int64_t RunStore::create_fresh_run(RunRecord& run, const std::filesystem::path& runs_dir) {
+  // BEGIN IMMEDIATE holds the write lock from the look to the insert: nobody takes the name between.
+  Transaction transaction(db_);
+  run.name = unique_run_name(run.name);
+  run.run_dir = (runs_dir / run.name).string();
+  const int64_t id = insert_run(run);
+  transaction.commit();
+  return id;
+}
+
+int64_t RunStore::insert_run(const RunRecord& run) {
   Statement insert(db_, R"sql(
     INSERT INTO runs (name, experiment, config, config_hash, status, started, host, pid,
                       kiln_version, run_dir)
@@ -53,9 +69,7 @@ int64_t RunStore::create_run(const RunRecord& run) {
       .bind(8, run.kiln_version)
       .bind(9, run.run_dir);
   insert.step();
-  const int64_t id = db_.last_insert_rowid();
-  transaction.commit();
-  return id;
+  return db_.last_insert_rowid();
 }
 
 std::optional<RunStore::ExistingRun> RunStore::find_run(const std::string& name) {

@@ -46,6 +46,12 @@ class RunStore {
   /// Inserts a 'running' run and returns its id. A taken name is a StoreError.
   int64_t create_run(const RunRecord& run);
 
+  /// Inserts a 'running' run named unique_run_name(run.name), with run_dir
+  /// `runs_dir / name`, and returns its id; `run` gets the name and directory. Choosing the
+  /// name and inserting the row are one transaction, so processes that start fresh runs of
+  /// one experiment at the same moment never choose the same name (`kiln run --fresh`).
+  int64_t create_fresh_run(RunRecord& run, const std::filesystem::path& runs_dir);
+
   /// Records the flattened config; recording a key again replaces its value.
   void record_params(int64_t run_id,
                      const std::vector<std::pair<std::string, std::string>>& params);
@@ -82,6 +88,9 @@ class RunStore {
   Database& database() { return db_; }
 
  private:
+  /// The INSERT of create_run, in the caller's transaction.
+  int64_t insert_run(const RunRecord& run);
+
   Database db_;
 };
 

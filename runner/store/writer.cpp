@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -19,6 +20,10 @@ constexpr auto kBatchInterval = std::chrono::milliseconds(50);
 constexpr std::size_t kMaxPendingRows = 1000;
 // Each attempt already waits kBusyTimeoutMs for the lock; give up after about a minute.
 constexpr int kBusyAttempts = 6;
+// Before attempt n + 1: n times this. SQLite returns some SQLITE_BUSY results without
+// calling the busy handler (SQLITE_BUSY_SNAPSHOT, a WAL index being rebuilt): without the
+// pause those retries would all be spent in a few microseconds.
+constexpr auto kBusyPause = std::chrono::milliseconds(20);
 
 Database& migrated(Database& db) {
   migrate(db);
@@ -135,7 +140,11 @@ void Writer::write(const std::vector<Row>& batch) noexcept {
       transaction.commit();
       return;
     } catch (const StoreError& e) {
-      if (e.code() == SQLITE_BUSY && attempt < kBusyAttempts) continue;
+      if (e.code() == SQLITE_BUSY && attempt < kBusyAttempts) {
+        // The transaction rolled back: the whole batch (its jobs too) runs again.
+        std::this_thread::sleep_for(attempt * kBusyPause);
+        continue;
+      }
       remember(e);
       return;
     } catch (const std::exception& e) {

@@ -1,4 +1,4 @@
-// KilnProcess: posix_spawn with stdout and stderr on pipes, drained with poll(2).
+// KilnProcess: posix_spawn with stdout and stderr on pipes or a pseudo-terminal, drained with poll(2).
 #include "kiln_process.hpp"
 
 #include <cerrno>
@@ -9,8 +9,10 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -52,6 +54,39 @@ int remaining_ms(Clock::time_point deadline) {
   return static_cast<int>(std::max<long long>(0, left));
 }
 
+/// One output stream of the child: the end the test reads and the end the child writes.
+struct Channel {
+  int read = -1;
+  int write = -1;
+};
+
+void close_channel(Channel& channel) {
+  for (int* fd : {&channel.read, &channel.write}) {
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+  }
+}
+
+Channel open_pipe() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) fail("pipe2");
+  return {fds[0], fds[1]};
+}
+
+/// A pseudo-terminal `columns` wide in raw mode, so the bytes read are the bytes written.
+Channel open_terminal(unsigned short columns) {
+  termios raw{};
+  cfmakeraw(&raw);
+  winsize size{};
+  size.ws_row = 24;
+  size.ws_col = columns;
+  Channel terminal;
+  if (openpty(&terminal.read, &terminal.write, nullptr, &raw, &size) != 0) fail("openpty");
+  // Like the pipes: no other child (tests may start several at once) inherits either end.
+  for (int fd : {terminal.read, terminal.write}) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return terminal;
+}
+
 /// Owns the file actions and attributes of one posix_spawn call.
 struct SpawnSetup {
   posix_spawn_file_actions_t actions;
@@ -84,22 +119,25 @@ std::string KilnResult::describe() const {
   return status + "\n--- stdout ---\n" + out + "--- stderr ---\n" + err;
 }
 
-KilnProcess::KilnProcess(const std::vector<std::string>& args, const fs::path& cwd, const EnvChanges& env) {
-  int out_pipe[2];
-  int err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) fail("pipe2");
-  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-    close(out_pipe[0]);
-    close(out_pipe[1]);
-    fail("pipe2");
+KilnProcess::KilnProcess(const std::vector<std::string>& args, const fs::path& cwd, const EnvChanges& env,
+                         const KilnOptions& options) {
+  Channel out;
+  Channel err;
+  try {
+    if (options.streams != Streams::terminal) out = open_pipe();
+    err = options.streams == Streams::pipes ? open_pipe() : open_terminal(options.columns);
+  } catch (...) {
+    close_channel(out);
+    close_channel(err);
+    throw;
   }
-  out_fd_ = out_pipe[0];
-  err_fd_ = err_pipe[0];
+  out_fd_ = out.read;
+  err_fd_ = err.read;
 
   SpawnSetup setup;
-  // dup2 onto 1 and 2 clears close-on-exec there; every other pipe end closes at exec.
-  posix_spawn_file_actions_adddup2(&setup.actions, out_pipe[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&setup.actions, err_pipe[1], STDERR_FILENO);
+  // dup2 onto 1 and 2 clears close-on-exec there; every other end closes at exec.
+  posix_spawn_file_actions_adddup2(&setup.actions, out.write >= 0 ? out.write : err.write, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&setup.actions, err.write, STDERR_FILENO);
   posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addchdir_np(&setup.actions, cwd.c_str());
   // A test runner started in the background may ignore SIGINT; kiln must see the default.
@@ -118,8 +156,9 @@ KilnProcess::KilnProcess(const std::vector<std::string>& args, const fs::path& c
   std::vector<char*> argv = c_strings(argv_strings);
   std::vector<char*> envp = c_strings(env_strings);
   const int error = posix_spawn(&pid_, KILN_BINARY, &setup.actions, &setup.attributes, argv.data(), envp.data());
-  close(out_pipe[1]);
-  close(err_pipe[1]);
+  // The child holds the writing ends now: reads end (EOF on a pipe, EIO on a terminal) when it does.
+  if (out.write >= 0) close(out.write);
+  close(err.write);
   if (error != 0) {
     pid_ = -1;
     errno = error;
@@ -194,8 +233,9 @@ KilnResult KilnProcess::finish(std::chrono::milliseconds timeout) {
   return result;
 }
 
-KilnResult run_kiln(const std::vector<std::string>& args, const fs::path& cwd, const EnvChanges& env) {
-  return KilnProcess(args, cwd, env).finish();
+KilnResult run_kiln(const std::vector<std::string>& args, const fs::path& cwd, const EnvChanges& env,
+                    const KilnOptions& options) {
+  return KilnProcess(args, cwd, env, options).finish();
 }
 
 }  // namespace kiln::test

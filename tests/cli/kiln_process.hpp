@@ -30,7 +30,23 @@ struct KilnResult {
 /// Environment changes for one child: a value sets the variable, nullopt removes it.
 using EnvChanges = std::map<std::string, std::optional<std::string>>;
 
-/// A running `kiln` with its stdout and stderr on pipes that this object drains.
+/// Where a child's stdout and stderr go.
+enum class Streams {
+  pipes,            ///< each on its own pipe: out() and err()
+  stderr_terminal,  ///< stderr on a pseudo-terminal, stdout on a pipe
+  terminal,         ///< both on one pseudo-terminal, as in a shell: everything is in err()
+};
+
+/// How a child starts, beyond its arguments and environment.
+struct KilnOptions {
+  Streams streams = Streams::pipes;
+  /// The terminal's width, as TIOCGWINSZ reports it to the child.
+  unsigned short columns = 100;
+};
+
+/// A running `kiln` with its stdout and stderr on pipes (or a pseudo-terminal) that this
+/// object drains. The terminal is raw: the child's bytes arrive as written, "\n" is not
+/// turned into "\r\n".
 ///
 ///     KilnProcess kiln({"run", "exp.toml"}, dir.path());
 ///     kiln.wait_until([](const KilnProcess& p) { return has_progress_line(p.err()); }, 60s);
@@ -42,7 +58,7 @@ class KilnProcess {
   /// $KILN_PLUGIN_PATH, so the shell that runs the tests cannot change what they see;
   /// `env` sets or removes variables on top of that.
   KilnProcess(const std::vector<std::string>& args, const std::filesystem::path& cwd,
-              const EnvChanges& env = {});
+              const EnvChanges& env = {}, const KilnOptions& options = {});
   /// Kills and reaps a child that is still running, so no test leaves a process behind.
   ~KilnProcess();
   KilnProcess(const KilnProcess&) = delete;
@@ -71,6 +87,6 @@ class KilnProcess {
 
 /// Runs kiln to completion with `args` in `cwd`.
 KilnResult run_kiln(const std::vector<std::string>& args, const std::filesystem::path& cwd,
-                    const EnvChanges& env = {});
+                    const EnvChanges& env = {}, const KilnOptions& options = {});
 
 }  // namespace kiln::test
