@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -14,6 +15,7 @@
 #include "hooks/ema.hpp"
 #include "hooks/saver.hpp"
 #include "hooks/signals.hpp"
+#include "hooks/status_line.hpp"
 #include "hooks/supervisor.hpp"
 #include "kiln/version.hpp"
 #include "plugins/plugin_host.hpp"
@@ -82,12 +84,13 @@ int run(const RunArgs& args) {
 
   // Running an experiment again resumes its run, as tf.train.Supervisor did with its logdir.
   store::RunStore store(spec.database);
-  const std::string name = args.fresh ? store.unique_run_name(spec.name) : spec.name;
-  const auto existing = store.find_run(name);
+  std::string name = spec.name;
+  std::optional<store::RunStore::ExistingRun> existing;
+  std::vector<std::string> changed;
+  if (!args.fresh) existing = store.find_run(name);
   if (existing && existing->alive)
     throw Error(fmt::format("run '{}' is already running (pid {} on {}); stop it first, or start another with --fresh",
                             name, existing->pid, existing->host));
-  std::vector<std::string> changed;
   if (existing) {
     // A run that already reached max_steps stays as it is: no events, no status change.
     const auto checkpoints = store::list_checkpoints(store.database(), existing->id);
@@ -102,10 +105,7 @@ int run(const RunArgs& args) {
       spdlog::warn("run {} resumes with a changed experiment ({}); kiln run --fresh starts another run instead",
                    name, describe_keys(changed));
   }
-  const fs::path run_dir = existing && !existing->run_dir.empty() ? fs::path(existing->run_dir) : spec.runs_dir / name;
-  fs::create_directories(run_dir);
   const std::string config = spec.document->to_toml();
-  write_file(run_dir / "experiment.toml", config);
 
   store::RunRecord record;
   record.name = name;
@@ -114,15 +114,31 @@ int run(const RunArgs& args) {
   record.config_hash = sha256_hex(config);
   record.host = store::local_host_name();
   record.kiln_version = KILN_VERSION_STRING;
-  record.run_dir = run_dir.string();
   record.pid = static_cast<std::int64_t>(getpid());
   record.started = unix_now();
-  std::int64_t run_id;
+  std::int64_t run_id = 0;
+  if (args.fresh) {
+    // The free name is chosen and taken in one transaction: fresh runs started together
+    // never collide.
+    run_id = store.create_fresh_run(record, spec.runs_dir);
+    name = record.name;
+  } else {
+    record.run_dir =
+        (existing && !existing->run_dir.empty() ? fs::path(existing->run_dir) : spec.runs_dir / name).string();
+  }
+  const fs::path run_dir = record.run_dir;
+  try {
+    fs::create_directories(run_dir);
+    write_file(run_dir / "experiment.toml", config);
+  } catch (const std::exception& e) {
+    if (args.fresh) store.finish_run(run_id, "failed", error_text(e), unix_now());
+    throw;
+  }
   if (existing) {
     run_id = existing->id;
     store.resume_run(run_id, record, spec.document->flatten());
   } else {
-    run_id = store.create_run(record);
+    if (!args.fresh) run_id = store.create_run(record);
     store.record_params(run_id, spec.document->flatten());
   }
   store.record_plugins(run_id, host.records());
@@ -178,6 +194,7 @@ int run(const RunArgs& args) {
 
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (status == "failed") {
+    StatusLine::on_stderr().finish();  // end() never ran: the status line may still be open
     fmt::print(stderr, "error: run {} failed at {}\n", name, error);
     return kExitFailed;
   }

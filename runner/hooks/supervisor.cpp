@@ -18,18 +18,6 @@ constexpr double kLossDecay = 0.98;
 
 }  // namespace
 
-bool Schedule::due(std::int64_t step, std::chrono::steady_clock::time_point now) {
-  if (!enabled() || last_step_ == step) return false;
-  bool fire = !last_step_.has_value();
-  if (every_steps_ > 0 && step % every_steps_ == 0) fire = true;
-  if (every_secs_ > 0 && std::chrono::duration<double>(now - last_time_).count() >= every_secs_) fire = true;
-  if (fire) {
-    last_step_ = step;
-    last_time_ = now;
-  }
-  return fire;
-}
-
 ProgressMode resolve_progress(const SupervisorSpec& spec, bool stderr_is_terminal) {
   if (spec.progress == "off") return ProgressMode::off;
   if (spec.progress == "line") return ProgressMode::line;

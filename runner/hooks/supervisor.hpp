@@ -11,23 +11,12 @@
 #include "config/experiment.hpp"
 #include "hooks/progress.hpp"
 #include "kiln/hook.hpp"
+#include "kiln/schedule.hpp"
 
 namespace kiln::runner {
 
-/// Decides when something periodic is due: every N steps (step % N == 0) or every T
-/// seconds, at most once per step; the first call is always due.
-class Schedule {
- public:
-  Schedule(std::int64_t every_steps, double every_secs) : every_steps_(every_steps), every_secs_(every_secs) {}
-  bool due(std::int64_t step, std::chrono::steady_clock::time_point now);
-  bool enabled() const { return every_steps_ > 0 || every_secs_ > 0; }
-
- private:
-  std::int64_t every_steps_;
-  double every_secs_;
-  std::optional<std::int64_t> last_step_;
-  std::chrono::steady_clock::time_point last_time_;
-};
+/// The supervisor's schedules are the SDK's, the same plugin hooks use.
+using kiln::Schedule;
 
 /// How the supervisor shows progress, from `[supervisor] progress`.
 enum class ProgressMode {
