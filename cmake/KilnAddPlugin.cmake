@@ -43,6 +43,10 @@ function(kiln_add_plugin name)
   set_target_properties(${name} PROPERTIES
     PREFIX "lib"
     SUFFIX ".so"
+    # The standard set on the target, not only as a feature: a feature the compiler's default
+    # (gnu++17) already meets adds no -std flag under CMake < 3.22's policies, extensions or not.
+    CXX_STANDARD 17
+    CXX_STANDARD_REQUIRED ON
     CXX_EXTENSIONS OFF
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
