@@ -36,8 +36,15 @@ Evaluate::Evaluate(const Config& config)
 
 void Evaluate::begin(RunContext& run) {
   batches_ = held_out_batches(run, config_, count_, batch_size_);
+}
+
+void Evaluate::before_step(Step& step) {
   // The first value is the model before training, what later values are measured against.
-  if (run.global_step() == 0) record(run);
+  // Here rather than in begin(): a resumed run is restored by then (the saver's begin runs
+  // after this hook's), so only a run that really starts at step 0 records it.
+  if (started_) return;
+  started_ = true;
+  if (step.global_step() == 0) record(step.run());
 }
 
 double Evaluate::measure(RunContext& run) {

@@ -28,6 +28,7 @@ class Evaluate : public Hook {
   /// After the EMA's update (500), so that the averages of this step are evaluated.
   int default_priority() const override { return 600; }
   void begin(RunContext& run) override;
+  void before_step(Step& step) override;
   void after_step(Step& step) override;
   void end(RunContext& run) override;
 
@@ -47,6 +48,7 @@ class Evaluate : public Hook {
   bool averaged_;
   std::vector<Batch> batches_;
   std::int64_t last_step_ = -1;
+  bool started_ = false;  // the first step's before_step ran
 };
 
 /// Every `every_steps` (and at step 0 and the end) writes one PNG grid to the run
@@ -62,6 +64,7 @@ class ImageSummaries : public Hook {
   explicit ImageSummaries(const Config& config);
   int default_priority() const override { return 600; }
   void begin(RunContext& run) override;
+  void before_step(Step& step) override;
   void after_step(Step& step) override;
   void end(RunContext& run) override;
 
@@ -77,6 +80,7 @@ class ImageSummaries : public Hook {
   bool averaged_;
   std::vector<Batch> batches_;
   std::int64_t last_step_ = -1;
+  bool started_ = false;  // the first step's before_step ran
 };
 
 }  // namespace kiln::plugins

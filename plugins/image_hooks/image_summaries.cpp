@@ -22,7 +22,14 @@ ImageSummaries::ImageSummaries(const Config& config)
 
 void ImageSummaries::begin(RunContext& run) {
   batches_ = held_out_batches(run, config_, count_, count_);
-  if (run.global_step() == 0) write(run);
+}
+
+void ImageSummaries::before_step(Step& step) {
+  // The untrained model's grid, once, and only for a run that starts at step 0 (a resumed
+  // run is restored by the first step; in begin() it is not yet).
+  if (started_) return;
+  started_ = true;
+  if (step.global_step() == 0) write(step.run());
 }
 
 std::filesystem::path ImageSummaries::write(RunContext& run) {

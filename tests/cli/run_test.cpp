@@ -284,5 +284,23 @@ TEST_F(cli_run, kiln_db_names_the_database_a_run_writes_unless_the_experiment_do
   EXPECT_EQ(sql_value(shared, "SELECT COUNT(*) FROM runs"), "1");
 }
 
+TEST_F(cli_run, a_resumed_run_does_not_evaluate_step_0_again) {
+  write_text(dir_, "exp.toml",
+             thirty_step_experiment() +
+                 "[eval_data]\nplugin = \"synthetic_regression\"\nsize = 32\ninputs = 4\n"
+                 "[[hooks]]\nplugin = \"evaluate\"\nevery_steps = 10\nprediction = \"prediction\"\n"
+                 "target = \"y\"\naveraged = false\n");
+  run();
+  const Rows first = sql_rows(db_, "SELECT step, value, wall_time FROM summaries WHERE tag = 'eval/l1' ORDER BY step");
+  ASSERT_EQ(first.size(), 4u);  // steps 0, 10, 20 and the end, 30
+  EXPECT_EQ(first[0][0], "0");
+  run({"--set", "experiment.max_steps=50"});
+  const Rows after = sql_rows(db_, "SELECT step, value, wall_time FROM summaries WHERE tag = 'eval/l1' ORDER BY step");
+  ASSERT_EQ(after.size(), 6u);  // and 40, 50
+  // Step 0 is the untrained model's value from the first process, not measured again.
+  EXPECT_EQ(after[0], first[0]);
+  EXPECT_EQ(after[5][0], "50");
+}
+
 }  // namespace
 }  // namespace kiln::test
