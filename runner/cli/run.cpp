@@ -160,6 +160,8 @@ int run(const RunArgs& args) {
     context.init_from = spec.init_from;
     saver = std::make_shared<Saver>(spec.saver, std::move(context));
     trainer.add_hook("saver", saver, 900);
+    // Restored before any hook begins: every hook's begin() sees the run's real step.
+    trainer.set_restore([saver](RunContext& run) { saver->restore_or_initialize(run); });
   }
   install_signal_handlers();
 

@@ -66,10 +66,17 @@ void Saver::event(std::int64_t step, const std::string& kind, const std::string&
   context_.writer->event(context_.run_id, kind, step, message, now());
 }
 
-void Saver::begin(RunContext& run) {
+void Saver::restore_or_initialize(RunContext& run) {
+  if (restored_or_initialized_) return;
+  restored_or_initialized_ = true;
   fs::create_directories(context_.dir);
   clean_leftovers();
   if (!restore_latest(run)) initialize(run);
+}
+
+void Saver::begin(RunContext& run) {
+  restore_or_initialize(run);
+  restored_or_initialized_ = false;  // a second run() of the same trainer restores again
   last_saved_step_ = run.global_step();
   last_save_time_ = std::chrono::steady_clock::now();
   if (spec_.keep_every_hours > 0) {

@@ -42,6 +42,10 @@ class Saver : public Hook {
   ~Saver() override;
 
   int default_priority() const override { return 900; }
+  /// Restores the latest valid checkpoint, or initializes (from the seed or init_from).
+  /// `kiln run` has the trainer call it before any hook's begin(), so every hook begins on
+  /// the restored run; begin() calls it when nothing has.
+  void restore_or_initialize(RunContext& run);
   void begin(RunContext& run) override;
   void after_step(Step& step) override;
   void end(RunContext& run) override;
@@ -64,6 +68,7 @@ class Saver : public Hook {
 
   SaverSpec spec_;
   SaverContext context_;
+  bool restored_or_initialized_ = false;
   std::int64_t last_saved_step_ = -1;
   std::chrono::steady_clock::time_point last_save_time_;
   std::optional<std::int64_t> restored_step_;

@@ -250,6 +250,10 @@ void Trainer::train_step(const Batch& batch, Step& step) {
 }
 
 void Trainer::run() {
+  if (restore_) {
+    running_call_ = "restore";
+    restore_(*this);
+  }
   each_hook("begin", [&](Hook& hook) { hook.begin(*this); });
   first_step_ = global_step_;
   while (global_step_ < max_steps_ && !stop_requested()) {

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,6 +52,10 @@ class Trainer final : public RunContext {
   /// Adds a hook (built-in ones come this way too); hooks run by priority, ties in the
   /// order they were added.
   void add_hook(std::string name, std::shared_ptr<Hook> hook, int priority);
+
+  /// Called by run() before any hook's begin(): restores the run (kiln run gives the
+  /// saver's restore_or_initialize), so that every hook begins on the restored step.
+  void set_restore(std::function<void(RunContext&)> restore) { restore_ = std::move(restore); }
 
   /// Where the run's summaries and events go, and what the run is called.
   void attach(Recorder& recorder, std::string run_name, std::filesystem::path run_dir);
@@ -116,6 +121,7 @@ class Trainer final : public RunContext {
   std::int64_t max_steps_;
   bool skip_nan_;  ///< on_nan = "skip": drop a step whose loss is NaN or infinite
   std::int64_t global_step_ = 0;
+  std::function<void(RunContext&)> restore_;
   const OrderedHook* running_hook_ = nullptr;  // the hook being called, for failed_hook()
   const char* running_call_ = "";
   std::int64_t first_step_ = 0;  // global_step_ once the hooks began (and restored)

@@ -73,5 +73,20 @@ TEST(resume_crashed, killed_run_shows_as_crashed_and_the_next_run_resumes_it) {
   EXPECT_THAT(saved.back().path, HasSubstr("runs/t-2/checkpoints/ckpt-50.kiln"));
 }
 
+TEST(resume_hooks, every_hook_begins_on_the_restored_step_whatever_its_priority) {
+  TempDir dir;
+  write_text(dir, "exp.toml", chaos_experiment("[[hooks]]\nplugin = \"begin_step\"\npriority = 100\n", 20));
+  ASSERT_EQ(run_kiln({"run", "exp.toml"}, dir.path()).exit_code(), 0);
+  const KilnResult resumed = run_kiln({"run", "exp.toml", "--set", "experiment.max_steps=30"}, dir.path());
+  ASSERT_EQ(resumed.exit_code(), 0) << resumed.describe();
+  const fs::path db = dir / "runs/kiln.db";
+  EXPECT_EQ(sql_rows(db, "SELECT message FROM events WHERE kind = 'begin_step' ORDER BY id"),
+            (Rows{{"begin at step 0"}, {"begin at step 20"}}));
+  // The restore comes before every hook's begin.
+  EXPECT_EQ(sql_rows(db, "SELECT kind FROM events WHERE id > (SELECT MAX(id) FROM events WHERE kind = 'resume') "
+                         "AND kind IN ('restore', 'begin_step', 'start') ORDER BY id"),
+            (Rows{{"restore"}, {"begin_step"}, {"start"}}));
+}
+
 }  // namespace
 }  // namespace kiln::test
