@@ -87,14 +87,6 @@ RunSide load(store::Database& db, const std::string& name) {
   return side;
 }
 
-void print_table(const store::QueryResult& table) {
-  store::TableStyle style;
-  style.max_width = cell_limit();
-  style.row_count = false;
-  style.indent = "  ";
-  std::fputs(store::format_table(table, style).c_str(), stdout);
-}
-
 std::vector<std::string> header(const std::string& first, const std::vector<RunSide>& runs) {
   std::vector<std::string> columns{first};
   for (const RunSide& run : runs) columns.push_back(run.ref.name);
@@ -116,7 +108,7 @@ void print_runs(const std::vector<RunSide>& runs) {
   row("duration", [](const RunSide& r) {
     return r.ended ? store::Value{format_duration(*r.ended - r.started)} : store::Value{"(not ended)"};
   });
-  print_table(table);
+  print_section_table(table);
 }
 
 /// Rows of a key -> value map whose values are not the same in every run ("-": missing).
@@ -143,7 +135,7 @@ void print_differences(const std::vector<RunSide>& runs, std::map<std::string, s
     return;
   }
   fmt::print("\n{}: {} differ{}\n", what, table.rows.size(), table.rows.size() == 1 ? "s" : "");
-  print_table(table);
+  print_section_table(table);
 }
 
 /// The run index with the best value of `pick` (lowest, or highest when `higher`), if any.
@@ -213,7 +205,7 @@ void print_metrics(const std::vector<RunSide>& runs, std::vector<std::string>& v
   }
   fmt::print("\nmetrics (value @step; * marks the best of each row)\n");
   if (table.rows.empty()) fmt::print("  none recorded\n");
-  else print_table(table);
+  else print_section_table(table);
 }
 
 }  // namespace

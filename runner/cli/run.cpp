@@ -11,14 +11,12 @@
 #include <unistd.h>
 
 #include "cli/commands.hpp"
+#include "cli/experiment_setup.hpp"
 #include "config/experiment.hpp"
-#include "hooks/ema.hpp"
 #include "hooks/saver.hpp"
 #include "hooks/signals.hpp"
 #include "hooks/status_line.hpp"
-#include "hooks/supervisor.hpp"
 #include "kiln/version.hpp"
-#include "plugins/plugin_host.hpp"
 #include "plugins/sha256.hpp"
 #include "store/checkpoints.hpp"
 #include "store/run_store.hpp"
@@ -75,12 +73,9 @@ fs::path default_database() {
 
 int run(const RunArgs& args) {
   // Everything that can be wrong with the experiment is found before the run is touched.
-  const ExperimentSpec spec = load_experiment(args.experiment, args.overrides);
-  PluginHost host(spec.plugin_paths, default_plugin_dir());
-  Trainer trainer(spec, host);
-  trainer.add_hook("supervisor", std::make_shared<Supervisor>(spec.supervisor), 1000);
-  if (spec.ema.enabled) trainer.add_hook("ema", std::make_shared<Ema>(spec.ema), 500);
-  spec.root.reject_unread("");
+  ExperimentSetup setup(args.experiment, args.overrides);
+  const ExperimentSpec& spec = setup.spec;
+  Trainer& trainer = setup.trainer;
 
   // Running an experiment again resumes its run, as tf.train.Supervisor did with its logdir.
   store::RunStore store(spec.database);
@@ -141,7 +136,7 @@ int run(const RunArgs& args) {
     if (!args.fresh) run_id = store.create_run(record);
     store.record_params(run_id, spec.document->flatten());
   }
-  store.record_plugins(run_id, host.records());
+  store.record_plugins(run_id, setup.host.records());
 
   store::Writer writer(spec.database);
   StoreRecorder recorder(writer, run_id);

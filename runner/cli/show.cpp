@@ -18,14 +18,6 @@ constexpr std::size_t kEventsShown = 20;
 
 void heading(const std::string& title) { fmt::print("\n{}\n", title); }
 
-void print_table(const store::QueryResult& table) {
-  store::TableStyle style;
-  style.max_width = cell_limit();
-  style.row_count = false;
-  style.indent = "  ";
-  std::fputs(store::format_table(table, style).c_str(), stdout);
-}
-
 store::Value optional_text(store::Statement& row, int column) {
   if (row.column_type(column) == store::ColumnType::null) return {};
   return row.column_text(column);
@@ -83,7 +75,7 @@ void print_metrics(store::Database& db, std::int64_t run_id) {
   }
   heading("metrics (last, and the lowest and highest with the first step each was reached)");
   if (table.rows.empty()) fmt::print("  none recorded\n");
-  else print_table(table);
+  else print_section_table(table);
 }
 
 void print_checkpoints(store::Database& db, std::int64_t run_id) {
@@ -102,7 +94,7 @@ void print_checkpoints(store::Database& db, std::int64_t run_id) {
   }
   heading(fmt::format("checkpoints ({} kept, {} deleted)", kept, table.rows.size() - static_cast<std::size_t>(kept)));
   if (table.rows.empty()) fmt::print("  none\n");
-  else print_table(table);
+  else print_section_table(table);
 }
 
 void print_plugins(store::Database& db, std::int64_t run_id) {
@@ -113,7 +105,7 @@ void print_plugins(store::Database& db, std::int64_t run_id) {
   table.columns = {"kind", "name", "library", "version", "abi", "sha256", "path"};
   heading("plugins");
   if (table.rows.empty()) fmt::print("  none recorded\n");
-  else print_table(table);
+  else print_section_table(table);
 }
 
 void print_events(store::Database& db, std::int64_t run_id) {
@@ -138,7 +130,7 @@ void print_events(store::Database& db, std::int64_t run_id) {
   }
   heading(fmt::format("events ({})", total));
   if (table.rows.empty()) fmt::print("  none\n");
-  else print_table(table);
+  else print_section_table(table);
 }
 
 void print_config(store::Database& db, std::int64_t run_id) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -21,6 +22,14 @@ int terminal_columns() {
 int cell_limit() {
   const int columns = terminal_columns();
   return columns > 0 ? std::max(12, columns / 2) : 0;
+}
+
+void print_section_table(const store::QueryResult& table) {
+  store::TableStyle style;
+  style.max_width = cell_limit();
+  style.row_count = false;
+  style.indent = "  ";
+  std::fputs(store::format_table(table, style).c_str(), stdout);
 }
 
 std::string format_duration(double seconds) {

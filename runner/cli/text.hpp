@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "store/query.hpp"
+
 namespace kiln::runner::cli {
 
 /// Columns of the terminal on stdout, or 0 when stdout is not a terminal (a pipe or file
@@ -13,6 +15,10 @@ int terminal_columns();
 /// The widest a table cell may be on this stdout: half the terminal, at least 12; 0 (no
 /// limit) when piped.
 int cell_limit();
+
+/// Prints `table` to stdout indented by two spaces, without a row count, its cells cut to
+/// cell_limit(): the tables inside `kiln show` and `kiln compare`.
+void print_section_table(const store::QueryResult& table);
 
 /// "0.8 s", "42 s", "3m 05s", "2h 07m", "3d 04h"; "" for a negative duration.
 std::string format_duration(double seconds);

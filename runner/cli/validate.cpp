@@ -6,9 +6,8 @@
 #include <torch/torch.h>
 
 #include "cli/commands.hpp"
+#include "cli/experiment_setup.hpp"
 #include "config/experiment.hpp"
-#include "hooks/ema.hpp"
-#include "hooks/supervisor.hpp"
 #include "plugins/plugin_host.hpp"
 #include "store/database.hpp"
 #include "store/run_ref.hpp"
@@ -49,12 +48,10 @@ std::string with_commas(std::int64_t n) {
 
 int validate(const ValidateArgs& args) {
   // The same construction as `kiln run`, in the same order, so it finds the same errors.
-  const ExperimentSpec spec = load_experiment(args.experiment, args.overrides);
-  PluginHost host(spec.plugin_paths, default_plugin_dir());
-  Trainer trainer(spec, host);
-  trainer.add_hook("supervisor", std::make_shared<Supervisor>(spec.supervisor), 1000);
-  if (spec.ema.enabled) trainer.add_hook("ema", std::make_shared<Ema>(spec.ema), 500);
-  spec.root.reject_unread("");
+  ExperimentSetup setup(args.experiment, args.overrides);
+  const ExperimentSpec& spec = setup.spec;
+  const PluginHost& host = setup.host;
+  Trainer& trainer = setup.trainer;
   std::vector<std::pair<std::string, double>> losses;
   try {
     losses = trainer.check_losses();
