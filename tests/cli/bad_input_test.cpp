@@ -29,9 +29,6 @@ std::string with_fixture_model(const std::string& name) {
          "[plugins]\npaths = [\"" + fixture_dir().string() + "\"]\n";
 }
 
-/// kiln's own plugin folder, last in its search path: build/plugins/lib beside the binary.
-fs::path default_plugin_dir() { return fs::path(KILN_BINARY).parent_path() / "plugins/lib"; }
-
 class cli_errors : public ::testing::Test {
  protected:
   /// Writes `experiment` to exp.toml and runs `kiln run exp.toml` with `extra_args`.
@@ -258,7 +255,7 @@ TEST_F(cli_errors, missing_plugin_folder_is_marked_in_the_folders_searched) {
   EXPECT_THAT(error_line(result),
               StartsWith(error_at(text, "[model]", 1) + "no plugin library provides model 'sine_net' (searched: " +
                          (fs::canonical(dir_.path()) / "build/plugin").string() + " (missing), " +
-                         default_plugin_dir().string() + ") (found "));
+                         kiln_plugin_dir().string() + ") (found "));
 }
 
 TEST_F(cli_errors, missing_kiln_plugin_path_folder_is_marked_and_a_close_library_suggested) {
@@ -267,7 +264,7 @@ TEST_F(cli_errors, missing_kiln_plugin_path_folder_is_marked_and_a_close_library
   const KilnResult result = run(text, {}, {{"KILN_PLUGIN_PATH", gone.string()}});
   expect_refused(result);
   EXPECT_THAT(error_line(result), StartsWith(error_at(text, "[model]", 1) + "plugin library 'libmpl.so' not found (searched: " +
-                                             gone.string() + " (missing), " + default_plugin_dir().string() +
+                                             gone.string() + " (missing), " + kiln_plugin_dir().string() +
                                              "); did you mean 'mlp'? (found "));
   EXPECT_THAT(error_line(result), HasSubstr(" libraries: datasets, image_hooks, losses, mlp, pix2pix"));
 }
@@ -278,7 +275,7 @@ TEST_F(cli_errors, unregistered_name_shows_what_each_library_registers) {
   expect_refused(result);
   EXPECT_THAT(error_line(result), StartsWith(error_at(text, "[[hooks]]", 1) +
                                              "no plugin library provides hook 'best_loss' (searched: " +
-                                             default_plugin_dir().string() + ") (found "));
+                                             kiln_plugin_dir().string() + ") (found "));
   // The library that was meant to register it, and did not, says what it does register.
   EXPECT_THAT(error_line(result), HasSubstr("[libmlp.so registers hooks: none; models: mlp]"));
 }

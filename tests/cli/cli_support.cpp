@@ -26,6 +26,8 @@ struct SqliteFinalize {
 
 fs::path fixture_dir() { return KILN_FIXTURE_DIR; }
 
+fs::path kiln_plugin_dir() { return fs::path(KILN_BINARY).parent_path() / "plugins/lib"; }
+
 fs::path source_dir() { return KILN_SOURCE_DIR; }
 
 std::string replace_once(const std::string& text, const std::string& from, const std::string& to) {

@@ -14,6 +14,9 @@ namespace kiln::test {
 /// The folder of the test plugin libraries (tests/fixtures).
 std::filesystem::path fixture_dir();
 
+/// kiln's own plugin folder, beside the binary under test (build/plugins/lib).
+std::filesystem::path kiln_plugin_dir();
+
 /// The source tree's root, for the shipped experiments.
 std::filesystem::path source_dir();
 

@@ -20,9 +20,6 @@ using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::StartsWith;
 
-/// The build tree's plugin folder, which the build tree's kiln searches by default.
-fs::path default_dir() { return fs::path(KILN_BINARY).parent_path() / "plugins/lib"; }
-
 /// The fixtures for --check that would upset scans of fixture_dir(): tests/fixtures/check.
 fs::path check_fixture(const std::string& name) {
   return fixture_dir().parent_path() / "check" / ("lib" + name + ".so");
@@ -108,7 +105,7 @@ TEST_F(cli_plugins, check_reports_a_register_function_that_throws) {
 TEST_F(cli_plugins, check_of_a_file_that_is_not_there_says_where_it_looked) {
   EXPECT_EQ(refused("./nope.so"), "error: ./nope.so: no such file");
   EXPECT_EQ(refused("nope"),
-            "error: nope: no such file, and no libnope.so or nope.so in the search path (" + default_dir().string() + ")");
+            "error: nope: no such file, and no libnope.so or nope.so in the search path (" + kiln_plugin_dir().string() + ")");
 }
 
 TEST_F(cli_plugins, check_of_a_good_library_prints_what_it_registers) {
@@ -141,8 +138,8 @@ TEST_F(cli_plugins, lists_the_default_folder_of_the_kiln_that_runs) {
   ASSERT_EQ(result.exit_code(), 0) << result.describe();
   const std::vector<std::string> out = lines(result.out);
   ASSERT_FALSE(out.empty());
-  EXPECT_EQ(out.front(), "search path: " + default_dir().string());
-  EXPECT_THAT(result.out, HasSubstr(default_dir().string() + "/libmlp.so\n  plugin    mlp 1.0.0\n"));
+  EXPECT_EQ(out.front(), "search path: " + kiln_plugin_dir().string());
+  EXPECT_THAT(result.out, HasSubstr(kiln_plugin_dir().string() + "/libmlp.so\n  plugin    mlp 1.0.0\n"));
   EXPECT_THAT(result.out, ContainsRegex("\n  losses    gan, l1, mse\n"));
   EXPECT_THAT(out.back(), MatchesRegex("[0-9]+ plugin libraries, [0-9]+ usable \\(kiln .*\\)"));
 }
@@ -150,14 +147,14 @@ TEST_F(cli_plugins, lists_the_default_folder_of_the_kiln_that_runs) {
 TEST_F(cli_plugins, lists_refused_libraries_with_the_reason_and_the_others_in_search_order) {
   const KilnResult result = kiln({"--path", fixture_dir().string()});
   ASSERT_EQ(result.exit_code(), 0) << result.describe();
-  EXPECT_EQ(lines(result.out).front(), "search path: " + fixture_dir().string() + ", " + default_dir().string());
+  EXPECT_EQ(lines(result.out).front(), "search path: " + fixture_dir().string() + ", " + kiln_plugin_dir().string());
   EXPECT_THAT(result.out, HasSubstr(good_block()));
   EXPECT_THAT(result.out, HasSubstr(fixture("fixture_bad_abi").string() + "\n  refused   " +
                                     fixture("fixture_bad_abi").string() +
                                     " was built for kiln SDK ABI 999 but this kiln has ABI 1"));
   EXPECT_THAT(result.out, HasSubstr(fixture("fixture_not_kiln").string() + "\n  refused   "));
   // The --path folder's libraries come before the default folder's.
-  EXPECT_LT(result.out.find(fixture("fixture_good").string()), result.out.find(default_dir().string() + "/libmlp.so"));
+  EXPECT_LT(result.out.find(fixture("fixture_good").string()), result.out.find(kiln_plugin_dir().string() + "/libmlp.so"));
 }
 
 TEST_F(cli_plugins, searches_path_then_environment_then_default_like_kiln_run) {
@@ -166,7 +163,7 @@ TEST_F(cli_plugins, searches_path_then_environment_then_default_like_kiln_run) {
   const KilnResult result = kiln({"--path", "first"}, {{"KILN_PLUGIN_PATH", fixture_dir().string()}});
   ASSERT_EQ(result.exit_code(), 0) << result.describe();
   EXPECT_EQ(lines(result.out).front(),
-            "search path: " + first.string() + ", " + fixture_dir().string() + ", " + default_dir().string());
+            "search path: " + first.string() + ", " + fixture_dir().string() + ", " + kiln_plugin_dir().string());
   EXPECT_THAT(result.out, HasSubstr(good_block()));
 }
 
