@@ -24,9 +24,10 @@ void print(const store::QueryResult& result, Format format) {
 
 /// Each run's last value of every loss, as "d 0.6931  g 3.42" (names without "loss/").
 std::map<std::int64_t, std::string> last_losses(store::Database& db) {
+  // GLOB, not LIKE: case-sensitive, so SQLite reads only the loss rows through the (tag, step) index.
   store::Statement select(db,
                           "SELECT s.run_id, substr(s.tag, 6), s.value FROM summaries s "
-                          "WHERE s.tag LIKE 'loss/%' AND s.step = "
+                          "WHERE s.tag GLOB 'loss/*' AND s.step = "
                           "(SELECT MAX(step) FROM summaries m WHERE m.run_id = s.run_id AND m.tag = s.tag) "
                           "ORDER BY s.run_id, s.tag");
   std::map<std::int64_t, std::string> losses;

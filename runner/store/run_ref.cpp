@@ -31,7 +31,7 @@ RunRef find_run_ref(Database& db, const std::string& ref) {
 
 std::string steps_done_sql(const std::string& run_id) {
   return fmt::format(
-      "max(COALESCE((SELECT MAX(step) + 1 FROM summaries WHERE run_id = {0} AND tag LIKE 'loss/%'), 0), "
+      "max(COALESCE((SELECT MAX(step) + 1 FROM summaries WHERE run_id = {0} AND tag GLOB 'loss/*'), 0), "
       "COALESCE((SELECT MAX(step) FROM checkpoints WHERE run_id = {0}), 0), "
       "COALESCE((SELECT MAX(step) FROM events WHERE run_id = {0}), 0))",
       run_id);
