@@ -1,0 +1,1 @@
+// Placeholder: tests land here in the hardening work (issue 10).
