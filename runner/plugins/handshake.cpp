@@ -2,9 +2,7 @@
 #include "plugins/handshake.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 
 #include <cxxabi.h>
@@ -15,6 +13,7 @@
 #include <torch/version.h>
 
 #include "kiln/kiln.hpp"
+#include "plugins/elf_check.hpp"
 
 namespace kiln::runner::detail {
 
@@ -29,19 +28,6 @@ const char* or_unknown(const char* text) { return text ? text : "(unknown)"; }
 [[noreturn]] void rebuild(const fs::path& file, const std::string& theirs, const std::string& ours) {
   throw PluginError(fmt::format("{} was built {} but this kiln {}; rebuild the plugin against this kiln",
                                 file.string(), theirs, ours));
-}
-
-/// The loader's messages for a file that is not a shared library are about ELF internals
-/// ("file too short"); a file that does not start like one is refused before dlopen.
-void check_is_shared_library(const fs::path& file) {
-  std::error_code error;
-  if (fs::is_directory(file, error)) throw PluginError(fmt::format("{} is a directory, not a shared library", file.string()));
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw PluginError(fmt::format("{}: cannot be read", file.string()));
-  std::array<char, 4> magic{};
-  in.read(magic.data(), magic.size());
-  if (in.gcount() != 4 || magic != std::array<char, 4>{'\x7f', 'E', 'L', 'F'})
-    throw PluginError(fmt::format("{} is not a shared library (it does not start with an ELF header)", file.string()));
 }
 
 /// The loader's reason, worded for the one library the user asked about.
@@ -109,7 +95,9 @@ std::string describe(const PluginLibraryInfo& info) {
 }
 
 std::shared_ptr<LoadedLibrary> open_library(const fs::path& file) {
-  check_is_shared_library(file);
+  // The loader's messages for a file that is not a shared library are about ELF internals
+  // ("file too short"), and it maps a truncated file's segments past its end (SIGBUS).
+  check_elf_file(file);
   auto loaded = std::make_shared<LoadedLibrary>();
   boost::dll::fs::error_code error;
   // rtld_now: a symbol the plugin needs but nobody provides fails here, with its name,

@@ -92,12 +92,11 @@ TEST_F(plugin_host, file_that_is_not_a_shared_library_is_refused_before_the_load
             short_file.string() + " is not a shared library (it does not start with an ELF header)");
 }
 
-TEST_F(plugin_host, library_the_loader_refuses_reports_the_loaders_reason) {
-  // An ELF header and nothing after it: the loader's own words, after the file's name.
+TEST_F(plugin_host, start_of_an_elf_header_is_refused_before_the_loader) {
+  // The loader would say "file too short"; elf_check_test.cpp has the other cuts.
   const fs::path path = empty_.write("libtruncated.so", std::string("\x7f" "ELF\x02\x01\x01", 7));
-  const std::string message = plugin_error([&] { PluginHost::inspect(path); });
-  EXPECT_THAT(message, StartsWith(path.string() + ": "));
-  EXPECT_THAT(message, ::testing::AnyOf(HasSubstr("file too short"), HasSubstr("invalid ELF header")));
+  EXPECT_EQ(plugin_error([&] { PluginHost::inspect(path); }),
+            path.string() + " is truncated: its ELF header needs 64 bytes but the file has 7 bytes");
 }
 
 TEST_F(plugin_host, missing_dependency_is_named_after_the_library_that_needs_it) {
