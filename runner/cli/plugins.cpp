@@ -41,7 +41,7 @@ void print_details(const PluginLibraryInfo& info) {
 /// The library `--check LIB` means: a file, else a library name looked up like `library = "LIB"`.
 fs::path resolve_check(const fs::path& library, const PluginHost& host) {
   std::error_code error;
-  if (fs::exists(library, error)) return fs::absolute(library);
+  if (fs::exists(library, error)) return fs::absolute(library).lexically_normal();  // "./libx.so" -> "/dir/libx.so"
   const std::string text = library.string();
   if (text.find('/') == std::string::npos)
     if (auto found = host.find_library(text)) return *found;

@@ -27,8 +27,9 @@ struct LoadedLibrary {
 };
 
 /// Loads `file` and checks it, each failure one PluginError naming the file and saying what
-/// is wrong: not a shared library this kiln can map (check_elf_file); a library it needs is missing or lacks
-/// a symbol (the loader's words, C++ symbols demangled); no kiln handshake symbol; another
+/// is wrong: not a shared library this kiln can map (check_elf_file: no ELF header, cut
+/// short, another machine); a library it needs is missing or lacks a symbol (the
+/// loader's words, C++ symbols demangled); no kiln handshake symbol; another
 /// SDK ABI (checked before anything else in the handshake is read), torch version or
 /// libstdc++ string ABI, naming both sides' values; a register function that throws.
 std::shared_ptr<LoadedLibrary> open_library(const std::filesystem::path& file);

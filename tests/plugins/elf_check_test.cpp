@@ -136,7 +136,7 @@ TEST_F(elf_check, whole_file_passes) {
 }
 
 TEST_F(elf_check, text_file_is_not_a_shared_library) {
-  const fs::path file = empty_.write("libnotes.so", "these are notes, not a library, and long enough to fill a header\n");
+  const fs::path file = empty_.write("libnotes.so", "notes, not a library, and long enough to fill an ELF header\n");
   EXPECT_EQ(check_error(file), file.string() + " is not a shared library (it does not start with an ELF header)");
 }
 
