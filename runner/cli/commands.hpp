@@ -67,10 +67,14 @@ int plugins(const PluginsArgs& args);
 
 enum class Format { table, csv, json };
 
+/// `kiln query SQL`: one read-only statement, its rows printed as they come. Exit code 2 for
+/// every error, the timeout included.
 struct QueryArgs {
   std::filesystem::path database;
   std::string sql;
   Format format = Format::table;
+  std::int64_t limit = 0;  ///< positive: print at most this many rows
+  double timeout = 0;      ///< seconds; positive: stop the query with an error after this long
 };
 int query(const QueryArgs& args);
 

@@ -1,26 +1,26 @@
-// `kiln runs` and `kiln query`: the run history, read with plain SQL.
+// `kiln runs` and `kiln query`: the run history, read with plain SQL, rows printed as they come.
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <map>
+#include <memory>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "cli/commands.hpp"
 #include "cli/text.hpp"
 #include "store/database.hpp"
 #include "store/query.hpp"
+#include "store/query_writer.hpp"
 #include "store/run_ref.hpp"
 #include "store/run_store.hpp"
 
 namespace kiln::runner::cli {
 namespace {
-
-void print(const store::QueryResult& result, Format format) {
-  switch (format) {
-    case Format::table: std::fputs(store::format_table(result, cell_limit()).c_str(), stdout); break;
-    case Format::csv: std::fputs(store::format_csv(result).c_str(), stdout); break;
-    case Format::json: std::fputs(store::format_json(result).c_str(), stdout); break;
-  }
-}
 
 /// Each run's last value of every loss, as "d 0.6931  g 3.42" (names without "loss/").
 std::map<std::int64_t, std::string> last_losses(store::Database& db) {
@@ -38,6 +38,22 @@ std::map<std::int64_t, std::string> last_losses(store::Database& db) {
             (select.column_type(2) == store::ColumnType::null ? "nan" : format_value(select.column_double(2)));
   }
   return losses;
+}
+
+/// Prints a query's rows to stdout as they come; a table's columns are sized by its first
+/// kTableSizedByRows rows, so that memory stays bounded however many rows there are.
+std::unique_ptr<store::RowWriter> row_writer(std::vector<std::string> columns, Format format) {
+  constexpr std::size_t kTableSizedByRows = 1000;
+  store::TextSink out = [](std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); };
+  switch (format) {
+    case Format::csv: return store::csv_writer(std::move(columns), std::move(out));
+    case Format::json: return store::json_writer(std::move(columns), std::move(out));
+    case Format::table: break;
+  }
+  store::TableStyle style;
+  style.max_width = cell_limit();
+  style.sized_by_rows = kTableSizedByRows;
+  return store::table_writer(std::move(columns), std::move(style), std::move(out));
 }
 
 }  // namespace
@@ -71,12 +87,27 @@ int runs(const RunsArgs& args) {
                           format_time(select.column_double(4)), format_duration(select.column_double(5)),
                           loss == losses.end() ? store::Value{} : loss->second, select.column_text(6)});
   }
-  print(table, Format::table);
+  std::fputs(store::format_table(table, cell_limit()).c_str(), stdout);
   return kExitOk;
 }
 
 int query(const QueryArgs& args) {
-  print(store::query_readonly(args.database, args.sql), args.format);
+  store::QueryOptions options;
+  options.limit = args.limit;
+  options.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(args.timeout * 1000)));
+  store::QueryCursor cursor(args.database, args.sql, options);
+  const std::unique_ptr<store::RowWriter> writer = row_writer(cursor.columns(), args.format);
+  try {
+    while (const std::vector<store::Value>* row = cursor.next()) writer->row(*row);
+  } catch (...) {
+    writer->flush();  // the rows read before the error stand; the error line says why there are no more
+    throw;
+  }
+  const std::string cut_by = cursor.limited() ? fmt::format("--limit {}", args.limit) : "";
+  writer->finish(cut_by);
+  // CSV and JSON have no row count to say it in, and stdout must stay parseable.
+  if (!cut_by.empty() && args.format != Format::table)
+    spdlog::info("printed the first {} rows; there are more ({})", cursor.rows(), cut_by);
   return kExitOk;
 }
 

@@ -82,6 +82,19 @@ int main(int argc, char** argv) {
   query->add_option("--db", query_args.database, "run database (default: $KILN_DB or runs/kiln.db)");
   auto* csv_flag = query->add_flag("--csv", csv, "print CSV");
   query->add_flag("--json", json, "print JSON")->excludes(csv_flag);
+  query->add_option("--limit", query_args.limit,
+                    "print at most N rows; the row count says when there were more (with --csv or --json, a log "
+                    "line on stderr)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  query->add_option("--timeout", query_args.timeout, "stop the query with an error after SECS seconds (default: none)")
+      ->type_name("SECS")
+      ->check(CLI::PositiveNumber);
+  query->footer(
+      "Rows are printed as they come (a table's columns are sized by its first 1000 rows).\n"
+      "Exit code 0 when the rows were printed, also when --limit cut them short; 2 for every error: bad SQL, a "
+      "statement or pragma that would change anything, a database newer than this kiln, or --timeout reached "
+      "(the rows printed before the error stand, without the row count).");
 
   cli::InferArgs infer_args;
   std::int64_t infer_step = -1;

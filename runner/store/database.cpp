@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include "store/schema.hpp"
+
 namespace kiln::runner::store {
 namespace {
 
@@ -105,6 +107,8 @@ Database::Database(std::filesystem::path path, OpenMode mode)
       exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
     } else {
       exec("PRAGMA query_only = ON;");
+      // Tables may mean other things in a newer schema: refuse it, as migrate() does for read-write opens.
+      refuse_newer_schema(*this, schema_version(*this));
     }
   } catch (...) {
     sqlite3_close_v2(db_);

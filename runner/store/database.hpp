@@ -21,7 +21,8 @@ enum class OpenMode { read_write, read_only };
 inline constexpr int kBusyTimeoutMs = 10'000;
 
 /// One connection. Read-write opens create the file and its parent directories, and set
-/// WAL, `synchronous=NORMAL` and `foreign_keys=ON`; read-only opens never write anything.
+/// WAL, `synchronous=NORMAL` and `foreign_keys=ON`; read-only opens never write anything,
+/// and refuse a database whose schema is newer than this kiln (refuse_newer_schema).
 /// Several processes may open one new file at once: the switch to WAL, whose SQLITE_BUSY
 /// SQLite does not wait out, is retried for up to kBusyTimeoutMs.
 /// Not movable: statements keep a pointer to their database.

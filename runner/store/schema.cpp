@@ -154,7 +154,9 @@ LEFT JOIN checkpoints c ON c.run_id = r.id AND c.step =
 static_assert(std::size(kMigrations) == kSchemaVersion,
               "every schema version needs exactly one migration step");
 
-void refuse_newer(const Database& db, int version) {
+}  // namespace
+
+void refuse_newer_schema(const Database& db, int version) {
   if (version > kSchemaVersion) {
     throw StoreError(fmt::format("{}: database schema version {} is newer than this kiln "
                                  "supports ({}); upgrade kiln to use it",
@@ -162,8 +164,6 @@ void refuse_newer(const Database& db, int version) {
                      SQLITE_ERROR);
   }
 }
-
-}  // namespace
 
 int schema_version(Database& db) {
   Statement statement(db, "PRAGMA user_version");
@@ -173,13 +173,13 @@ int schema_version(Database& db) {
 
 void migrate(Database& db) {
   int version = schema_version(db);
-  refuse_newer(db, version);
+  refuse_newer_schema(db, version);
   if (version == kSchemaVersion) return;
 
   Transaction transaction(db);
   // Another process may have migrated between the first look and the write lock.
   version = schema_version(db);
-  refuse_newer(db, version);
+  refuse_newer_schema(db, version);
   for (; version < kSchemaVersion; ++version) db.exec(kMigrations[version]);
   db.exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
   transaction.commit();

@@ -11,6 +11,11 @@ inline constexpr int kSchemaVersion = 4;
 /// The database's `PRAGMA user_version` (0 for a new, empty database).
 int schema_version(Database& db);
 
+/// Throws a StoreError naming both versions when `version`, `db`'s user_version, is newer
+/// than kSchemaVersion. Every open refuses such a database: migrate(), and Database's
+/// read-only open, so that reading commands refuse it as kiln run does.
+void refuse_newer_schema(const Database& db, int version);
+
 /// Brings `db` to kSchemaVersion, one migration step at a time, in one transaction; a
 /// no-op when it is already there. Throws StoreError for a database newer than this kiln.
 void migrate(Database& db);
