@@ -111,6 +111,7 @@ struct QueryCursor::State {
     try {
       return statement->step();
     } catch (const StoreError& e) {
+      done = true;  // SQLite has reset the statement: another step would start it again
       throw step_error(e);
     }
   }

@@ -48,8 +48,8 @@ class QueryCursor {
   QueryCursor& operator=(QueryCursor&&) noexcept;
 
   const std::vector<std::string>& columns() const;
-  /// The next row, valid until the next call; nullptr after the last one or once `limit`
-  /// rows have been read.
+  /// The next row, valid until the next call; nullptr after the last one, once `limit` rows
+  /// have been read, or after an error.
   const std::vector<Value>* next();
   /// Rows next() has returned.
   int64_t rows() const;

@@ -189,7 +189,10 @@ TEST_F(query, timeout_interrupts_a_query_between_rows_it_has_returned) {
   } catch (const StoreError& e) {
     EXPECT_EQ(e.what(), path_.string() + ": query stopped after 0.3 s, its timeout: " + kCountingExcerpt);
   }
-  EXPECT_GE(cursor.rows(), 1);
+  const int64_t rows = cursor.rows();
+  EXPECT_GE(rows, 1);
+  EXPECT_EQ(cursor.next(), nullptr) << "a failed query does not start again";
+  EXPECT_EQ(cursor.rows(), rows);
 }
 
 TEST_F(query, without_a_timeout_a_long_query_runs_to_its_end) {
