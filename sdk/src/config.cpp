@@ -2,17 +2,32 @@
 #include "kiln/config.hpp"
 
 #include <algorithm>
-#include <set>
+#include <cmath>
 #include <limits>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "config_state.hpp"
 
 namespace kiln {
+
+namespace detail {
+
+void Site::fail(const std::string& message) const {
+  if (!index) config.fail(key, message);
+  const std::string item = fmt::format("{}[{}]", key, *index);
+  const Config::Impl& impl = config.impl();
+  throw ConfigError(impl.doc ? impl.doc->where(node) : config.where(key),
+                    fmt::format("{}: {}", impl.path.empty() ? item : impl.path + "." + item, message));
+}
+
+}  // namespace detail
+
 namespace {
 
 using detail::Document;
+using detail::Site;
 
 const toml::table& empty_table() {
   static const toml::table table;
@@ -31,9 +46,8 @@ std::string type_name(const toml::node& node) {
   }
 }
 
-[[noreturn]] void wrong_type(const Config& config, std::string_view key, const toml::node& node,
-                             std::string_view expected) {
-  config.fail(key, fmt::format("expected {}, got {}", expected, type_name(node)));
+[[noreturn]] void wrong_type(const Site& site, std::string_view expected) {
+  site.fail(fmt::format("expected {}, got {}", expected, type_name(site.node)));
 }
 
 template <class T>
@@ -41,75 +55,71 @@ struct Reader;
 
 template <>
 struct Reader<bool> {
-  static bool read(const Config& c, std::string_view key, const toml::node& n) {
-    if (auto v = n.as_boolean()) return v->get();
-    wrong_type(c, key, n, "a boolean (true or false)");
+  static bool read(const Site& site) {
+    if (auto v = site.node.as_boolean()) return v->get();
+    wrong_type(site, "a boolean (true or false)");
   }
 };
 
 template <>
 struct Reader<std::int64_t> {
-  static std::int64_t read(const Config& c, std::string_view key, const toml::node& n) {
-    if (auto v = n.as_integer()) return v->get();
-    wrong_type(c, key, n, "an integer");
+  static std::int64_t read(const Site& site) {
+    if (auto v = site.node.as_integer()) return v->get();
+    wrong_type(site, "an integer");
   }
 };
 
 template <>
 struct Reader<int> {
-  static int read(const Config& c, std::string_view key, const toml::node& n) {
-    const std::int64_t v = Reader<std::int64_t>::read(c, key, n);
+  static int read(const Site& site) {
+    const std::int64_t v = Reader<std::int64_t>::read(site);
     if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
-      c.fail(key, fmt::format("{} is out of range for a 32-bit integer", v));
+      site.fail(fmt::format("{} is out of range for a 32-bit integer", v));
     return static_cast<int>(v);
   }
 };
 
 template <>
 struct Reader<double> {
-  static double read(const Config& c, std::string_view key, const toml::node& n) {
-    if (auto v = n.as_floating_point()) return v->get();
-    if (auto v = n.as_integer()) return static_cast<double>(v->get());
-    wrong_type(c, key, n, "a number");
+  static double read(const Site& site) {
+    double value = 0;
+    if (auto v = site.node.as_floating_point()) value = v->get();
+    else if (auto i = site.node.as_integer()) value = static_cast<double>(i->get());
+    else wrong_type(site, "a number");
+    // TOML writes nan and inf as floats, and no range check catches them (nan <= 0 is false).
+    if (!std::isfinite(value)) site.fail(fmt::format("must be a finite number, got {}", value));
+    return value;
   }
 };
 
 template <>
 struct Reader<float> {
-  static float read(const Config& c, std::string_view key, const toml::node& n) {
-    return static_cast<float>(Reader<double>::read(c, key, n));
+  static float read(const Site& site) {
+    const double value = Reader<double>::read(site);
+    if (std::abs(value) > std::numeric_limits<float>::max())
+      site.fail(fmt::format("{} is out of range for a 32-bit float", value));
+    return static_cast<float>(value);
   }
 };
 
 template <>
 struct Reader<std::string> {
-  static std::string read(const Config& c, std::string_view key, const toml::node& n) {
-    if (auto v = n.as_string()) return v->get();
-    wrong_type(c, key, n, "a string");
+  static std::string read(const Site& site) {
+    if (auto v = site.node.as_string()) return v->get();
+    wrong_type(site, "a string");
   }
 };
 
 template <class T>
 struct Reader<std::vector<T>> {
-  static std::vector<T> read(const Config& c, std::string_view key, const toml::node& n) {
-    const toml::array* array = n.as_array();
-    if (!array) wrong_type(c, key, n, "an array");
+  static std::vector<T> read(const Site& site) {
+    const toml::array* array = site.node.as_array();
+    if (!array) wrong_type(site, "an array");
+    if (array->size() > Config::kMaxArrayLength)
+      site.fail(fmt::format("an array may hold at most {} elements, got {}", Config::kMaxArrayLength, array->size()));
     std::vector<T> out;
     out.reserve(array->size());
-    for (std::size_t i = 0; i < array->size(); ++i) {
-      const std::string item = fmt::format("{}[{}]", key, i);
-      const toml::node& element = *array->get(i);
-      // Position errors at the element itself, not at the array.
-      try {
-        out.push_back(Reader<T>::read(c, key, element));
-      } catch (const ConfigError& e) {
-        const std::string what = e.what();
-        const auto at = what.find(": expected");
-        throw ConfigError(c.impl().doc ? c.impl().doc->where(element) : c.where(),
-                          fmt::format("{}{}", c.path().empty() ? item : c.path() + "." + item,
-                                      at == std::string::npos ? what : what.substr(at)));
-      }
-    }
+    for (std::size_t i = 0; i < array->size(); ++i) out.push_back(Reader<T>::read(site.element(i, *array->get(i))));
     return out;
   }
 };
@@ -143,7 +153,7 @@ template <class T>
 std::optional<T> Config::find(std::string_view key) const {
   const toml::node* node = lookup(*impl_, key);
   if (!node) return std::nullopt;
-  return Reader<T>::read(*this, key, *node);
+  return Reader<T>::read(Site{*this, key, *node, std::nullopt});
 }
 
 template <class T>
@@ -213,7 +223,7 @@ Config view(const Config::Impl& parent, const toml::table& table, std::string pa
 Config Config::table(std::string_view key) const {
   const toml::node* node = lookup(*impl_, key);
   if (!node) fail("", fmt::format("missing table '{}' (has: {})", key, join(keys())));
-  if (!node->is_table()) wrong_type(*this, key, *node, "a table");
+  if (!node->is_table()) wrong_type(Site{*this, key, *node, std::nullopt}, "a table");
   return view(*impl_, *node->as_table(), child_path(impl_->path, key));
 }
 
@@ -228,13 +238,16 @@ Config Config::table_or_empty(std::string_view key) const {
 std::vector<Config> Config::tables(std::string_view key) const {
   const toml::node* node = lookup(*impl_, key);
   if (!node) return {};
+  const Site site{*this, key, *node, std::nullopt};
   const toml::array* array = node->as_array();
-  if (!array) wrong_type(*this, key, *node, "an array of tables ([[" + std::string(key) + "]])");
+  if (!array) wrong_type(site, "an array of tables ([[" + std::string(key) + "]])");
+  if (array->size() > kMaxArrayLength)
+    site.fail(fmt::format("an array may hold at most {} tables, got {}", kMaxArrayLength, array->size()));
   std::vector<Config> out;
   for (std::size_t i = 0; i < array->size(); ++i) {
     const toml::node& element = *array->get(i);
     const toml::table* table = element.as_table();
-    if (!table) wrong_type(*this, fmt::format("{}[{}]", key, i), element, "a table");
+    if (!table) wrong_type(site.element(i, element), "a table");
     if (impl_->doc) impl_->doc->mark(&element);
     out.push_back(view(*impl_, *table,
                        child_path(impl_->path, fmt::format("{}.{}", key, detail::element_label(*table, i)))));

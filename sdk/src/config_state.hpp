@@ -3,8 +3,10 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include <toml++/toml.h>
 
@@ -46,6 +48,20 @@ SourcePosition position_of(const toml::source_region& region, const std::string&
 
 /// How an element of an array of tables is addressed: its name, its plugin, or its index.
 std::string element_label(const toml::table& element, std::size_t index);
+
+/// One value being read, for its errors: the key, and the element's index when the value is
+/// an element of the key's array. Errors are positioned at the value itself.
+struct Site {
+  const Config& config;
+  std::string_view key;
+  const toml::node& node;
+  std::optional<std::size_t> index;
+
+  /// A ConfigError at the value: "file:line:column: table.key[index]: message".
+  [[noreturn]] void fail(const std::string& message) const;
+  /// The same key's element `i`, whose node is `element`.
+  Site element(std::size_t i, const toml::node& element) const { return {config, key, element, i}; }
+};
 
 }  // namespace kiln::detail
 

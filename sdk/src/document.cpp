@@ -2,12 +2,14 @@
 #include "document.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "config_state.hpp"
+#include "nesting.hpp"
 
 namespace kiln::detail {
 
@@ -33,7 +35,29 @@ std::string element_label(const toml::table& element, std::size_t index) {
 Document::Document(std::shared_ptr<State> state) : state_(std::move(state)) {}
 Document::~Document() = default;
 
+namespace {
+
+[[noreturn]] void too_large(const std::string& name, std::uintmax_t bytes) {
+  throw ConfigError({name}, fmt::format("too large ({} bytes); an experiment file may be at most {} bytes (4 MiB)",
+                                        bytes, Document::kMaxBytes));
+}
+
+[[noreturn]] void too_deep_at(const SourcePosition& where) {
+  throw ConfigError(where, fmt::format("nested too deeply: tables, dotted keys, arrays and inline tables may nest "
+                                       "at most {} levels together",
+                                       Document::kMaxNesting));
+}
+
+}  // namespace
+
 std::shared_ptr<Document> Document::parse(std::string_view text, const std::string& name) {
+  // Both limits hold before toml++ sees the text: it would take ~70 bytes of memory per
+  // array element, and recurse once per nesting level.
+  if (text.size() > kMaxBytes) too_large(name, text.size());
+  if (std::optional<SourcePosition> deep = too_deep(text, kMaxNesting)) {
+    deep->file = name;
+    too_deep_at(*deep);
+  }
   auto state = std::make_shared<State>();
   state->file = name;
   try {
@@ -49,11 +73,17 @@ std::shared_ptr<Document> Document::parse_file(const std::filesystem::path& file
   if (!std::filesystem::is_regular_file(file, ec))
     throw ConfigError({file.string()},
                       std::filesystem::exists(file, ec) ? "not a regular file" : "no such file");
+  if (const std::uintmax_t bytes = std::filesystem::file_size(file, ec); !ec && bytes > kMaxBytes)
+    too_large(file.string(), bytes);
   std::ifstream in(file, std::ios::binary);
   if (!in) throw ConfigError({file.string()}, "cannot be read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), file.string());
+  // At most one byte past the limit, should the file grow after its size was read.
+  std::string text(kMaxBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) throw ConfigError({file.string()}, "cannot be read");
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxBytes) too_large(file.string(), text.size());
+  return parse(text, file.string());
 }
 
 namespace {
@@ -87,6 +117,9 @@ void Document::set(std::string_view assignment) {
     throw ConfigError({where}, "expected KEY=VALUE, e.g. --set optimizers.gen.lr=1e-4");
   const std::string key(assignment.substr(0, eq));
   const std::string value_text(assignment.substr(eq + 1));
+
+  // The key and the value together nest no deeper than a file may.
+  if (too_deep(fmt::format("{} = {}", key, value_text), kMaxNesting)) too_deep_at({where});
 
   // The value is TOML when it parses as TOML, a bare string otherwise.
   toml::table parsed;
@@ -187,6 +220,23 @@ std::vector<std::pair<std::string, std::string>> Document::flatten() const {
   std::vector<std::pair<std::string, std::string>> out;
   flatten_into(state_->root, "", out);
   return out;
+}
+
+std::string quoted(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) out += fmt::format("\\u{:04X}", static_cast<unsigned char>(c));
+        else out += c;
+    }
+  }
+  return out + "\"";
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {

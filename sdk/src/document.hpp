@@ -1,6 +1,7 @@
 // The experiment document behind every kiln::Config: parsing, overrides, rendering.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -16,7 +17,16 @@ namespace kiln::detail {
 /// plugins only see Config views into it. Not part of the plugin SDK.
 class KILN_API Document {
  public:
-  /// ConfigError "file: no such file" or "file:line:column: <syntax error>".
+  /// The largest document parsed, in bytes: kiln's own experiments are a few kilobytes, and
+  /// parsing takes some 70 bytes of memory per array element.
+  static constexpr std::size_t kMaxBytes = 4 * 1024 * 1024;
+  /// How deep tables, dotted keys, arrays and inline tables may nest, all counted together
+  /// (`[a.b]` then `c.d = [[1]]` is 6 deep). Checked before parsing: toml++ recurses once
+  /// per level, and some 40000 levels overflow the stack.
+  static constexpr int kMaxNesting = 64;
+
+  /// ConfigError "file: no such file", "file: too large ...", or
+  /// "file:line:column: <syntax error or nesting too deep>".
   static std::shared_ptr<Document> parse_file(const std::filesystem::path& file);
   static std::shared_ptr<Document> parse(std::string_view text, const std::string& name);
 
@@ -39,6 +49,10 @@ class KILN_API Document {
   explicit Document(std::shared_ptr<State> state);
   std::shared_ptr<State> state_;
 };
+
+/// `text` as a TOML basic string ("a\"b\n"), control characters escaped: a value quoted in a
+/// message, which then stays on one line.
+KILN_API std::string quoted(std::string_view text);
 
 /// Edit distance, for "did you mean".
 KILN_API std::size_t edit_distance(std::string_view a, std::string_view b);

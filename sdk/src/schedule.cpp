@@ -11,11 +11,8 @@ Schedule::Schedule(std::int64_t every_steps, double every_secs) : every_steps_(e
 }
 
 Schedule Schedule::from_config(const Config& config, std::int64_t default_steps, double default_secs) {
-  const auto every_steps = config.get_or<std::int64_t>("every_steps", default_steps);
-  const auto every_secs = config.get_or<double>("every_secs", default_secs);
-  if (every_steps < 0) config.fail("every_steps", fmt::format("must be 0 or more, got {}", every_steps));
-  if (!(every_secs >= 0)) config.fail("every_secs", fmt::format("must be 0 or more, got {}", every_secs));
-  return Schedule(every_steps, every_secs);
+  return Schedule(config.get_non_negative<std::int64_t>("every_steps", default_steps),
+                  config.get_non_negative<double>("every_secs", default_secs));
 }
 
 bool Schedule::due(std::int64_t step, Clock::time_point now) {

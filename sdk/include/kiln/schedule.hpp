@@ -31,7 +31,8 @@ class KILN_API Schedule {
   Schedule(std::int64_t every_steps, double every_secs);
 
   /// Reads a hook table's `every_steps` (default `default_steps`) and `every_secs` (default
-  /// `default_secs`); a negative value is a ConfigError at its key.
+  /// `default_secs`) with Config::get_non_negative: a negative value, or an every_secs that
+  /// is nan or infinite, is a ConfigError at its key.
   static Schedule from_config(const Config& config, std::int64_t default_steps, double default_secs = 0);
 
   /// Whether the work is due at `step` (the step's global_step()); a call that answers
