@@ -1,28 +1,29 @@
 // Experiment files → ExperimentSpec: the runner's own keys, typed and cross-checked.
 #include "config/experiment.hpp"
 
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "config/cores.hpp"
+
 namespace kiln::runner {
 namespace {
 
 namespace fs = std::filesystem;
 
-/// A TOML basic string holding `text`.
-std::string toml_string(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
+/// The most loader threads and batches prepared ahead: far beyond what helps, well below
+/// what exhausts threads or memory.
+constexpr int kMaxWorkers = 64;
+constexpr int kMaxPrefetch = 1024;
+/// Intra-op threads per usable core: more only oversubscribes (100000 threads hang).
+constexpr int kThreadsPerCore = 4;
+/// The longest run name, in bytes: it names a directory, well below NAME_MAX (255).
+constexpr std::size_t kMaxRunNameBytes = 200;
 
 PluginSpec read_plugin(const Config& table, const fs::path& experiment) {
   PluginSpec spec;
@@ -35,29 +36,39 @@ PluginSpec read_plugin(const Config& table, const fs::path& experiment) {
   return spec;
 }
 
-template <class T>
-T positive(const Config& table, std::string_view key, T fallback) {
-  const T value = table.get_or<T>(key, fallback);
-  if (value <= 0) table.fail(key, fmt::format("must be greater than 0, got {}", value));
-  return value;
+bool is_run_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+         c == '.';
 }
 
-template <class T>
-T non_negative(const Config& table, std::string_view key, T fallback) {
-  const T value = table.get_or<T>(key, fallback);
-  if (value < 0) table.fail(key, fmt::format("must be 0 or more, got {}", value));
-  return value;
+/// What is wrong with `name` as a run's name, which names the run's directory, or "".
+std::string run_name_problem(const std::string& name) {
+  // Qualified: a plain quoted(name) would find std::quoted by argument-dependent lookup.
+  const std::string shown = kiln::detail::quoted(name);
+  if (name.empty()) return "is empty";
+  if (name == "." || name == "..") return fmt::format("cannot be {}", shown);
+  if (name.size() > kMaxRunNameBytes) return fmt::format("is {} bytes long", name.size());
+  if (name.front() == '-') return fmt::format("{} begins with '-'", shown);
+  for (const char c : name)
+    if (!is_run_name_char(c)) return fmt::format("{} holds {}", shown, kiln::detail::quoted(std::string_view(&c, 1)));
+  return "";
 }
 
 void read_experiment(const Config& root, ExperimentSpec& spec) {
   const Config table = root.table("experiment");
   spec.name = table.get<std::string>("name");
-  if (spec.name.empty() || spec.name.find_first_of("/\\ \t") != std::string::npos)
-    table.fail("name", fmt::format("'{}' cannot name a run directory: use letters, digits, '-', '_' or '.'",
-                                   spec.name));
-  spec.seed = static_cast<std::uint64_t>(non_negative<std::int64_t>(table, "seed", 0));
-  spec.max_steps = positive<std::int64_t>(table, "max_steps", 1000);
-  spec.threads = non_negative<int>(table, "threads", 0);
+  if (const std::string problem = run_name_problem(spec.name); !problem.empty())
+    table.fail("name", fmt::format("{}; a run's name is its directory's name: 1 to {} of the ASCII letters, "
+                                   "digits, '-', '_' and '.', not beginning with '-', and neither \".\" nor \"..\"",
+                                   problem, kMaxRunNameBytes));
+  spec.seed = static_cast<std::uint64_t>(table.get_non_negative<std::int64_t>("seed", 0));
+  spec.max_steps = table.get_positive<std::int64_t>("max_steps", 1000);
+  spec.threads = table.get_non_negative<int>("threads", 0);
+  const int cores = usable_cores();
+  if (spec.threads > kThreadsPerCore * cores)
+    table.fail("threads", fmt::format("must be at most {} ({} per usable core, and this process may use {}), got {}; "
+                                      "0 uses one per core",
+                                      kThreadsPerCore * cores, kThreadsPerCore, cores, spec.threads));
   spec.runs_dir = table.get_or<std::string>("runs_dir", "runs");
   // The file's own choice, else $KILN_DB (as every other command reads it), else runs_dir.
   const char* env = std::getenv("KILN_DB");
@@ -75,7 +86,7 @@ void read_plugin_paths(const Config& root, ExperimentSpec& spec) {
   // (kiln infer reads it back from the run directory).
   if (!spec.plugin_paths.empty()) {
     std::vector<std::string> quoted;
-    for (const fs::path& path : spec.plugin_paths) quoted.push_back(toml_string(path.string()));
+    for (const fs::path& path : spec.plugin_paths) quoted.push_back(kiln::detail::quoted(path.string()));
     spec.document->set(fmt::format("plugins.paths=[{}]", fmt::join(quoted, ", ")));
     spec.root.table("plugins").get<std::vector<std::string>>("paths");  // read again: the node is new
   }
@@ -84,11 +95,11 @@ void read_plugin_paths(const Config& root, ExperimentSpec& spec) {
 void read_data(const Config& root, ExperimentSpec& spec) {
   const Config table = root.table("data");
   spec.data.source = read_plugin(table, spec.file);
-  spec.data.batch_size = positive<std::int64_t>(table, "batch_size", 32);
+  spec.data.batch_size = table.get_positive<std::int64_t>("batch_size", 32);
   spec.data.shuffle = table.get_or<bool>("shuffle", true);
   spec.data.drop_last = table.get_or<bool>("drop_last", true);
-  spec.data.workers = non_negative<int>(table, "workers", 1);
-  spec.data.prefetch = positive<int>(table, "prefetch", 2);
+  spec.data.workers = table.get_in_range<int>("workers", 1, 0, kMaxWorkers);
+  spec.data.prefetch = table.get_in_range<int>("prefetch", 2, 1, kMaxPrefetch);
 }
 
 void read_losses(const Config& root, ExperimentSpec& spec) {
@@ -133,32 +144,28 @@ void read_optimizer_losses(const Config& table, const std::vector<std::string>& 
 }
 
 void read_optimizers(const Config& root, ExperimentSpec& spec) {
-  static const std::vector<std::string> kTypes = {"adam", "adamw", "sgd"};
   const std::vector<std::string> losses = loss_names(spec);
   std::vector<OptimizerSpec> optimizers;
   std::set<std::string> seen;
   for (const Config& table : root.tables("optimizers")) {
     OptimizerSpec opt;
     opt.config = table;
-    opt.type = table.get<std::string>("type");
-    if (std::find(kTypes.begin(), kTypes.end(), opt.type) == kTypes.end())
-      unknown_name(table, "type", "optimizer type", opt.type, kTypes);
+    opt.type = table.get_choice("type", {"adam", "adamw", "sgd"});
     opt.name = table.get_or<std::string>("name", opt.type);
     if (!seen.insert(opt.name).second)
       table.fail("name", fmt::format("an optimizer named '{}' is already declared", opt.name));
     opt.params = table.get_or<std::string>("params", "all");
-    opt.lr = positive<double>(table, "lr", opt.type == "sgd" ? 0.01 : 1e-3);
-    opt.weight_decay = non_negative<double>(table, "weight_decay", opt.type == "adamw" ? 1e-2 : 0.0);
+    opt.lr = table.get_positive<double>("lr", opt.type == "sgd" ? 0.01 : 1e-3);
+    opt.weight_decay = table.get_non_negative<double>("weight_decay", opt.type == "adamw" ? 1e-2 : 0.0);
     if (opt.type == "sgd") {
-      opt.momentum = non_negative<double>(table, "momentum", 0.0);
+      opt.momentum = table.get_non_negative<double>("momentum", 0.0);
       opt.nesterov = table.get_or<bool>("nesterov", false);
     } else {
-      const auto betas = table.get_or<std::vector<double>>("betas", {0.9, 0.999});
-      if (betas.size() != 2 || betas[0] < 0 || betas[0] >= 1 || betas[1] < 0 || betas[1] >= 1)
-        table.fail("betas", "expected two numbers in [0, 1), e.g. [0.5, 0.999]");
+      const auto betas = table.get_in_range<std::vector<double>>("betas", {0.9, 0.999}, 0, 1, Bounds::closed_open);
+      if (betas.size() != 2) table.fail("betas", "expected two numbers in [0, 1), e.g. [0.5, 0.999]");
       opt.beta1 = betas[0];
       opt.beta2 = betas[1];
-      opt.eps = positive<double>(table, "eps", 1e-8);
+      opt.eps = table.get_positive<double>("eps", 1e-8);
     }
     read_optimizer_losses(table, losses, opt);
     opt.after = table.get_or<std::vector<std::string>>("after", {});
@@ -188,31 +195,22 @@ void read_hooks(const Config& root, ExperimentSpec& spec) {
 
 void read_supervisor(const Config& root, ExperimentSpec& spec) {
   const Config table = root.table_or_empty("supervisor");
-  spec.supervisor.summary_every_steps = non_negative<std::int64_t>(table, "summary_every_steps", 10);
-  spec.supervisor.summary_every_secs = non_negative<double>(table, "summary_every_secs", 0.0);
-  spec.supervisor.log_every_steps = non_negative<std::int64_t>(table, "log_every_steps", 100);
-  spec.supervisor.max_time = non_negative<double>(table, "max_time", 0.0);
-  spec.supervisor.on_nan = table.get_or<std::string>("on_nan", "stop");
-  if (spec.supervisor.on_nan != "stop" && spec.supervisor.on_nan != "skip")
-    table.fail("on_nan", fmt::format("expected \"stop\" or \"skip\", got \"{}\"", spec.supervisor.on_nan));
-  spec.supervisor.progress = table.get_or<std::string>("progress", "auto");
-  const std::vector<std::string> progress_modes = {"auto", "line", "log", "off"};
-  if (std::find(progress_modes.begin(), progress_modes.end(), spec.supervisor.progress) == progress_modes.end()) {
-    const std::string near = kiln::detail::closest(spec.supervisor.progress, progress_modes);
-    table.fail("progress", fmt::format("expected \"auto\", \"line\", \"log\" or \"off\", got \"{}\"{}",
-                                       spec.supervisor.progress,
-                                       near.empty() ? "" : fmt::format("; did you mean \"{}\"?", near)));
-  }
+  spec.supervisor.summary_every_steps = table.get_non_negative<std::int64_t>("summary_every_steps", 10);
+  spec.supervisor.summary_every_secs = table.get_non_negative<double>("summary_every_secs", 0.0);
+  spec.supervisor.log_every_steps = table.get_non_negative<std::int64_t>("log_every_steps", 100);
+  spec.supervisor.max_time = table.get_non_negative<double>("max_time", 0.0);
+  spec.supervisor.on_nan = table.get_choice("on_nan", "stop", {"stop", "skip"});
+  spec.supervisor.progress = table.get_choice("progress", "auto", {"auto", "line", "log", "off"});
 }
 
 void read_saver(const Config& root, ExperimentSpec& spec) {
   const Config table = root.table_or_empty("saver");
   SaverSpec& saver = spec.saver;
   saver.enabled = table.get_or<bool>("enabled", true);
-  saver.every_steps = non_negative<std::int64_t>(table, "every_steps", 0);
-  saver.every_secs = non_negative<double>(table, "every_secs", saver.every_steps > 0 ? 0.0 : 600.0);
-  saver.max_to_keep = non_negative<std::int64_t>(table, "max_to_keep", 5);
-  saver.keep_every_hours = non_negative<double>(table, "keep_every_hours", 0.0);
+  saver.every_steps = table.get_non_negative<std::int64_t>("every_steps", 0);
+  saver.every_secs = table.get_non_negative<double>("every_secs", saver.every_steps > 0 ? 0.0 : 600.0);
+  saver.max_to_keep = table.get_non_negative<std::int64_t>("max_to_keep", 5);
+  saver.keep_every_hours = table.get_non_negative<double>("keep_every_hours", 0.0);
 }
 
 void read_ema(const Config& root, ExperimentSpec& spec) {
@@ -221,8 +219,7 @@ void read_ema(const Config& root, ExperimentSpec& spec) {
   EmaSpec& ema = spec.ema;
   ema.enabled = true;
   ema.config = table;
-  ema.decay = table.get_or<double>("decay", 0.999);
-  if (ema.decay < 0 || ema.decay >= 1) table.fail("decay", fmt::format("must be in [0, 1), got {}", ema.decay));
+  ema.decay = table.get_in_range<double>("decay", 0.999, 0, 1, Bounds::closed_open);
   ema.num_updates = table.get_or<bool>("num_updates", false);
   ema.zero_debias = table.get_or<bool>("zero_debias", false);
   ema.params = table.get_or<std::vector<std::string>>("params", {});

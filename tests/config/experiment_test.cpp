@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "../support/experiment_file.hpp"
+#include "config/cores.hpp"
 #include "config/experiment.hpp"
 
 namespace kiln::runner {
@@ -84,9 +85,8 @@ after = ["a"]
 TEST(experiment, unknown_optimizer_type_suggests) {
   std::string text = mlp_experiment();
   text.replace(text.find("type = \"adam\""), 13, "type = \"adamm\"");
-  EXPECT_EQ(error_of(text),
-            "exp.toml:20:8: optimizers.adam.type: no optimizer type named 'adamm'; did you mean 'adam'? "
-            "(declared: adam, adamw, sgd)");
+  EXPECT_EQ(error_of(text), "exp.toml:20:8: optimizers.adam.type: expected \"adam\", \"adamw\" or \"sgd\", got "
+                            "\"adamm\"; did you mean \"adam\"?");
 }
 
 TEST(experiment, unknown_loss_reference_suggests) {
@@ -106,8 +106,63 @@ TEST(experiment, bad_values_are_errors_with_positions) {
             "--set data.batch_size=0: data.batch_size: must be greater than 0, got 0");
   EXPECT_EQ(error_of(mlp_experiment(), {"optimizers.adam.betas=[0.9]"}),
             "--set optimizers.adam.betas=[0.9]: optimizers.adam.betas: expected two numbers in [0, 1), e.g. [0.5, 0.999]");
-  EXPECT_EQ(error_of(mlp_experiment(), {"experiment.name=a/b"}).find("cannot name a run directory") != std::string::npos,
-            true);
+  EXPECT_EQ(error_of(mlp_experiment(), {"optimizers.adam.betas=[0.9, 1]"}),
+            "--set optimizers.adam.betas=[0.9, 1]: optimizers.adam.betas[1]: must be in [0, 1), got 1");
+  EXPECT_EQ(error_of(mlp_experiment("[ema]\nlosses = [\"mse\"]\ndecay = nan\n")),
+            "exp.toml:25:9: ema.decay: must be a finite number, got nan");
+  EXPECT_EQ(error_of(mlp_experiment("[supervisor]\non_nan = \"skp\"\n")),
+            "exp.toml:24:10: supervisor.on_nan: expected \"stop\" or \"skip\", got \"skp\"; did you mean \"skip\"?");
+}
+
+const std::string kNameRule =
+    "; a run's name is its directory's name: 1 to 200 of the ASCII letters, digits, '-', '_' and '.', not beginning "
+    "with '-', and neither \".\" nor \"..\"";
+
+/// The error for `name` as the experiment's name, set on the command line.
+std::string name_error(const std::string& name) {
+  return error_of(mlp_experiment(), {"experiment.name=" + kiln::detail::quoted(name)});
+}
+
+TEST(experiment, a_run_name_that_is_no_plain_directory_name_is_refused) {
+  const std::string at = "--set experiment.name=";
+  EXPECT_EQ(name_error(".."), at + "\"..\": experiment.name: cannot be \"..\"" + kNameRule);
+  EXPECT_EQ(name_error("."), at + "\".\": experiment.name: cannot be \".\"" + kNameRule);
+  EXPECT_EQ(name_error(""), at + "\"\": experiment.name: is empty" + kNameRule);
+  EXPECT_EQ(name_error("a/b"), at + "\"a/b\": experiment.name: \"a/b\" holds \"/\"" + kNameRule);
+  EXPECT_EQ(name_error("a\\b"), at + "\"a\\\\b\": experiment.name: \"a\\\\b\" holds \"\\\\\"" + kNameRule);
+  EXPECT_EQ(name_error("a\x01"), at + "\"a\\u0001\": experiment.name: \"a\\u0001\" holds \"\\u0001\"" + kNameRule);
+  EXPECT_EQ(name_error("a b"), at + "\"a b\": experiment.name: \"a b\" holds \" \"" + kNameRule);
+  EXPECT_EQ(name_error("-rf"), at + "\"-rf\": experiment.name: \"-rf\" begins with '-'" + kNameRule);
+  const std::string long_name(201, 'a');
+  EXPECT_EQ(name_error(long_name), at + "\"" + long_name + "\": experiment.name: is 201 bytes long" + kNameRule);
+}
+
+TEST(experiment, a_plain_run_name_is_accepted) {
+  TempDir dir;
+  const auto file = write_text(dir, "exp.toml", mlp_experiment());
+  for (const std::string& name : std::vector<std::string>{"mlp", "mlp-2", "a.b_c", "..a", std::string(200, 'z')})
+    EXPECT_EQ(load_experiment(file, {"experiment.name=" + name}).name, name);
+}
+
+TEST(experiment, threads_are_bounded_by_the_usable_cores) {
+  const int limit = 4 * usable_cores();
+  TempDir dir;
+  const auto file = write_text(dir, "exp.toml", mlp_experiment());
+  EXPECT_EQ(load_experiment(file, {"experiment.threads=" + std::to_string(limit)}).threads, limit);
+  EXPECT_EQ(load_experiment(file, {"experiment.threads=0"}).threads, 0);
+  EXPECT_EQ(error_of(mlp_experiment(), {"experiment.threads=100000"}),
+            "--set experiment.threads=100000: experiment.threads: must be at most " + std::to_string(limit) +
+                " (4 per usable core, and this process may use " + std::to_string(usable_cores()) +
+                "), got 100000; 0 uses one per core");
+}
+
+TEST(experiment, loader_workers_and_prefetch_are_bounded) {
+  EXPECT_EQ(error_of(mlp_experiment(), {"data.workers=65"}),
+            "--set data.workers=65: data.workers: must be between 0 and 64, got 65");
+  EXPECT_EQ(error_of(mlp_experiment(), {"data.prefetch=1025"}),
+            "--set data.prefetch=1025: data.prefetch: must be between 1 and 1024, got 1025");
+  EXPECT_EQ(error_of(mlp_experiment(), {"data.prefetch=0"}),
+            "--set data.prefetch=0: data.prefetch: must be between 1 and 1024, got 0");
 }
 
 TEST(experiment, missing_tables_are_errors) {
