@@ -48,10 +48,7 @@ std::vector<fs::path> list_images(const Config& config) {
 }
 
 bool read_direction(const Config& config) {
-  const std::string direction = config.get_or<std::string>("direction", "AtoB");
-  if (direction == "AtoB") return true;
-  if (direction == "BtoA") return false;
-  config.fail("direction", fmt::format("must be \"AtoB\" or \"BtoA\", got \"{}\"", direction));
+  return config.get_choice("direction", "AtoB", {"AtoB", "BtoA"}) == "AtoB";
 }
 
 }  // namespace
@@ -59,10 +56,9 @@ bool read_direction(const Config& config) {
 PairedImages::PairedImages(const Config& config)
     : files_(list_images(config)),
       a_to_b_(read_direction(config)),
-      image_size_(config.get_or<std::int64_t>("image_size", 256)),
+      image_size_(config.get_positive<std::int64_t>("image_size", 256)),
       load_size_(config.get_or<std::int64_t>("load_size", image_size_)),
       flip_(config.get_or<bool>("flip", true)) {
-  if (image_size_ <= 0) config.fail("image_size", fmt::format("must be greater than 0, got {}", image_size_));
   if (load_size_ < image_size_)
     config.fail("load_size", fmt::format("must be at least image_size ({}), got {}", image_size_, load_size_));
 }

@@ -479,23 +479,17 @@ void draw_building(Canvas& canvas, Rng& rng) {
 }
 
 std::uint64_t split_stream(const Config& config) {
-  const std::string split = config.get_or<std::string>("split", "train");
-  if (split == "train") return 0x747261696eULL;
-  if (split == "test") return 0x74657374ULL;
-  config.fail("split", fmt::format("must be \"train\" or \"test\", got \"{}\"", split));
+  return config.get_choice("split", "train", {"train", "test"}) == "train" ? 0x747261696eULL : 0x74657374ULL;
 }
 
 }  // namespace
 
 SyntheticFacades::SyntheticFacades(const Config& config)
-    : size_(config.get_or<std::int64_t>("size", 400)),
-      image_size_(config.get_or<std::int64_t>("image_size", 256)),
+    : size_(config.get_positive<std::int64_t>("size", 400)),
+      image_size_(config.get_in_range<std::int64_t>("image_size", 256, 16, 4096)),
       load_size_(config.get_or<std::int64_t>("load_size", image_size_)),
       flip_(config.get_or<bool>("flip", true)),
       stream_(mix64(static_cast<std::uint64_t>(config.get_or<std::int64_t>("data_seed", 0))) ^ split_stream(config)) {
-  if (size_ <= 0) config.fail("size", fmt::format("must be greater than 0, got {}", size_));
-  if (image_size_ < 16 || image_size_ > 4096)
-    config.fail("image_size", fmt::format("must be between 16 and 4096, got {}", image_size_));
   if (load_size_ < image_size_ || load_size_ > 4096)
     config.fail("load_size", fmt::format("must be between image_size ({}) and 4096, got {}", image_size_, load_size_));
 }

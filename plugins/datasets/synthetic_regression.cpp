@@ -6,17 +6,12 @@
 namespace kiln::plugins {
 
 SyntheticRegression::SyntheticRegression(const Config& config) {
-  const auto size = config.get_or<std::int64_t>("size", 4096);
-  const auto inputs = config.get_or<std::int64_t>("inputs", 16);
-  const auto outputs = config.get_or<std::int64_t>("outputs", 1);
-  const auto hidden = config.get_or<std::int64_t>("teacher_hidden", 32);
-  const auto noise = config.get_or<double>("noise", 0.01);
+  const auto size = config.get_positive<std::int64_t>("size", 4096);
+  const auto inputs = config.get_positive<std::int64_t>("inputs", 16);
+  const auto outputs = config.get_positive<std::int64_t>("outputs", 1);
+  const auto hidden = config.get_positive<std::int64_t>("teacher_hidden", 32);
+  const auto noise = config.get_non_negative<double>("noise", 0.01);
   const auto data_seed = config.get_or<std::int64_t>("data_seed", 7);
-  if (size <= 0) config.fail("size", "must be greater than 0");
-  if (inputs <= 0) config.fail("inputs", "must be greater than 0");
-  if (outputs <= 0) config.fail("outputs", "must be greater than 0");
-  if (hidden <= 0) config.fail("teacher_hidden", "must be greater than 0");
-  if (noise < 0) config.fail("noise", "must be 0 or more");
 
   // A private generator: the data depends on data_seed only, never on the run's seed.
   auto gen = at::detail::createCPUGenerator(static_cast<std::uint64_t>(data_seed));

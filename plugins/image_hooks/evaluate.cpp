@@ -21,18 +21,13 @@ std::vector<Batch> held_out_batches(RunContext& run, const Config& config, std::
 
 Evaluate::Evaluate(const Config& config)
     : config_(config),
-      every_steps_(config.get_or<std::int64_t>("every_steps", 100)),
-      count_(config.get_or<std::int64_t>("count", 32)),
-      batch_size_(config.get_or<std::int64_t>("batch_size", 8)),
-      metric_(config.get_or<std::string>("metric", "l1")),
+      every_steps_(config.get_non_negative<std::int64_t>("every_steps", 100)),
+      count_(config.get_positive<std::int64_t>("count", 32)),
+      batch_size_(config.get_positive<std::int64_t>("batch_size", 8)),
+      metric_(config.get_choice("metric", "l1", {"l1", "mse"})),
       prediction_(config.get_or<std::string>("prediction", "fake")),
       target_(config.get_or<std::string>("target", "target")),
-      averaged_(config.get_or<bool>("averaged", true)) {
-  if (every_steps_ < 0) config.fail("every_steps", "must be 0 or more");
-  if (count_ <= 0) config.fail("count", "must be greater than 0");
-  if (batch_size_ <= 0) config.fail("batch_size", "must be greater than 0");
-  if (metric_ != "l1" && metric_ != "mse") config.fail("metric", "expected \"l1\" or \"mse\", got \"" + metric_ + "\"");
-}
+      averaged_(config.get_or<bool>("averaged", true)) {}
 
 void Evaluate::begin(RunContext& run) {
   batches_ = held_out_batches(run, config_, count_, batch_size_);

@@ -10,13 +10,11 @@ namespace kiln::plugins {
 
 ImageSummaries::ImageSummaries(const Config& config)
     : config_(config),
-      every_steps_(config.get_or<std::int64_t>("every_steps", 200)),
-      count_(config.get_or<std::int64_t>("count", 4)),
+      every_steps_(config.get_non_negative<std::int64_t>("every_steps", 200)),
+      count_(config.get_positive<std::int64_t>("count", 4)),
       columns_(config.get_or<std::vector<std::string>>("columns", {"input", "fake", "target"})),
       tag_(config.get_or<std::string>("tag", "images/eval")),
       averaged_(config.get_or<bool>("averaged", true)) {
-  if (every_steps_ < 0) config.fail("every_steps", "must be 0 or more");
-  if (count_ <= 0) config.fail("count", "must be greater than 0");
   if (columns_.empty()) config.fail("columns", "names no image to show");
 }
 

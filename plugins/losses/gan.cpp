@@ -7,17 +7,10 @@ namespace kiln::plugins {
 namespace {
 
 bool read_least_squares(const Config& config) {
-  const auto mode = config.get_or<std::string>("mode", "bce");
-  if (mode != "bce" && mode != "lsgan") config.fail("mode", "expected \"bce\" or \"lsgan\", got '" + mode + "'");
-  return mode == "lsgan";
+  return config.get_choice("mode", "bce", {"bce", "lsgan"}) == "lsgan";
 }
 
-double read_label(const Config& config) {
-  const auto target = config.get<std::string>("target");
-  if (target != "real" && target != "fake")
-    config.fail("target", "expected \"real\" or \"fake\", got '" + target + "'");
-  return target == "real" ? 1.0 : 0.0;
-}
+double read_label(const Config& config) { return config.get_choice("target", {"real", "fake"}) == "real" ? 1.0 : 0.0; }
 
 }  // namespace
 

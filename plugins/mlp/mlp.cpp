@@ -17,18 +17,13 @@ class Mlp : public kiln::Model {
   explicit Mlp(const kiln::Config& config)
       : input_(config.get_or<std::string>("input", "x")),
         output_(config.get_or<std::string>("output", "prediction")) {
-    const auto inputs = config.get<std::int64_t>("inputs");
-    const auto hidden = config.get_or<std::vector<std::int64_t>>("hidden", {64, 64});
-    const auto outputs = config.get_or<std::int64_t>("outputs", 1);
-    const auto activation = config.get_or<std::string>("activation", "relu");
-    if (inputs <= 0) config.fail("inputs", "must be greater than 0");
-    if (outputs <= 0) config.fail("outputs", "must be greater than 0");
-    if (activation != "relu" && activation != "tanh" && activation != "gelu")
-      config.fail("activation", "expected relu, tanh or gelu, got '" + activation + "'");
+    const auto inputs = config.get_positive<std::int64_t>("inputs");
+    const auto hidden = config.get_positive<std::vector<std::int64_t>>("hidden", {64, 64});
+    const auto outputs = config.get_positive<std::int64_t>("outputs", 1);
+    const auto activation = config.get_choice("activation", "relu", {"relu", "tanh", "gelu"});
 
     std::int64_t width = inputs;
     for (const std::int64_t h : hidden) {
-      if (h <= 0) config.fail("hidden", "every layer width must be greater than 0");
       net_->push_back(torch::nn::Linear(width, h));
       if (activation == "relu") net_->push_back(torch::nn::ReLU());
       if (activation == "tanh") net_->push_back(torch::nn::Tanh());

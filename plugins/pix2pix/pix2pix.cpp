@@ -34,26 +34,20 @@ class Pix2Pix : public Model {
         input_(config.get_or<std::string>("input", "input")),
         target_(config.get_or<std::string>("target", "target")) {
     const auto image_size = config.get_or<std::int64_t>("image_size", 256);
-    const auto input_channels = config.get_or<std::int64_t>("input_channels", 3);
-    const auto output_channels = config.get_or<std::int64_t>("output_channels", 3);
-    const auto ngf = config.get_or<std::int64_t>("ngf", 64);
-    const auto ndf = config.get_or<std::int64_t>("ndf", 64);
-    const auto n_layers = config.get_or<std::int64_t>("n_layers", 3);
-    const auto dropout = config.get_or<double>("dropout", 0.5);
+    const auto input_channels = config.get_positive<std::int64_t>("input_channels", 3);
+    const auto output_channels = config.get_positive<std::int64_t>("output_channels", 3);
+    const auto ngf = config.get_positive<std::int64_t>("ngf", 64);
+    const auto ndf = config.get_positive<std::int64_t>("ndf", 64);
+    const auto n_layers = config.get_positive<std::int64_t>("n_layers", 3);
+    const auto dropout = config.get_in_range<double>("dropout", 0.5, 0, 1, Bounds::closed_open);
 
     if (image_size < 4 || (image_size & (image_size - 1)) != 0)
       config.fail("image_size", "must be a power of 2 and at least 4, got " + std::to_string(image_size));
     std::int64_t num_downs = 0;  // log2(image_size): the U-Net's bottleneck is 1×1
     while ((std::int64_t{1} << num_downs) < image_size) ++num_downs;
-    if (input_channels <= 0) config.fail("input_channels", "must be greater than 0");
-    if (output_channels <= 0) config.fail("output_channels", "must be greater than 0");
-    if (ngf <= 0) config.fail("ngf", "must be greater than 0");
-    if (ndf <= 0) config.fail("ndf", "must be greater than 0");
-    if (n_layers < 1) config.fail("n_layers", "must be at least 1");
     if (PatchDiscriminatorImpl::patches(image_size, n_layers) < 1)
       config.fail("n_layers", std::to_string(n_layers) + " stride-2 layers leave no patch of a " +
                                   std::to_string(image_size) + "-pixel image; use fewer or larger images");
-    if (dropout < 0 || dropout >= 1) config.fail("dropout", "must be in [0, 1)");
     if (discriminator_phase_.empty()) config.fail("discriminator_phase", "must name an optimizer");
 
     generator_ = register_module(

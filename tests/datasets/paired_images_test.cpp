@@ -57,7 +57,7 @@ TEST(paired_images, rejects_an_unknown_direction) {
   TempDir dir;
   image::write_png(dir / "a.png", pattern(8, 16, 0, 0, 0));
   EXPECT_THAT(construction_error("paired_images", folder_config(dir.path(), "direction = \"AB\"\n")),
-              HasSubstr("direction: must be \"AtoB\" or \"BtoA\", got \"AB\""));
+              HasSubstr("direction: expected \"AtoB\" or \"BtoA\", got \"AB\""));
 }
 
 TEST(paired_images, a_corrupt_file_names_the_file_and_stbs_reason) {

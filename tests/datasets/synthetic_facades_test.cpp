@@ -23,7 +23,7 @@ std::shared_ptr<Dataset> facades(const std::string& toml = "image_size = 64\n") 
 
 TEST(synthetic_facades, rejects_an_unknown_split) {
   EXPECT_EQ(construction_error("synthetic_facades", "split = \"val\"\n"),
-            "data.toml:1:9: split: must be \"train\" or \"test\", got \"val\"");
+            "data.toml:1:9: split: expected \"train\" or \"test\", got \"val\"");
 }
 
 TEST(synthetic_facades, rejects_a_load_size_smaller_than_the_image) {

@@ -55,13 +55,13 @@ const torch::Tensor kLogits = torch::tensor({-3.0, -0.5, 0.0, 0.25, 2.0, 7.0}, t
 TEST(gan_loss, unknown_mode_is_a_positioned_error_listing_the_modes) {
   LossBench bench;
   EXPECT_EQ(bench.config_error("gan", "mode = \"wgan\"\ninput = \"d\"\ntarget = \"real\"\n"),
-            "exp.toml:3:8: losses.gan.mode: expected \"bce\" or \"lsgan\", got 'wgan'");
+            "exp.toml:3:8: losses.gan.mode: expected \"bce\" or \"lsgan\", got \"wgan\"; did you mean \"lsgan\"?");
 }
 
 TEST(gan_loss, unknown_target_is_a_positioned_error_listing_the_targets) {
   LossBench bench;
   EXPECT_EQ(bench.config_error("gan", "input = \"d\"\ntarget = \"true\"\n"),
-            "exp.toml:4:10: losses.gan.target: expected \"real\" or \"fake\", got 'true'");
+            "exp.toml:4:10: losses.gan.target: expected \"real\" or \"fake\", got \"true\"");
 }
 
 TEST(gan_loss, missing_input_is_a_positioned_error) {

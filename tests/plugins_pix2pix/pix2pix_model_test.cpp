@@ -61,7 +61,7 @@ TEST(pix2pix_model, more_discriminator_layers_than_the_image_allows_is_a_positio
 }
 
 TEST(pix2pix_model, dropout_outside_zero_to_one_is_a_positioned_error) {
-  EXPECT_EQ(config_error("dropout = 1.0\n"), "exp.toml:3:11: model.dropout: must be in [0, 1)");
+  EXPECT_EQ(config_error("dropout = 1.0\n"), "exp.toml:3:11: model.dropout: must be in [0, 1), got 1");
 }
 
 TEST(pix2pix_model, parameter_counts_at_256_equal_the_authors_implementation) {

@@ -19,11 +19,9 @@ namespace {
 class NoisySine : public kiln::Dataset {
  public:
   explicit NoisySine(const kiln::Config& config) {
-    const auto size = config.get_or<std::int64_t>("size", 512);
-    const auto noise = config.get_or<double>("noise", 0.05);
+    const auto size = config.get_positive<std::int64_t>("size", 512);
+    const auto noise = config.get_non_negative<double>("noise", 0.05);
     const auto data_seed = config.get_or<std::int64_t>("data_seed", 7);
-    if (size <= 0) config.fail("size", "must be greater than 0");
-    if (noise < 0) config.fail("noise", "must be 0 or more");
 
     // Its own generator: the data depends on data_seed, never on the run's seed.
     auto generator = at::detail::createCPUGenerator(static_cast<std::uint64_t>(data_seed));

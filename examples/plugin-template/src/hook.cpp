@@ -25,12 +25,9 @@ class BestLoss : public kiln::Hook {
  public:
   explicit BestLoss(const kiln::Config& config)
       : loss_(config.get<std::string>("loss")),
-        patience_(config.get_or<std::int64_t>("patience", 0)),
-        min_delta_(config.get_or<double>("min_delta", 0.0)),
-        schedule_(kiln::Schedule::from_config(config, /*default_steps=*/100)) {
-    if (patience_ < 0) config.fail("patience", "must be 0 or more");
-    if (min_delta_ < 0) config.fail("min_delta", "must be 0 or more");
-  }
+        patience_(config.get_non_negative<std::int64_t>("patience", 0)),
+        min_delta_(config.get_non_negative<double>("min_delta", 0.0)),
+        schedule_(kiln::Schedule::from_config(config, /*default_steps=*/100)) {}
 
   void after_step(kiln::Step& step) override {
     if (!schedule_.due(step.global_step())) return;

@@ -18,11 +18,9 @@ namespace {
 class Huber : public kiln::Loss {
  public:
   explicit Huber(const kiln::Config& config)
-      : delta_(config.get_or<double>("delta", 1.0)),
+      : delta_(config.get_positive<double>("delta", 1.0)),
         prediction_(config.get_or<std::string>("prediction", "prediction")),
-        target_(config.get_or<std::string>("target", "y")) {
-    if (delta_ <= 0) config.fail("delta", "must be greater than 0");
-  }
+        target_(config.get_or<std::string>("target", "y")) {}
 
   torch::Tensor compute(const kiln::Outputs& outputs, const kiln::Batch& batch, kiln::Step& /*step*/) override {
     const torch::Tensor error = (outputs.at(prediction_) - batch.at(target_)).abs();

@@ -9,12 +9,6 @@
 namespace sine {
 namespace {
 
-std::int64_t positive(const kiln::Config& config, const char* key, std::int64_t fallback) {
-  const auto value = config.get_or<std::int64_t>(key, fallback);
-  if (value <= 0) config.fail(key, "must be greater than 0");
-  return value;
-}
-
 /// Reads the batch's "x" (N×1) and writes the output "prediction" (N×1):
 ///   [model]
 ///   plugin = "sine_net"
@@ -22,7 +16,7 @@ std::int64_t positive(const kiln::Config& config, const char* key, std::int64_t 
 class SineNet : public kiln::Model {
  public:
   explicit SineNet(const kiln::Config& config)
-      : hidden_(register_module("hidden", torch::nn::Linear(1, positive(config, "hidden", 32)))),
+      : hidden_(register_module("hidden", torch::nn::Linear(1, config.get_positive<std::int64_t>("hidden", 32)))),
         out_(register_module("out", torch::nn::Linear(hidden_->options.out_features(), 1))) {}
 
   kiln::Outputs forward(const kiln::Batch& batch, kiln::Step& /*step*/) override {
