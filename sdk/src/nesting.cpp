@@ -87,9 +87,18 @@ class NestingScan {
 
   void line_start() {
     const char c = peek();
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') return advance();
-    if (c == '#') return skip_comment();
-    if (c != '[') return start_key(table_level_);
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      advance();
+      return;
+    }
+    if (c == '#') {
+      skip_comment();
+      return;
+    }
+    if (c != '[') {
+      start_key(table_level_);
+      return;
+    }
     // [a.b.c] or [[a.b.c]]: a table as deep as its key has segments.
     advance();
     if (peek() == '[') advance();
@@ -110,22 +119,37 @@ class NestingScan {
 
   void key() {
     const char c = peek();
-    if (c == '"' || c == '\'') return skip_string();
-    if (c == '#') return skip_comment();
-    if (c == '.') reach(key_base_ + ++segments_);
-    if (c == '=') {
+    if (c == '"' || c == '\'') {
+      skip_string();  // a quoted key: its dots are no separators
+      return;
+    }
+    if (c == '#') {
+      skip_comment();
+      return;
+    }
+    if (c == '.') {
+      reach(key_base_ + ++segments_);
+    } else if (c == '=') {
       value_level_ = key_base_ + segments_;
       mode_ = Mode::value;
+    } else if (c == '}') {
+      close();  // an empty inline table
+    } else if (c == '\n' && open_.empty()) {
+      mode_ = Mode::line_start;
     }
-    if (c == '}') return close(), advance();
-    if (c == '\n' && open_.empty()) mode_ = Mode::line_start;
     advance();
   }
 
   void value() {
     const char c = peek();
-    if (c == '"' || c == '\'') return skip_string();
-    if (c == '#') return skip_comment();
+    if (c == '"' || c == '\'') {
+      skip_string();
+      return;
+    }
+    if (c == '#') {
+      skip_comment();
+      return;
+    }
     if (c == '[') {
       reach(value_level_ + 1);
       open_.push_back({'[', value_level_});
