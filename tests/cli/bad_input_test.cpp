@@ -29,31 +29,7 @@ std::string with_fixture_model(const std::string& name) {
          "[plugins]\npaths = [\"" + fixture_dir().string() + "\"]\n";
 }
 
-class cli_errors : public ::testing::Test {
- protected:
-  /// Writes `experiment` to exp.toml and runs `kiln run exp.toml` with `extra_args`.
-  KilnResult run(const std::string& experiment, const std::vector<std::string>& extra_args = {},
-                 const EnvChanges& env = {}) {
-    write_text(dir_, "exp.toml", experiment);
-    std::vector<std::string> args = {"run", "exp.toml"};
-    args.insert(args.end(), extra_args.begin(), extra_args.end());
-    return run_kiln(args, dir_.path(), env);
-  }
-
-  /// What every refusal shares: exit code 2, one error line, nothing on stdout, no run.
-  void expect_refused(const KilnResult& result) const {
-    EXPECT_TRUE(fails_with_one_error_line(result, 2));
-    EXPECT_EQ(result.out, "");
-    EXPECT_FALSE(fs::exists(dir_ / "runs")) << "a refused experiment must create neither a run nor a database";
-  }
-
-  /// "error: exp.toml:LINE:COLUMN: " for the line of `text` that holds `needle`.
-  static std::string error_at(const std::string& text, const std::string& needle, int column) {
-    return "error: exp.toml:" + std::to_string(line_of(text, needle)) + ":" + std::to_string(column) + ": ";
-  }
-
-  TempDir dir_;
-};
+class cli_errors : public KilnRunTest {};
 
 TEST_F(cli_errors, bad_toml_syntax_names_the_file_line_and_column) {
   const std::string text = mlp_experiment() + "[supervisor\nsummary_every_steps = 10\n";

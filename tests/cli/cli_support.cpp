@@ -8,6 +8,8 @@
 
 #include <sqlite3.h>
 
+#include "../support/experiment_file.hpp"
+
 namespace kiln::test {
 namespace {
 
@@ -143,6 +145,25 @@ std::string read_file(const fs::path& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+KilnResult KilnRunTest::run(const std::string& experiment, const std::vector<std::string>& extra_args,
+                            const EnvChanges& env, std::chrono::milliseconds timeout) {
+  write_text(dir_, "exp.toml", experiment);
+  std::vector<std::string> args = {"run", "exp.toml"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  KilnProcess kiln(args, dir_.path(), env);
+  return kiln.finish(timeout);
+}
+
+void KilnRunTest::expect_refused(const KilnResult& result) const {
+  EXPECT_TRUE(fails_with_one_error_line(result, 2));
+  EXPECT_EQ(result.out, "");
+  EXPECT_FALSE(fs::exists(dir_ / "runs")) << "a refused experiment must create neither a run nor a database";
+}
+
+std::string KilnRunTest::error_at(const std::string& text, const std::string& needle, int column) {
+  return "error: exp.toml:" + std::to_string(line_of(text, needle)) + ":" + std::to_string(column) + ": ";
 }
 
 }  // namespace kiln::test

@@ -1,12 +1,14 @@
 // What the command-line tests share: where things are, experiment edits, output and database checks.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "../support/temp_dir.hpp"
 #include "kiln_process.hpp"
 
 namespace kiln::test {
@@ -56,5 +58,22 @@ std::string sql_value(const std::filesystem::path& db, const std::string& sql);
 
 /// The whole content of a file.
 std::string read_file(const std::filesystem::path& path);
+
+/// A test that runs `kiln run exp.toml` in a folder of its own, for inputs kiln must refuse.
+class KilnRunTest : public ::testing::Test {
+ protected:
+  /// Writes `experiment` to exp.toml and runs `kiln run exp.toml` with `extra_args`. A kiln
+  /// still running after `timeout` is killed, which shows as death by SIGKILL.
+  KilnResult run(const std::string& experiment, const std::vector<std::string>& extra_args = {},
+                 const EnvChanges& env = {}, std::chrono::milliseconds timeout = std::chrono::seconds(120));
+
+  /// What every refusal shares: exit code 2, one error line, nothing on stdout, no run.
+  void expect_refused(const KilnResult& result) const;
+
+  /// "error: exp.toml:LINE:COLUMN: " for the line of `text` that holds `needle`.
+  static std::string error_at(const std::string& text, const std::string& needle, int column);
+
+  TempDir dir_;
+};
 
 }  // namespace kiln::test
