@@ -4,6 +4,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -13,6 +14,7 @@
 #include "cli/commands.hpp"
 #include "cli/experiment_setup.hpp"
 #include "config/experiment.hpp"
+#include "config/run_paths.hpp"
 #include "hooks/saver.hpp"
 #include "hooks/signals.hpp"
 #include "hooks/status_line.hpp"
@@ -64,6 +66,34 @@ std::string describe_keys(const std::vector<std::string>& keys) {
   return text;
 }
 
+/// The newest checkpoint of a run that reached max_steps, when its file is the one its row
+/// describes: a run whose process ended after writing it has completed.
+bool final_checkpoint_verified(const store::CheckpointRow& row) {
+  try {
+    return sha256_file(row.path) == row.sha256;
+  } catch (const Error&) {
+    return false;  // missing or unreadable: the run resumes from an older checkpoint
+  }
+}
+
+/// Records a run's final status. After a store failure (a full disk) the writer's queue is
+/// dropped first, so that the database has to take this one small write only, and it is
+/// tried a few times. Returns why it could not be recorded, or "".
+std::string record_final_status(store::RunStore& store, store::Writer* writer, std::int64_t run_id,
+                                 const std::string& status, const std::string& error) {
+  constexpr int kAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      store.finish_run(run_id, status, error, unix_now());
+      return "";
+    } catch (const StoreError& e) {
+      if (attempt == kAttempts) return e.what();
+      if (writer) writer->discard_pending();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+    }
+  }
+}
+
 }  // namespace
 
 fs::path default_database() {
@@ -89,7 +119,19 @@ int run(const RunArgs& args) {
   if (existing) {
     // A run that already reached max_steps stays as it is: no events, no status change.
     const auto checkpoints = store::list_checkpoints(store.database(), existing->id);
-    if (!checkpoints.empty() && checkpoints.back().step >= spec.max_steps) {
+    if (!checkpoints.empty() && checkpoints.back().step >= spec.max_steps &&
+        (existing->status == "completed" || final_checkpoint_verified(checkpoints.back()))) {
+      if (existing->status != "completed") {
+        // Killed after its last checkpoint, before its status was written: it did complete.
+        const std::int64_t step = checkpoints.back().step;
+        store.complete_run(existing->id, step,
+                           fmt::format("marked completed: its process ended (the run was {}) after saving its final "
+                                       "checkpoint at step {}, which is verified, before recording the end",
+                                       existing->status, step),
+                           unix_now());
+        spdlog::info("run {} was {} but had saved its final checkpoint (step {}): marked completed", name,
+                     existing->status, step);
+      }
       fmt::print("run {} already reached max_steps ({}) at step {}; raise it to train on "
                  "(--set experiment.max_steps=N), or start another run with --fresh\n",
                  name, spec.max_steps, checkpoints.back().step);
@@ -123,20 +165,33 @@ int run(const RunArgs& args) {
   }
   const fs::path run_dir = record.run_dir;
   try {
+    // Every file of the run goes in its directory, and the directory in the runs folder.
+    inside(spec.runs_dir, run_dir, "run directory");
+    inside(run_dir, run_dir / "checkpoints", "checkpoint folder");
+    const fs::path copy = inside(run_dir, run_dir / "experiment.toml", "experiment copy");
     fs::create_directories(run_dir);
-    write_file(run_dir / "experiment.toml", config);
+    write_file(copy, config);
   } catch (const std::exception& e) {
     if (args.fresh) store.finish_run(run_id, "failed", error_text(e), unix_now());
     throw;
   }
-  if (existing) {
-    run_id = existing->id;
-    store.resume_run(run_id, record, spec.document->flatten());
-  } else {
-    if (!args.fresh) run_id = store.create_run(record);
-    store.record_params(run_id, spec.document->flatten());
+  if (!existing && !args.fresh) run_id = store.create_run(record);
+  if (existing) run_id = existing->id;
+  // The run has a row from here on: whatever fails marks it failed.
+  try {
+    if (existing) {
+      store.resume_run(run_id, record, spec.document->flatten());
+    } else {
+      store.record_params(run_id, spec.document->flatten());
+    }
+    store.record_plugins(run_id, setup.host.records());
+  } catch (const StoreError& e) {
+    const std::string error = fmt::format("step {}: {}", trainer.global_step(), e.what());
+    const std::string unrecorded = record_final_status(store, nullptr, run_id, "failed", error);
+    fmt::print(stderr, "error: run {} failed at {}{}\n", name, error,
+               unrecorded.empty() ? "" : fmt::format(" (its status could not be recorded: {})", unrecorded));
+    return kExitFailed;
   }
-  store.record_plugins(run_id, setup.host.records());
 
   store::Writer writer(spec.database);
   StoreRecorder recorder(writer, run_id);
@@ -184,15 +239,22 @@ int run(const RunArgs& args) {
   try {
     writer.flush();
   } catch (const std::exception& e) {
-    if (status != "failed") error = fmt::format("summaries could not be recorded: {}", e.what());
+    if (status != "failed") error = fmt::format("step {}: summaries could not be recorded: {}", trainer.global_step(), e.what());
     status = "failed";
   }
-  store.finish_run(run_id, status, error, unix_now());
+  // The run's fate is decided: a stop signal from here on cannot change the exit code.
+  finishing_run();
+  const std::string unrecorded = record_final_status(store, &writer, run_id, status, error);
 
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (status == "failed") {
+  if (status == "failed" || !unrecorded.empty()) {
     StatusLine::on_stderr().finish();  // end() never ran: the status line may still be open
-    fmt::print(stderr, "error: run {} failed at {}\n", name, error);
+    if (status == "failed")
+      fmt::print(stderr, "error: run {} failed at {}{}\n", name, error,
+                 unrecorded.empty() ? "" : fmt::format(" (its status could not be recorded: {})", unrecorded));
+    else
+      fmt::print(stderr, "error: run {} {} at step {}, but its status could not be recorded: {}\n", name, status,
+                 trainer.global_step(), unrecorded);
     return kExitFailed;
   }
   if (trainer.steps_run() == 0 && trainer.global_step() >= spec.max_steps) {

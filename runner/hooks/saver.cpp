@@ -225,7 +225,8 @@ void Saver::write(const TensorMap& snapshot, std::int64_t step, const std::strin
   std::vector<std::string> doomed;
   const SaverSpec spec = spec_;
   const std::int64_t run_id = context_.run_id;
-  context_.writer->commit_durably([&](store::Database& db) {
+  const auto record = [&](store::Database& db) {
+    doomed.clear();  // a retried transaction runs this again
     store::CheckpointRow row;
     row.run_id = run_id;
     row.step = step;
@@ -252,7 +253,18 @@ void Saver::write(const TensorMap& snapshot, std::int64_t step, const std::strin
       doomed.push_back(paths[s]);
     }
     if (spec.keep_every_hours > 0) store::set_next_keep_time(db, run_id, decision.next_keep_time);
-  });
+  };
+  try {
+    context_.writer->commit_durably(record);
+  } catch (const StoreError& e) {
+    // Nothing of the row is in the database: a file without one would be a checkpoint that
+    // no restore trusts and no retention deletes. `latest` still names the previous one.
+    std::error_code ec;
+    fs::remove(written.path, ec);
+    throw StoreError(fmt::format("checkpoint at step {} could not be recorded ({}); its file was removed and "
+                                 "earlier checkpoints are intact", step, e.what()),
+                     e.code());
+  }
   for (const std::string& file : doomed) {
     std::error_code ec;
     fs::remove(file, ec);

@@ -8,12 +8,19 @@ namespace kiln::runner {
 namespace {
 
 std::atomic<int> g_stop{0};
+std::atomic<int> g_stops{0};  // stop signals received, taken or not
 std::atomic<bool> g_snapshot{false};
+std::atomic<bool> g_finishing{false};
 
 extern "C" void record_stop(int signal) {
+  if (g_finishing.load()) return;  // the outcome is being recorded: too late to change it
+  if (g_stops.fetch_add(1) > 0) {
+    // A second Ctrl-C stops a run that does not respond: the default action, now.
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+    return;
+  }
   g_stop.store(signal);
-  // Restore the default so that a second Ctrl-C stops a run that does not respond.
-  std::signal(signal, SIG_DFL);
 }
 
 extern "C" void record_snapshot(int) { g_snapshot.store(true); }
@@ -28,11 +35,16 @@ void handle(int signal, void (*handler)(int)) {
 }  // namespace
 
 void install_signal_handlers() {
+  g_stop = 0;
+  g_stops = 0;
+  g_finishing = false;
   handle(SIGINT, record_stop);
   handle(SIGTERM, record_stop);
   handle(SIGHUP, record_snapshot);
   handle(SIGXFSZ, SIG_IGN);
 }
+
+void finishing_run() { g_finishing.store(true); }
 
 int take_stop_signal() { return g_stop.exchange(0); }
 

@@ -162,6 +162,17 @@ void RunStore::finish_run(int64_t run_id, std::string_view status, std::string_v
   transaction.commit();
 }
 
+void RunStore::complete_run(int64_t run_id, int64_t step, std::string_view message, double when) {
+  Transaction transaction(db_);
+  Statement update(db_, "UPDATE runs SET status = 'completed', error = NULL, ended = ?2 WHERE id = ?1");
+  update.bind(1, run_id).bind(2, when);
+  update.step();
+  Statement event(db_, "INSERT INTO events (run_id, time, step, kind, message) VALUES (?1, ?2, ?3, 'completed', ?4)");
+  event.bind(1, run_id).bind(2, when).bind(3, step).bind(4, message);
+  event.step();
+  transaction.commit();
+}
+
 int RunStore::mark_crashed() {
   const std::string host = local_host_name();
   std::vector<std::pair<int64_t, int64_t>> gone;  // (run id, pid)

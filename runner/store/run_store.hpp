@@ -63,6 +63,11 @@ class RunStore {
   void finish_run(int64_t run_id, std::string_view status, std::string_view error,
                   double ended);
 
+  /// Marks a run 'completed' whose process ended after writing its final checkpoint but
+  /// before recording that the run finished, with a 'completed' event at `step` saying
+  /// `message`; one transaction. The caller has verified the checkpoint.
+  void complete_run(int64_t run_id, int64_t step, std::string_view message, double when);
+
   /// Marks 'running' runs of this host whose process is gone as 'crashed'; returns how
   /// many. Runs of other hosts are left alone: their pids mean nothing here.
   int mark_crashed();

@@ -70,37 +70,68 @@ void Writer::image(int64_t run_id, std::string tag, int64_t step, std::string pa
 }
 
 void Writer::commit_durably(std::function<void(Database&)> work) {
-  push(Job{std::move(work)});
-  flush();
+  auto outcome = std::make_shared<JobOutcome>();
+  wait_written(push(Job{std::move(work), outcome}));
+  if (outcome->committed) return;
+  throw outcome->error.value_or(
+      StoreError(fmt::format("{}: the write was dropped after an earlier failure", db_.path().string()), SQLITE_ABORT));
 }
 
-void Writer::push(Row row) {
+uint64_t Writer::push(Row row) {
   bool wake = false;
+  uint64_t position = 0;
   {
     std::lock_guard lock(mutex_);
     pending_.push_back(std::move(row));
-    ++queued_;
+    position = ++queued_;
     // The first row starts the batch timer; past the limit the batch goes at once.
     wake = pending_.size() == 1 || pending_.size() == kMaxPendingRows + 1;
   }
   if (wake) wake_.notify_one();
+  return position;
+}
+
+void Writer::wait_written(uint64_t target) {
+  std::unique_lock lock(mutex_);
+  if (written_ >= target) return;
+  flush_target_ = std::max(flush_target_, target);
+  wake_.notify_one();
+  batch_done_.wait(lock, [&] { return written_ >= target; });
 }
 
 void Writer::flush() {
-  std::unique_lock lock(mutex_);
-  const uint64_t target = queued_;
-  if (written_ < target) {
-    flush_target_ = std::max(flush_target_, target);
-    wake_.notify_one();
-    batch_done_.wait(lock, [&] { return written_ >= target; });
+  uint64_t target = 0;
+  {
+    std::lock_guard lock(mutex_);
+    target = queued_;
   }
+  wait_written(target);
+  std::lock_guard lock(mutex_);
   if (error_) throw *error_;
+}
+
+void Writer::check() const {
+  if (!failed_.load(std::memory_order_acquire)) return;
+  std::lock_guard lock(mutex_);
+  throw *error_;
 }
 
 std::optional<std::string> Writer::error() const {
   std::lock_guard lock(mutex_);
   if (!error_) return std::nullopt;
   return std::string(error_->what());
+}
+
+void Writer::discard_pending() {
+  std::lock_guard lock(mutex_);
+  const StoreError dropped(fmt::format("{}: the write was dropped after an earlier failure", db_.path().string()),
+                           SQLITE_ABORT);
+  settle_jobs(pending_, &dropped);
+  pending_.clear();
+  dropped_through_ = queued_;
+  // A batch being written counts as written when it is; rows queued later will be too.
+  if (!writing_) written_ = queued_;
+  batch_done_.notify_all();
 }
 
 void Writer::run() {
@@ -116,12 +147,14 @@ void Writer::run() {
     // Swapping keeps both vectors' capacity, so producers rarely allocate.
     batch.swap(pending_);
     const uint64_t through = queued_;
+    writing_ = true;
     lock.unlock();
     write(batch);
     batch.clear();
     last_write = std::chrono::steady_clock::now();
     lock.lock();
-    written_ = through;
+    writing_ = false;
+    written_ = std::max(through, dropped_through_);
     batch_done_.notify_all();
   }
 }
@@ -131,6 +164,7 @@ void Writer::write(const std::vector<Row>& batch) noexcept {
       std::any_of(batch.begin(), batch.end(), [](const Row& row) { return std::holds_alternative<Job>(row); });
   for (int attempt = 1;; ++attempt) {
     try {
+      if (durable) settle_jobs(batch, nullptr);  // a retry starts every job afresh
       if (durable != synchronous_full_) {
         db_.exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
         synchronous_full_ = durable;
@@ -138,6 +172,8 @@ void Writer::write(const std::vector<Row>& batch) noexcept {
       Transaction transaction(db_);
       for (const Row& row : batch) insert(row);
       transaction.commit();
+      for (const Row& row : batch)
+        if (const auto* job = std::get_if<Job>(&row)) job->outcome->committed = !job->outcome->error;
       return;
     } catch (const StoreError& e) {
       if (e.code() == SQLITE_BUSY && attempt < kBusyAttempts) {
@@ -145,14 +181,25 @@ void Writer::write(const std::vector<Row>& batch) noexcept {
         std::this_thread::sleep_for(attempt * kBusyPause);
         continue;
       }
+      settle_jobs(batch, &e);
       remember(e);
       return;
     } catch (const std::exception& e) {
-      remember(StoreError(fmt::format("{}: writer failed: {}", db_.path().string(), e.what()),
-                          SQLITE_ERROR));
+      const StoreError error(fmt::format("{}: writer failed: {}", db_.path().string(), e.what()), SQLITE_ERROR);
+      settle_jobs(batch, &error);
+      remember(error);
       return;
     }
   }
+}
+
+void Writer::settle_jobs(const std::vector<Row>& batch, const StoreError* error) {
+  for (const Row& row : batch)
+    if (const auto* job = std::get_if<Job>(&row)) {
+      job->outcome->committed = false;
+      if (!error) job->outcome->error.reset();
+      else if (!job->outcome->error) job->outcome->error = *error;
+    }
 }
 
 void Writer::insert(const Row& row) {
@@ -178,9 +225,14 @@ void Writer::insert(const Row& row) {
       db_.exec("SAVEPOINT job");
       try {
         job->work(db_);
-      } catch (...) {
-        db_.exec("ROLLBACK TO job");
-        db_.exec("RELEASE job");
+      } catch (const std::exception& e) {
+        const auto* store_error = dynamic_cast<const StoreError*>(&e);
+        job->outcome->error = store_error ? *store_error
+                                          : StoreError(fmt::format("{}: {}", db_.path().string(), e.what()), SQLITE_ERROR);
+        if (db_.in_transaction()) {
+          db_.exec("ROLLBACK TO job");
+          db_.exec("RELEASE job");
+        }
         throw;
       }
       db_.exec("RELEASE job");
@@ -207,7 +259,9 @@ void Writer::insert(const Row& row) {
 
 void Writer::remember(const StoreError& error) {
   std::lock_guard lock(mutex_);
-  if (!error_) error_ = error;
+  if (error_) return;
+  error_ = error;
+  failed_.store(true, std::memory_order_release);
 }
 
 }  // namespace kiln::runner::store

@@ -2,11 +2,13 @@
 // training thread never waits on SQLite.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -22,10 +24,11 @@ namespace kiln::runner::store {
 /// Queues rows from any thread and commits them from its own thread and connection: at
 /// most every ~50 ms, at once when more than 1000 rows wait, and on flush(). Producers only
 /// lock a mutex to append to a vector. A SQLite error never escapes the writer thread: the
-/// failing row is dropped, the first error is kept, and flush() rethrows it.
+/// failing row is dropped, the first error is kept, and flush() and check() rethrow it.
 ///
 ///     Writer writer("runs/kiln.db");
 ///     writer.summary(run_id, "loss/gen", step, loss, now);
+///     writer.check();  // cheap: throws once a batch has failed (a full disk), else nothing
 ///     writer.flush();  // everything above is committed, or the first error is thrown
 class Writer {
  public:
@@ -50,14 +53,23 @@ class Writer {
   /// Runs `work` on the writer's connection, in the transaction that commits every row
   /// queued before it, with synchronous=FULL so the commit is durable; blocks until then.
   /// A checkpoint's row goes this way: it lands after the summaries of the steps it holds.
-  /// Throws the writer's first error, like flush().
+  /// Throws the StoreError that kept `work` from committing, and then nothing `work` wrote
+  /// is in the database; once `work` has committed it returns, and an error of other rows
+  /// is left to check() and flush().
   void commit_durably(std::function<void(Database&)> work);
 
   /// Blocks until every row queued before the call is committed, then throws the first
   /// error the writer met, if any (again on every later flush).
   void flush();
+  /// Throws the first error the writer met, if any, without waiting: an atomic load when
+  /// there is none, so the training thread can call it every step.
+  void check() const;
   /// The first error's message, if the writer has met one.
   std::optional<std::string> error() const;
+  /// Drops every row still queued, unwritten. After a failure (a full disk) the rows behind
+  /// it would fail too; dropping them leaves the database to a last, small write (the run's
+  /// final status).
+  void discard_pending();
 
  private:
   struct SummaryRow {
@@ -81,16 +93,28 @@ class Writer {
     std::string path;
     double wall_time;
   };
+  /// Whether a job committed, and if not, why: written by the writer thread before it
+  /// counts the job's batch as written, read by commit_durably() after.
+  struct JobOutcome {
+    bool committed = false;
+    std::optional<StoreError> error;
+  };
   struct Job {
     std::function<void(Database&)> work;
+    std::shared_ptr<JobOutcome> outcome;
   };
   using Row = std::variant<SummaryRow, EventRow, ImageRow, Job>;
 
-  void push(Row row);
+  /// Queues `row`; returns how many rows were queued up to and including it.
+  uint64_t push(Row row);
+  /// Blocks until the first `target` rows ever queued are written or dropped.
+  void wait_written(uint64_t target);
   void run();
   void write(const std::vector<Row>& batch) noexcept;
   void insert(const Row& row);
   void remember(const StoreError& error);
+  /// Sets the outcome of every job in `batch`: committed, or failed with `error`.
+  static void settle_jobs(const std::vector<Row>& batch, const StoreError* error);
 
   // Used by the writer thread only, once the constructor is done.
   Database db_;
@@ -106,8 +130,11 @@ class Writer {
   uint64_t queued_ = 0;        // rows ever queued
   uint64_t written_ = 0;       // rows ever committed or dropped
   uint64_t flush_target_ = 0;  // rows a flush() waits for
+  uint64_t dropped_through_ = 0;  // rows up to here were dropped by discard_pending()
+  bool writing_ = false;          // a batch is being written, outside the mutex
   bool stopping_ = false;
   std::optional<StoreError> error_;
+  std::atomic<bool> failed_{false};  // error_ is set: check() reads this without the mutex
   std::thread thread_;
 };
 

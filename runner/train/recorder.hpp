@@ -16,6 +16,10 @@ class Recorder {
   virtual void summary(std::string_view tag, std::int64_t step, double value) = 0;
   virtual void event(std::string_view kind, std::optional<std::int64_t> step, std::string_view message) = 0;
   virtual void image(std::string_view tag, std::int64_t step, const std::string& path) = 0;
+  /// Throws when what was queued can no longer be recorded (the database's disk is full),
+  /// so that the run fails at this step instead of training on unrecorded. Called once a
+  /// step on the training thread: it must be cheap.
+  virtual void check() {}
 };
 
 }  // namespace kiln::runner

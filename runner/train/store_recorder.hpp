@@ -26,6 +26,7 @@ class StoreRecorder final : public Recorder {
   void image(std::string_view tag, std::int64_t step, const std::string& path) override {
     writer_.image(run_id_, std::string(tag), step, path, unix_now());
   }
+  void check() override { writer_.check(); }
 
  private:
   store::Writer& writer_;

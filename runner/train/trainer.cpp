@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "config/run_paths.hpp"
 #include "plugins/plugin_host.hpp"
 #include "train/optimizers.hpp"
 
@@ -135,7 +136,10 @@ TensorMap Trainer::evaluate(const TensorMap& batch, bool averaged) {
 }
 
 void Trainer::image(std::string_view tag, std::int64_t step, const std::filesystem::path& file) {
-  if (recorder_) recorder_->image(tag, step, file.string());
+  if (!recorder_) return;
+  // The store serves what it records (kiln report embeds it): only the run's own files.
+  inside(run_dir_, file, fmt::format("image '{}'", tag));
+  recorder_->image(tag, step, std::filesystem::absolute(file).lexically_normal().string());
 }
 
 void Trainer::summary(std::string_view tag, std::int64_t step, double value) {
@@ -245,8 +249,8 @@ void Trainer::train_step(const Batch& batch, Step& step) {
   // The step's updates are done: hooks after it (the saver among them) see it counted. A
   // skipped step counts too, but its non-finite losses never reach the hooks (the EMA).
   ++global_step_;
-  if (!complete) return;
-  each_hook("after_step", [&](Hook& hook) { hook.after_step(step); });
+  if (complete) each_hook("after_step", [&](Hook& hook) { hook.after_step(step); });
+  if (recorder_) recorder_->check();
 }
 
 void Trainer::run() {

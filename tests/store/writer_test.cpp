@@ -1,6 +1,7 @@
 // Writer: batches commit everything, errors surface through flush(), no rows are lost.
 #include "store/writer.hpp"
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <thread>
@@ -38,6 +39,94 @@ TEST(writer, surfaces_a_foreign_key_error_through_flush) {
   writer.summary(run, "loss", 3, 0.125, 12.0);
   EXPECT_THROW(writer.flush(), StoreError);
   EXPECT_EQ(query_int(path, "SELECT count(*) FROM summaries"), 3);
+}
+
+TEST(writer, commit_durably_returns_once_its_own_work_committed_though_an_earlier_row_failed) {
+  TempDir dir;
+  const auto path = dir / "kiln.db";
+  const int64_t run = RunStore(path).create_run(sample_run("hello"));
+  Writer writer(path);
+  writer.summary(run + 100, "loss", 1, 0.5, 10.0);  // no such run: this row fails alone
+  writer.commit_durably([run](Database& db) {
+    Statement insert(db, "INSERT INTO events (run_id, time, step, kind, message) VALUES (?1, 1.0, 1, 'save', 'x')");
+    insert.bind(1, run);
+    insert.step();
+  });
+  EXPECT_EQ(query_int(path, "SELECT count(*) FROM events WHERE kind = 'save'"), 1);
+  // The other row's error is not lost: check() and flush() report it.
+  EXPECT_THROW(writer.check(), StoreError);
+  EXPECT_THROW(writer.flush(), StoreError);
+}
+
+TEST(writer, commit_durably_throws_its_own_error_and_leaves_nothing_of_its_work) {
+  TempDir dir;
+  const auto path = dir / "kiln.db";
+  const int64_t run = RunStore(path).create_run(sample_run("hello"));
+  Writer writer(path);
+  writer.summary(run, "loss", 1, 0.5, 10.0);
+  try {
+    writer.commit_durably([run](Database& db) {
+      Statement insert(db, "INSERT INTO events (run_id, time, step, kind, message) VALUES (?1, 1.0, 1, 'save', 'x')");
+      insert.bind(1, run);
+      insert.step();
+      Statement bad(db, "INSERT INTO events (run_id, time, step, kind, message) VALUES (?1, 1.0, 1, 'save', 'y')");
+      bad.bind(1, run + 100);
+      bad.step();
+    });
+    FAIL() << "commit_durably hid its work's error";
+  } catch (const StoreError& e) {
+    EXPECT_EQ(e.what(), path.string() + ": FOREIGN KEY constraint failed (SQLITE_CONSTRAINT)");
+  }
+  EXPECT_EQ(query_int(path, "SELECT count(*) FROM events"), 0);     // the whole job rolled back
+  EXPECT_EQ(query_int(path, "SELECT count(*) FROM summaries"), 1);  // the rows around it did not
+}
+
+TEST(writer, check_is_silent_until_a_batch_fails) {
+  TempDir dir;
+  const auto path = dir / "kiln.db";
+  const int64_t run = RunStore(path).create_run(sample_run("hello"));
+  Writer writer(path);
+  writer.summary(run, "loss", 1, 0.5, 10.0);
+  writer.flush();
+  EXPECT_NO_THROW(writer.check());
+  writer.summary(run + 100, "loss", 1, 0.5, 10.0);
+  EXPECT_THROW(writer.flush(), StoreError);
+  try {
+    writer.check();
+    FAIL() << "check() hid the writer's error";
+  } catch (const StoreError& e) {
+    EXPECT_EQ(e.code(), 19);
+  }
+}
+
+TEST(writer, discard_pending_drops_queued_rows_but_not_the_batch_being_written) {
+  TempDir dir;
+  const auto path = dir / "kiln.db";
+  const int64_t run = RunStore(path).create_run(sample_run("hello"));
+  Writer writer(path);
+  // A job that holds the writer thread inside its batch until the rows behind it are dropped.
+  std::atomic<bool> started{false};
+  std::atomic<bool> release{false};
+  std::thread first([&] {
+    writer.commit_durably([&](Database& db) {
+      started = true;
+      while (!release) std::this_thread::yield();
+      db.exec("INSERT INTO events (run_id, time, kind, message) VALUES (" + std::to_string(run) + ", 1, 'job', 'in')");
+    });
+  });
+  while (!started) std::this_thread::yield();
+  for (int step = 1; step <= 5; ++step) writer.summary(run, "loss", step, 0.5, 10.0);
+  writer.discard_pending();
+  release = true;
+  first.join();  // the job in flight committed: commit_durably returned
+  writer.flush();  // dropped rows are not errors
+  EXPECT_EQ(writer.error(), std::nullopt);
+  EXPECT_EQ(query_int(path, "SELECT count(*) FROM events WHERE kind = 'job'"), 1);
+  EXPECT_EQ(query_int(path, "SELECT count(*) FROM summaries"), 0);
+  // Rows queued after the drop are written as usual.
+  writer.summary(run, "loss", 6, 0.5, 10.0);
+  writer.flush();
+  EXPECT_EQ(query_int(path, "SELECT count(*) FROM summaries"), 1);
 }
 
 TEST(writer, refuses_a_database_newer_than_this_kiln) {
