@@ -247,7 +247,9 @@ TEST(ema, plain_decay_matches_tf_by_hand) {
       std::vector<double>& e = expected[item.key()];
       const std::vector<double> value = doubles(item.value());
       for (std::size_t i = 0; i < e.size(); ++i) e[i] = 0.9 * e[i] + 0.1 * value[i];
-      EXPECT_LT(max_difference(ema.shadow(item.key()), e), 1e-6) << item.key() << " at step " << k;
+      // float32 shadows against a double reference: a few ulps per update, never 1e-5 (a
+      // wrong decay is off by 1e-2 and more).
+      EXPECT_LT(max_difference(ema.shadow(item.key()), e), 1e-5) << item.key() << " at step " << k;
     }
   }
 }
@@ -269,7 +271,7 @@ TEST(ema, num_updates_warms_the_decay_up_with_the_global_step) {
     const double d = std::min(0.5, (1.0 + k) / (10.0 + k));
     const std::vector<double> value = doubles(model.named_parameters()["b.weight"]);
     for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = d * expected[i] + (1 - d) * value[i];
-    EXPECT_LT(max_difference(ema.shadow("b.weight"), expected), 1e-6) << "step " << k;
+    EXPECT_LT(max_difference(ema.shadow("b.weight"), expected), 1e-5) << "step " << k;  // float32 against double
   }
   EXPECT_THROW(ema.shadow("a.weight"), Error);  // the body is not averaged
 }
