@@ -98,7 +98,8 @@ void read_data(const Config& root, ExperimentSpec& spec) {
   spec.data.batch_size = table.get_positive<std::int64_t>("batch_size", 32);
   spec.data.shuffle = table.get_or<bool>("shuffle", true);
   spec.data.drop_last = table.get_or<bool>("drop_last", true);
-  spec.data.workers = table.get_in_range<int>("workers", 1, 0, kMaxWorkers);
+  // One loader thread beside training, unless this process has a single core to share.
+  spec.data.workers = table.get_in_range<int>("workers", usable_cores() > 1 ? 1 : 0, 0, kMaxWorkers);
   spec.data.prefetch = table.get_in_range<int>("prefetch", 2, 1, kMaxPrefetch);
 }
 

@@ -27,7 +27,7 @@ struct DataSpec {
   std::int64_t batch_size = 32;
   bool shuffle = true;
   bool drop_last = true;
-  int workers = 1;   ///< loader threads, at most 64; 0 loads on the training thread
+  int workers = 1;   ///< loader threads, at most 64; 0 loads on the training thread (the default on one core)
   int prefetch = 2;  ///< batches prepared ahead, 1 to 1024
 };
 
@@ -101,7 +101,7 @@ struct ExperimentSpec {
   std::string name;  ///< 1 to 200 of [A-Za-z0-9._-], not beginning with '-', not "." or ".."
   std::uint64_t seed = 0;
   std::int64_t max_steps = 0;
-  int threads = 0;  ///< intra-op threads, at most 4 per usable core; 0 means one per core
+  int threads = 0;  ///< intra-op threads, at most 4 per usable core; 0: one per usable core, fewer under load
   std::filesystem::path runs_dir;  ///< run directories go in runs_dir/<run name>
   std::filesystem::path database;
   std::vector<std::filesystem::path> plugin_paths;  ///< absolute

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "config/cores.hpp"
 #include "config/run_paths.hpp"
 #include "plugins/plugin_host.hpp"
 #include "train/optimizers.hpp"
@@ -19,7 +20,8 @@ namespace kiln::runner {
 
 Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host)
     : max_steps_(spec.max_steps), skip_nan_(spec.supervisor.on_nan == "skip") {
-  const int threads = spec.threads > 0 ? spec.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // threads = 0: the cores this process may use (taskset, a container's quota), not the machine's.
+  const int threads = spec.threads > 0 ? spec.threads : usable_cores();
   at::set_num_threads(threads);
   // OpenBLAS's own thread pool fights LibTorch's OpenMP threads for the same cores: on 2
   // cores pix2pix ran 2x slower and erratically. BLAS runs single-threaded inside ATen's
