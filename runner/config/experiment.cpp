@@ -185,10 +185,20 @@ void read_optimizers(const Config& root, ExperimentSpec& spec) {
 }
 
 void read_hooks(const Config& root, ExperimentSpec& spec) {
+  // A hook's name keys its state in checkpoints: the built-in hooks' names are taken.
+  const std::set<std::string> built_in = {"ema", "saver", "supervisor", "threads"};
+  std::set<std::string> seen;
   for (const Config& table : root.tables("hooks")) {
     HookSpec hook;
     hook.source = read_plugin(table, spec.file);
     hook.name = table.get_or<std::string>("name", hook.source.plugin);
+    const std::string_view where = table.contains("name") ? "name" : "plugin";
+    if (built_in.count(hook.name))
+      table.fail(where, fmt::format("a hook may not be named '{}': kiln's built-in {} hook is; give this one another `name`",
+                                    hook.name, hook.name));
+    if (!seen.insert(hook.name).second)
+      table.fail(where, fmt::format("a hook named '{}' is already declared; give each [[hooks]] a distinct `name`",
+                                    hook.name));
     hook.priority = table.find<int>("priority");
     spec.hooks.push_back(std::move(hook));
   }

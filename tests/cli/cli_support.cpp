@@ -1,10 +1,12 @@
 // Helpers of the command-line tests: text edits, stderr checks, JSON and SQLite reads.
 #include "cli_support.hpp"
 
+#include <cerrno>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
 
 #include <sqlite3.h>
 
@@ -165,5 +167,14 @@ void KilnRunTest::expect_refused(const KilnResult& result) const {
 std::string KilnRunTest::error_at(const std::string& text, const std::string& needle, int column) {
   return "error: exp.toml:" + std::to_string(line_of(text, needle)) + ":" + std::to_string(column) + ": ";
 }
+
+ScopedResourceLimit::ScopedResourceLimit(int resource, rlim_t limit) : resource_(resource) {
+  if (getrlimit(resource_, &saved_) != 0) throw std::system_error(errno, std::generic_category(), "getrlimit");
+  rlimit lowered = saved_;
+  lowered.rlim_cur = limit;
+  if (setrlimit(resource_, &lowered) != 0) throw std::system_error(errno, std::generic_category(), "setrlimit");
+}
+
+ScopedResourceLimit::~ScopedResourceLimit() { setrlimit(resource_, &saved_); }
 
 }  // namespace kiln::test

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include "../support/temp_dir.hpp"
 #include "kiln_process.hpp"
@@ -60,6 +61,21 @@ std::string sql_value(const std::filesystem::path& db, const std::string& sql);
 std::string read_file(const std::filesystem::path& path);
 
 /// A test that runs `kiln run exp.toml` in a folder of its own, for inputs kiln must refuse.
+/// Lowers one of this process's soft resource limits (RLIMIT_FSIZE, RLIMIT_AS ...) while it
+/// lives. Children started meanwhile inherit the limit, as if it had been set in the child
+/// before exec; so this process itself must not need more meanwhile.
+class ScopedResourceLimit {
+ public:
+  ScopedResourceLimit(int resource, rlim_t limit);
+  ~ScopedResourceLimit();
+  ScopedResourceLimit(const ScopedResourceLimit&) = delete;
+  ScopedResourceLimit& operator=(const ScopedResourceLimit&) = delete;
+
+ private:
+  int resource_;
+  rlimit saved_{};
+};
+
 class KilnRunTest : public ::testing::Test {
  protected:
   /// Writes `experiment` to exp.toml and runs `kiln run exp.toml` with `extra_args`. A kiln

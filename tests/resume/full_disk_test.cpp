@@ -51,7 +51,7 @@ TEST(resume_full_disk, save_past_the_file_size_limit_fails_the_run_and_keeps_ear
 
   std::unique_ptr<KilnProcess> limited;
   {
-    const ScopedFileSizeLimit limit(kFileSizeLimit);
+    const ScopedResourceLimit limit(RLIMIT_FSIZE, kFileSizeLimit);
     limited = std::make_unique<KilnProcess>(std::vector<std::string>{"run", "exp.toml", "--set", "experiment.max_steps=12"},
                                             dir.path());
   }

@@ -106,13 +106,4 @@ std::int64_t first_progress_step(const std::string& text) {
   return -1;
 }
 
-ScopedFileSizeLimit::ScopedFileSizeLimit(rlim_t bytes) {
-  if (getrlimit(RLIMIT_FSIZE, &saved_) != 0) throw std::system_error(errno, std::generic_category(), "getrlimit");
-  rlimit lowered = saved_;
-  lowered.rlim_cur = bytes;
-  if (setrlimit(RLIMIT_FSIZE, &lowered) != 0) throw std::system_error(errno, std::generic_category(), "setrlimit");
-}
-
-ScopedFileSizeLimit::~ScopedFileSizeLimit() { setrlimit(RLIMIT_FSIZE, &saved_); }
-
 }  // namespace kiln::test

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
 #include "../cli/kiln_process.hpp"
 
@@ -54,19 +53,5 @@ bool killed_by(const KilnResult& result, int signal);
 
 /// N of the first progress line ("[...] [info] step N/M ...") in `text`, or -1 without one.
 std::int64_t first_progress_step(const std::string& text);
-
-/// Lowers this process's RLIMIT_FSIZE soft limit while it lives. Children started meanwhile
-/// inherit the limit, as if it had been set in the child before exec; so nothing that writes
-/// files may run in this process meanwhile.
-class ScopedFileSizeLimit {
- public:
-  explicit ScopedFileSizeLimit(rlim_t bytes);
-  ~ScopedFileSizeLimit();
-  ScopedFileSizeLimit(const ScopedFileSizeLimit&) = delete;
-  ScopedFileSizeLimit& operator=(const ScopedFileSizeLimit&) = delete;
-
- private:
-  rlimit saved_{};
-};
 
 }  // namespace kiln::test
