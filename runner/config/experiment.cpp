@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "config/cores.hpp"
+#include "train/optimizers.hpp"
 
 namespace kiln::runner {
 namespace {
@@ -151,23 +152,14 @@ void read_optimizers(const Config& root, ExperimentSpec& spec) {
   for (const Config& table : root.tables("optimizers")) {
     OptimizerSpec opt;
     opt.config = table;
-    opt.type = table.get_choice("type", {"adam", "adamw", "sgd"});
+    opt.type = table.get_choice("type", optimizer_type_names());
+    const OptimizerType& type = optimizer_type(opt.type);
     opt.name = table.get_or<std::string>("name", opt.type);
     if (!seen.insert(opt.name).second)
       table.fail("name", fmt::format("an optimizer named '{}' is already declared", opt.name));
     opt.params = table.get_or<std::string>("params", "all");
-    opt.lr = table.get_positive<double>("lr", opt.type == "sgd" ? 0.01 : 1e-3);
-    opt.weight_decay = table.get_non_negative<double>("weight_decay", opt.type == "adamw" ? 1e-2 : 0.0);
-    if (opt.type == "sgd") {
-      opt.momentum = table.get_non_negative<double>("momentum", 0.0);
-      opt.nesterov = table.get_or<bool>("nesterov", false);
-    } else {
-      const auto betas = table.get_in_range<std::vector<double>>("betas", {0.9, 0.999}, 0, 1, Bounds::closed_open);
-      if (betas.size() != 2) table.fail("betas", "expected two numbers in [0, 1), e.g. [0.5, 0.999]");
-      opt.beta1 = betas[0];
-      opt.beta2 = betas[1];
-      opt.eps = table.get_positive<double>("eps", 1e-8);
-    }
+    opt.lr = table.get_positive<double>("lr", type.default_lr);
+    opt.options = type.read_options(table);
     read_optimizer_losses(table, losses, opt);
     opt.after = table.get_or<std::vector<std::string>>("after", {});
     optimizers.push_back(std::move(opt));

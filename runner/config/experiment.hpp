@@ -12,6 +12,10 @@
 #include "document.hpp"
 #include "kiln/config.hpp"
 
+namespace torch::optim {
+class OptimizerOptions;
+}
+
 namespace kiln::runner {
 
 /// A table that names a plugin: `plugin = "mlp"`, optionally `library = "..."`, and the
@@ -36,17 +40,15 @@ struct LossSpec {
   PluginSpec source;
 };
 
+/// An [[optimizers]] entry: a phase of each step. Its type's own keys are in `options`,
+/// read and checked by the type's entry in the optimizer table (train/optimizers.hpp).
 struct OptimizerSpec {
   std::string name;
-  std::string type;    ///< adam, adamw or sgd
+  std::string type;    ///< a type of the optimizer table: adam, adamw or sgd
   std::string params;  ///< the model's parameter group, "all" by default
-  double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 0.0;
-  double momentum = 0.0;
-  bool nesterov = false;
+  double lr = 1e-3;    ///< the learning rate it starts with; the type's default when not given
+  /// The type's options (e.g. torch::optim::AdamOptions), which only its table entry reads.
+  std::shared_ptr<const torch::optim::OptimizerOptions> options;
   std::vector<std::pair<std::string, double>> losses;  ///< loss name, weight
   std::vector<std::string> after;
   Config config;  ///< for positioned errors found later (an unknown parameter group)

@@ -1,27 +1,197 @@
-// The built-in optimizers (Adam, AdamW, SGD), built from an [[optimizers]] entry.
+// The optimizer table: adam, adamw and sgd, each one entry; lookups that never fall back.
 #include "train/optimizers.hpp"
 
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include <fmt/format.h>
 #include <torch/optim.h>
 
-namespace kiln::runner {
+#include "kiln/error.hpp"
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spec, std::vector<torch::Tensor> params) {
-  namespace optim = torch::optim;
-  if (spec.type == "adam")
-    return std::make_unique<optim::Adam>(std::move(params), optim::AdamOptions(spec.lr)
-                                                                .betas({spec.beta1, spec.beta2})
-                                                                .eps(spec.eps)
-                                                                .weight_decay(spec.weight_decay));
-  if (spec.type == "adamw")
-    return std::make_unique<optim::AdamW>(std::move(params), optim::AdamWOptions(spec.lr)
-                                                                 .betas({spec.beta1, spec.beta2})
-                                                                 .eps(spec.eps)
-                                                                 .weight_decay(spec.weight_decay));
-  // load_experiment only lets adam, adamw and sgd through.
-  return std::make_unique<optim::SGD>(std::move(params), optim::SGDOptions(spec.lr)
-                                                             .momentum(spec.momentum)
-                                                             .weight_decay(spec.weight_decay)
-                                                             .nesterov(spec.nesterov));
+namespace kiln::runner {
+namespace {
+
+namespace optim = torch::optim;
+
+using StateKey = std::decay_t<decltype(std::declval<optim::Optimizer&>().state().begin()->first)>;
+
+/// The key LibTorch files a parameter's state under: its TensorImpl's address, as a string
+/// in LibTorch 1.x and as a void* in 2.x. Checkpoints name parameters by index instead, so
+/// their format does not depend on it.
+template <class Key = StateKey>
+Key state_key(const torch::Tensor& param) {
+  if constexpr (std::is_same_v<Key, std::string>) return c10::guts::to_string(param.unsafeGetTensorImpl());
+  else return static_cast<Key>(param.unsafeGetTensorImpl());
+}
+
+/// One field of the LibTorch state State: what it is, and how to read and write it. An
+/// undefined tensor from `get` is a field this state does not have (yet).
+template <class State>
+struct Field {
+  StateField about;
+  torch::Tensor (*get)(const State& state);
+  void (*set)(State& state, const torch::Tensor& value);
+};
+
+constexpr bool kRequired = true, kOptional = false;
+constexpr bool kParamShaped = true, kScalar = false;
+
+/// `from` as the type an entry made it, or an Error: another entry's object is a bug.
+template <class Derived, class Base>
+Derived& as(Base& from, const std::string& type, const char* what) {
+  auto* own = dynamic_cast<Derived*>(&from);
+  if (!own) throw Error(fmt::format("optimizer type '{}' was given {} of another optimizer type", type, what));
+  return *own;
+}
+
+/// The entry of the LibTorch optimizer Optim, with options Options and per-parameter state
+/// State: `read` reads the type's keys, `fields` lists its state.
+template <class Optim, class Options, class State>
+OptimizerType entry(std::string name, double default_lr, Options (*read)(const Config& table),
+                    std::vector<Field<State>> fields) {
+  OptimizerType type;
+  type.name = name;
+  type.default_lr = default_lr;
+  type.read_options = [read](const Config& table) -> std::shared_ptr<const optim::OptimizerOptions> {
+    return std::make_shared<Options>(read(table));
+  };
+  type.build = [name](const optim::OptimizerOptions& options, double lr, std::vector<torch::Tensor> params) {
+    Options own = as<const Options>(options, name, "options");
+    own.lr(lr);
+    return std::unique_ptr<optim::Optimizer>(std::make_unique<Optim>(std::move(params), own));
+  };
+  for (const Field<State>& field : fields) type.fields.push_back(field.about);
+  type.capture_one = [name, fields](const optim::OptimizerParamState& state) {
+    const State& own = as<const State>(state, name, "parameter state");
+    StateFields out;
+    for (const Field<State>& field : fields)
+      if (torch::Tensor value = field.get(own); value.defined()) out[field.about.name] = value.clone();
+    return out;
+  };
+  type.restore_one = [fields](const StateFields& in) -> std::unique_ptr<optim::OptimizerParamState> {
+    auto state = std::make_unique<State>();
+    for (const Field<State>& field : fields)
+      if (auto it = in.find(field.about.name); it != in.end()) field.set(*state, it->second.clone());
+    return state;
+  };
+  type.lr = [](const optim::Optimizer& optimizer) { return optimizer.param_groups().at(0).options().get_lr(); };
+  type.set_lr = [](optim::Optimizer& optimizer, double lr) {
+    for (optim::OptimizerParamGroup& group : optimizer.param_groups()) group.options().set_lr(lr);
+  };
+  return type;
+}
+
+/// A step count: a 0-d int64 tensor in checkpoints.
+template <class State>
+Field<State> step_field() {
+  return {{"step", kRequired, kScalar}, [](const State& s) { return torch::tensor(s.step(), torch::kLong); },
+          [](State& s, const torch::Tensor& v) { s.step(v.item<std::int64_t>()); }};
+}
+
+/// Adam's and AdamW's state: a step count and moments.
+template <class State>
+std::vector<Field<State>> adam_fields() {
+  return {step_field<State>(),
+          {{"exp_avg", kRequired, kParamShaped}, [](const State& s) { return s.exp_avg(); },
+           [](State& s, const torch::Tensor& v) { s.exp_avg(v); }},
+          {{"exp_avg_sq", kRequired, kParamShaped}, [](const State& s) { return s.exp_avg_sq(); },
+           [](State& s, const torch::Tensor& v) { s.exp_avg_sq(v); }},
+          {{"max_exp_avg_sq", kOptional, kParamShaped}, [](const State& s) { return s.max_exp_avg_sq(); },
+           [](State& s, const torch::Tensor& v) { s.max_exp_avg_sq(v); }}};
+}
+
+/// Adam's and AdamW's keys; they differ in weight_decay's default.
+template <class Options>
+Options read_adam(const Config& table, double default_weight_decay) {
+  const auto betas = table.get_in_range<std::vector<double>>("betas", {0.9, 0.999}, 0, 1, Bounds::closed_open);
+  if (betas.size() != 2) table.fail("betas", "expected two numbers in [0, 1), e.g. [0.5, 0.999]");
+  return Options()
+      .betas({betas[0], betas[1]})
+      .eps(table.get_positive<double>("eps", 1e-8))
+      .weight_decay(table.get_non_negative<double>("weight_decay", default_weight_decay));
+}
+
+/// The table: one entry per optimizer type, in the order error messages list them.
+const std::vector<OptimizerType>& table() {
+  static const std::vector<OptimizerType> types = {
+      entry<optim::Adam, optim::AdamOptions, optim::AdamParamState>(
+          "adam", /*default_lr=*/1e-3,
+          [](const Config& table) { return read_adam<optim::AdamOptions>(table, /*default_weight_decay=*/0.0); },
+          adam_fields<optim::AdamParamState>()),
+      entry<optim::AdamW, optim::AdamWOptions, optim::AdamWParamState>(
+          "adamw", /*default_lr=*/1e-3,
+          [](const Config& table) { return read_adam<optim::AdamWOptions>(table, /*default_weight_decay=*/1e-2); },
+          adam_fields<optim::AdamWParamState>()),
+      entry<optim::SGD, optim::SGDOptions, optim::SGDParamState>(
+          "sgd", /*default_lr=*/1e-2,
+          [](const Config& table) {
+            return optim::SGDOptions(/*lr=*/1e-2)
+                .weight_decay(table.get_non_negative<double>("weight_decay", 0.0))
+                .momentum(table.get_non_negative<double>("momentum", 0.0))
+                .nesterov(table.get_or<bool>("nesterov", false));
+          },
+          {{{"momentum_buffer", kRequired, kParamShaped}, [](const optim::SGDParamState& s) { return s.momentum_buffer(); },
+            [](optim::SGDParamState& s, const torch::Tensor& v) { s.momentum_buffer(v); }}}),
+  };
+  return types;
+}
+
+}  // namespace
+
+std::map<std::size_t, StateFields> OptimizerType::capture(const optim::Optimizer& optimizer,
+                                                          const std::vector<torch::Tensor>& params) const {
+  std::map<std::size_t, StateFields> out;
+  const auto& states = optimizer.state();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    auto it = states.find(state_key(params[i]));
+    if (it == states.end()) continue;  // never updated yet
+    if (StateFields fields = capture_one(*it->second); !fields.empty()) out[i] = std::move(fields);
+  }
+  return out;
+}
+
+void OptimizerType::restore(optim::Optimizer& optimizer, const std::vector<torch::Tensor>& params,
+                            const std::map<std::size_t, StateFields>& states) const {
+  auto& own = optimizer.state();
+  own.clear();
+  for (const auto& [index, fields] : states) {
+    if (index >= params.size() || !fits(fields))
+      throw Error(fmt::format("optimizer type '{}' cannot restore state {} of {} parameters", name, index,
+                              params.size()));
+    own[state_key(params[index])] = restore_one(fields);
+  }
+}
+
+bool OptimizerType::fits(const StateFields& state) const {
+  for (const StateField& known : fields)
+    if (known.required && !state.count(known.name)) return false;
+  return std::all_of(state.begin(), state.end(), [&](const auto& entry) { return field(entry.first) != nullptr; });
+}
+
+const StateField* OptimizerType::field(const std::string& field_name) const {
+  for (const StateField& known : fields)
+    if (known.name == field_name) return &known;
+  return nullptr;
+}
+
+const OptimizerType& optimizer_type(const std::string& type) {
+  for (const OptimizerType& known : table())
+    if (known.name == type) return known;
+  throw Error(fmt::format("no optimizer type '{}' (types: {})", type, fmt::join(optimizer_type_names(), ", ")));
+}
+
+std::vector<std::string> optimizer_type_names() {
+  std::vector<std::string> names;
+  for (const OptimizerType& type : table()) names.push_back(type.name);
+  return names;
+}
+
+std::unique_ptr<optim::Optimizer> make_optimizer(const OptimizerSpec& spec, std::vector<torch::Tensor> params) {
+  if (!spec.options) throw Error(fmt::format("optimizer '{}' has no options: it was not read by load_experiment", spec.name));
+  return optimizer_type(spec.type).build(*spec.options, spec.lr, std::move(params));
 }
 
 }  // namespace kiln::runner

@@ -1,49 +1,27 @@
 // The trainer's checkpointable state: capture (a copy) and strict restore.
+#include <algorithm>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "train/optimizers.hpp"
 #include "train/state.hpp"
 #include "train/trainer.hpp"
 
 namespace kiln::runner {
 namespace {
 
-namespace optim = torch::optim;
-
 constexpr const char* kStep = "step";
 constexpr const char* kLoaderBatch = "loader/batch";
 constexpr const char* kTorchRng = "rng/torch";
 
-std::string optimizer_key(const torch::Tensor& param) { return c10::guts::to_string(param.unsafeGetTensorImpl()); }
-
-/// The tensors of one parameter's optimizer state, by field name. Adam and AdamW keep a
-/// step count and moments; SGD a momentum buffer.
-std::map<std::string, torch::Tensor> state_fields(optim::OptimizerParamState& state) {
-  std::map<std::string, torch::Tensor> out;
-  auto adam_like = [&](auto& s) {
-    out["step"] = torch::tensor(s.step(), torch::kLong);
-    out["exp_avg"] = s.exp_avg();
-    out["exp_avg_sq"] = s.exp_avg_sq();
-    if (s.max_exp_avg_sq().defined()) out["max_exp_avg_sq"] = s.max_exp_avg_sq();
-  };
-  if (auto* adam = dynamic_cast<optim::AdamParamState*>(&state)) adam_like(*adam);
-  else if (auto* adamw = dynamic_cast<optim::AdamWParamState*>(&state)) adam_like(*adamw);
-  else if (auto* sgd = dynamic_cast<optim::SGDParamState*>(&state)) {
-    if (sgd->momentum_buffer().defined()) out["momentum_buffer"] = sgd->momentum_buffer();
-  }
-  return out;
-}
-
-template <class State>
-std::unique_ptr<State> adam_state(const std::map<std::string, torch::Tensor>& fields) {
-  auto state = std::make_unique<State>();
-  state->step(fields.at("step").item<std::int64_t>());
-  state->exp_avg(fields.at("exp_avg").clone());
-  state->exp_avg_sq(fields.at("exp_avg_sq").clone());
-  if (auto it = fields.find("max_exp_avg_sq"); it != fields.end()) state->max_exp_avg_sq(it->second.clone());
-  return state;
+/// A parameter index in "optim/<phase>/<index>/<field>": decimal digits, else nullopt.
+std::optional<std::size_t> parse_index(const std::string& text) {
+  if (text.empty() || text.size() > 9 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  return std::stoul(text);
 }
 
 /// Collects what does not fit, to report it all at once.
@@ -110,12 +88,6 @@ void copy_fitting(const TensorMap& weights, const std::map<std::string, torch::T
   }
 }
 
-/// The optimizer-state fields a phase's optimizer type has.
-bool fields_fit(const std::string& type, const std::map<std::string, torch::Tensor>& fields) {
-  if (type == "sgd") return fields.size() == 1 && fields.count("momentum_buffer");
-  return fields.count("step") && fields.count("exp_avg") && fields.count("exp_avg_sq");
-}
-
 }  // namespace
 
 TensorMap Trainer::capture_state() {
@@ -125,15 +97,10 @@ TensorMap Trainer::capture_state() {
   state.set(kLoaderBatch, torch::tensor(loader_->cursor().batch, torch::kLong));
   state.set(kTorchRng, at::detail::getDefaultCPUGenerator().get_state());
   for (const auto& [name, tensor] : model_tensors(*model_)) state.set(name, tensor.detach().clone());
-  for (Phase& phase : phases_) {
-    auto& states = phase.optimizer->state();
-    for (std::size_t i = 0; i < phase.params.size(); ++i) {
-      auto it = states.find(optimizer_key(phase.params[i]));
-      if (it == states.end()) continue;  // never updated yet
-      for (const auto& [field, tensor] : state_fields(*it->second))
-        state.set(fmt::format("optim/{}/{}/{}", phase.spec.name, i, field), tensor.clone());
-    }
-  }
+  for (Phase& phase : phases_)
+    for (const auto& [index, fields] : optimizer_type(phase.spec.type).capture(*phase.optimizer, phase.params))
+      for (const auto& [field, tensor] : fields)
+        state.set(fmt::format("optim/{}/{}/{}", phase.spec.name, index, field), tensor);
   for (OrderedHook& hook : hooks_)
     for (const auto& [key, tensor] : hook.hook->state()) state.set(fmt::format("hook/{}/{}", hook.name, key), tensor.clone());
   return state;
@@ -166,7 +133,7 @@ void Trainer::restore_state(const TensorMap& state) {
   for (Phase& phase : phases_) phases[phase.spec.name] = &phase;
   std::map<std::string, OrderedHook*> hooks;
   for (OrderedHook& hook : hooks_) hooks[hook.name] = &hook;
-  std::map<Phase*, std::map<std::size_t, std::map<std::string, torch::Tensor>>> optim_entries;
+  std::map<Phase*, std::map<std::size_t, StateFields>> optim_entries;
   std::map<OrderedHook*, TensorMap> hook_entries;
   for (const auto& [name, value] : state) {
     if (name.rfind("optim/", 0) == 0) {
@@ -176,14 +143,15 @@ void Trainer::restore_state(const TensorMap& state) {
         bad.unexpected.push_back(name);
         continue;
       }
-      const std::size_t index = std::stoul(name.substr(first + 1, second - first - 1));
-      if (index >= phase->second->params.size()) {
+      const std::optional<std::size_t> index = parse_index(name.substr(first + 1, second - first - 1));
+      if (!index || *index >= phase->second->params.size()) {
         bad.unexpected.push_back(name);
         continue;
       }
       const std::string field = name.substr(second + 1);
-      if (field != "step") bad.check(name, value, phase->second->params[index]);
-      optim_entries[phase->second][index][field] = value;
+      const StateField* known = optimizer_type(phase->second->spec.type).field(field);
+      if (known && known->param_shaped) bad.check(name, value, phase->second->params[*index]);
+      optim_entries[phase->second][*index][field] = value;
     } else if (name.rfind("hook/", 0) == 0) {
       const auto slash = name.find('/', 5);
       auto hook = slash == std::string::npos ? hooks.end() : hooks.find(name.substr(5, slash - 5));
@@ -200,7 +168,7 @@ void Trainer::restore_state(const TensorMap& state) {
     if (!hook.hook->state().empty() && !hook_entries.count(&hook)) bad.missing.push_back("hook/" + hook.name);
   for (auto& [phase, entries] : optim_entries)
     for (const auto& [index, fields] : entries)
-      if (!fields_fit(phase->spec.type, fields))
+      if (!optimizer_type(phase->spec.type).fits(fields))
         bad.unexpected.push_back(fmt::format("optim/{}/{} (state of another optimizer type than {})",
                                              phase->spec.name, index, phase->spec.type));
   if (!bad.empty()) bad.raise("the checkpoint");
@@ -210,20 +178,8 @@ void Trainer::restore_state(const TensorMap& state) {
   loader_->seek({state.at(kLoaderBatch).item<std::int64_t>()});
   at::Generator generator = at::detail::getDefaultCPUGenerator();
   generator.set_state(state.at(kTorchRng));
-  for (Phase& phase : phases_) {
-    auto& states = phase.optimizer->state();
-    states.clear();
-    for (const auto& [index, fields] : optim_entries[&phase]) {
-      const std::string key = optimizer_key(phase.params[index]);
-      if (phase.spec.type == "adam") states[key] = adam_state<optim::AdamParamState>(fields);
-      else if (phase.spec.type == "adamw") states[key] = adam_state<optim::AdamWParamState>(fields);
-      else {
-        auto sgd = std::make_unique<optim::SGDParamState>();
-        if (auto it = fields.find("momentum_buffer"); it != fields.end()) sgd->momentum_buffer(it->second.clone());
-        states[key] = std::move(sgd);
-      }
-    }
-  }
+  for (Phase& phase : phases_)
+    optimizer_type(phase.spec.type).restore(*phase.optimizer, phase.params, optim_entries[&phase]);
   for (auto& [hook, entries] : hook_entries) hook->hook->load_state(entries);
   for (OrderedHook& hook : hooks_) hook.hook->after_restore(*this);
 }

@@ -1,5 +1,6 @@
 // Experiment files → ExperimentSpec: defaults, cross-references, phase order, errors.
 #include <gtest/gtest.h>
+#include <torch/optim.h>
 
 #include "../support/experiment_file.hpp"
 #include "config/cores.hpp"
@@ -62,8 +63,59 @@ TEST(experiment, after_orders_phases_and_weights_are_read) {
   ASSERT_EQ(spec.optimizers.size(), 2u);
   EXPECT_EQ(spec.optimizers[0].name, "disc");
   EXPECT_EQ(spec.optimizers[1].name, "gen");
-  EXPECT_DOUBLE_EQ(spec.optimizers[0].momentum, 0.9);
+  EXPECT_DOUBLE_EQ(dynamic_cast<const torch::optim::SGDOptions&>(*spec.optimizers[0].options).momentum(), 0.9);
   EXPECT_DOUBLE_EQ(spec.optimizers[1].losses.at(0).second, 100.0);
+}
+
+/// The one [[optimizers]] entry of an mlp experiment whose optimizer is `optimizer`.
+OptimizerSpec optimizer_of(const std::string& optimizer) {
+  TempDir dir;
+  auto spec = load_experiment(write_text(dir, "exp.toml", two_phase_experiment(optimizer)));
+  EXPECT_EQ(spec.optimizers.size(), 1u);
+  return spec.optimizers.at(0);
+}
+
+TEST(experiment, each_optimizer_type_reads_its_own_keys_into_its_options) {
+  const OptimizerSpec adam = optimizer_of(
+      "[[optimizers]]\ntype = \"adam\"\nbetas = [0.5, 0.99]\neps = 1e-6\nweight_decay = 0.1\nlosses = [\"mse\"]\n");
+  const auto& adam_options = dynamic_cast<const torch::optim::AdamOptions&>(*adam.options);
+  EXPECT_DOUBLE_EQ(adam.lr, 1e-3);
+  EXPECT_DOUBLE_EQ(std::get<0>(adam_options.betas()), 0.5);
+  EXPECT_DOUBLE_EQ(std::get<1>(adam_options.betas()), 0.99);
+  EXPECT_DOUBLE_EQ(adam_options.eps(), 1e-6);
+  EXPECT_DOUBLE_EQ(adam_options.weight_decay(), 0.1);
+
+  const OptimizerSpec adamw = optimizer_of("[[optimizers]]\ntype = \"adamw\"\nlr = 0.5\nlosses = [\"mse\"]\n");
+  const auto& adamw_options = dynamic_cast<const torch::optim::AdamWOptions&>(*adamw.options);
+  EXPECT_DOUBLE_EQ(adamw.lr, 0.5);
+  EXPECT_DOUBLE_EQ(std::get<0>(adamw_options.betas()), 0.9);
+  EXPECT_DOUBLE_EQ(std::get<1>(adamw_options.betas()), 0.999);
+  EXPECT_DOUBLE_EQ(adamw_options.eps(), 1e-8);
+  EXPECT_DOUBLE_EQ(adamw_options.weight_decay(), 1e-2);
+
+  const OptimizerSpec sgd = optimizer_of("[[optimizers]]\ntype = \"sgd\"\nnesterov = true\nmomentum = 0.5\nlosses = [\"mse\"]\n");
+  const auto& sgd_options = dynamic_cast<const torch::optim::SGDOptions&>(*sgd.options);
+  EXPECT_DOUBLE_EQ(sgd.lr, 1e-2);
+  EXPECT_DOUBLE_EQ(sgd_options.momentum(), 0.5);
+  EXPECT_TRUE(sgd_options.nesterov());
+  EXPECT_DOUBLE_EQ(sgd_options.weight_decay(), 0.0);
+}
+
+TEST(experiment, an_optimizer_key_of_another_type_is_left_unread) {
+  TempDir dir;
+  const auto spec = load_experiment(write_text(dir, "exp.toml", mlp_experiment("momentum = 0.9\n")));
+  EXPECT_EQ(spec.optimizers.at(0).config.unread_keys(), std::vector<std::string>{"optimizers.adam.momentum"});
+}
+
+TEST(experiment, bad_optimizer_values_are_errors_at_their_keys) {
+  EXPECT_EQ(error_of(mlp_experiment(), {"optimizers.adam.eps=0"}),
+            "--set optimizers.adam.eps=0: optimizers.adam.eps: must be greater than 0, got 0");
+  EXPECT_EQ(error_of(mlp_experiment(), {"optimizers.adam.weight_decay=-1"}),
+            "--set optimizers.adam.weight_decay=-1: optimizers.adam.weight_decay: must be 0 or more, got -1");
+  EXPECT_EQ(error_of(mlp_experiment(), {"optimizers.adam.lr=0"}),
+            "--set optimizers.adam.lr=0: optimizers.adam.lr: must be greater than 0, got 0");
+  EXPECT_EQ(error_of(mlp_experiment(), {"optimizers.adam.type=\"sgd\"", "optimizers.adam.momentum=-0.5"}),
+            "--set optimizers.adam.momentum=-0.5: optimizers.adam.momentum: must be 0 or more, got -0.5");
 }
 
 TEST(experiment, a_cycle_is_an_error_naming_it) {
