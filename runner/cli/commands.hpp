@@ -108,6 +108,9 @@ int infer(const InferArgs& args);
 /// --db if given, else $KILN_DB, else runs/kiln.db.
 std::filesystem::path default_database();
 
+/// Ends the status line and prints "error: <message>" on stderr; returns `code`.
+int fail(int code, const std::string& message);
+
 /// The build's own plugin folder, searched after [plugins] paths and $KILN_PLUGIN_PATH.
 std::filesystem::path default_plugin_dir();
 

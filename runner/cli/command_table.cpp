@@ -1,0 +1,173 @@
+// The command table: every sub-command's options and the function it calls, the torch-free
+// ones here, the training ones through libkiln_train.so.
+#include "cli/command_table.hpp"
+
+#include <cstdlib>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/train_library.hpp"
+
+namespace kiln::runner::cli {
+
+namespace fs = std::filesystem;
+
+fs::path default_database() {
+  if (const char* env = std::getenv("KILN_DB"); env && *env) return env;
+  return fs::path("runs") / "kiln.db";
+}
+
+namespace {
+
+/// True for the arguments of a command that reads a database: they get `--db`.
+template <typename Args, typename = void>
+struct ReadsDatabase : std::false_type {};
+template <typename Args>
+struct ReadsDatabase<Args, std::void_t<decltype(std::declval<Args&>().database)>> : std::true_type {};
+
+template <typename Args>
+using Options = void (*)(CLI::App&, Args&);
+
+/// An entry whose arguments are an `Args`, added by `options`, run by `call(args)`.
+template <typename Args, typename Call>
+Command entry(std::string name, std::string description, bool trains, Options<Args> options, Call call) {
+  auto add = [options, call](CLI::App& command) -> Action {
+    auto args = std::make_shared<Args>();
+    if constexpr (ReadsDatabase<Args>::value)
+      command.add_option("--db", args->database, "run database (default: $KILN_DB or runs/kiln.db)");
+    options(command, *args);
+    return [args, call]() {
+      if constexpr (ReadsDatabase<Args>::value) {
+        if (args->database.empty()) args->database = default_database();
+      }
+      return call(*args);
+    };
+  };
+  return Command{std::move(name), std::move(description), trains, std::move(add)};
+}
+
+/// A command the front runs itself.
+template <typename Args>
+Command reads(std::string name, std::string description, Options<Args> options, int (*call)(const Args&)) {
+  return entry<Args>(std::move(name), std::move(description), false, options, call);
+}
+
+/// A command libkiln_train.so runs: `member` is its function there.
+template <typename Args>
+Command trains(std::string name, std::string description, Options<Args> options,
+               int (*const TrainCommands::*member)(const Args&)) {
+  return entry<Args>(std::move(name), std::move(description), true, options,
+                     [member](const Args& args) { return (train_commands().*member)(args); });
+}
+
+void add_overrides(CLI::App& command, std::vector<std::string>& overrides, const char* help) {
+  command.add_option("--set", overrides, help)->type_name("KEY=VALUE")->allow_extra_args(false);
+}
+
+void run_options(CLI::App& command, RunArgs& args) {
+  command.add_option("experiment", args.experiment, "the experiment's TOML file")->required();
+  add_overrides(command, args.overrides, "override a key, e.g. --set optimizers.adam.lr=1e-4");
+  command.add_flag("--fresh", args.fresh, "start a new run (name-2, name-3, ...) instead of resuming this one");
+}
+
+void runs_options(CLI::App& command, RunsArgs& args) {
+  command.add_option("--status", args.status, "only runs with this status")
+      ->check(CLI::IsMember({"running", "completed", "stopped", "failed", "crashed"}));
+  command.add_option("--name", args.name, "only runs whose name matches (a glob like 'pix2pix*', else a substring)");
+  command.add_option("--limit", args.limit, "at most this many runs, newest first")->check(CLI::PositiveNumber);
+}
+
+void show_options(CLI::App& command, ShowArgs& args) {
+  command.add_option("run", args.run, "a run's name or id")->required();
+}
+
+void compare_options(CLI::App& command, CompareArgs& args) {
+  command.add_option("runs", args.runs, "two or more runs, by name or id")->required()->expected(2, -1);
+}
+
+void validate_options(CLI::App& command, ValidateArgs& args) {
+  command.add_option("experiment", args.experiment, "the experiment's TOML file")->required();
+  add_overrides(command, args.overrides, "override a key, e.g. --set optimizers.adam.lr=1e-4");
+}
+
+void report_options(CLI::App& command, ReportArgs& args) {
+  command.add_option("runs", args.runs, "one or more runs, by name or id")->required()->expected(1, -1);
+  command.add_option("-o,--out", args.out, "the HTML file to write (default: report.html)");
+}
+
+void plugins_options(CLI::App& command, PluginsArgs& args) {
+  command.add_option("--path", args.paths, "a folder to search first (repeatable)");
+  command.add_option("--check", args.check, "check one library's handshake and say what is wrong");
+}
+
+void query_options(CLI::App& command, QueryArgs& args) {
+  command.add_option("sql", args.sql, "one SQL statement")->required();
+  auto* csv = command.add_flag_callback("--csv", [&args] { args.format = Format::csv; }, "print CSV");
+  command.add_flag_callback("--json", [&args] { args.format = Format::json; }, "print JSON")->excludes(csv);
+  command
+      .add_option("--limit", args.limit,
+                  "print at most N rows; the row count says when there were more (with --csv or --json, a log "
+                  "line on stderr)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  command.add_option("--timeout", args.timeout, "stop the query with an error after SECS seconds (default: none)")
+      ->type_name("SECS")
+      ->check(CLI::PositiveNumber);
+  command.footer(
+      "Rows are printed as they come (a table's columns are sized by its first 1000 rows).\n"
+      "Exit code 0 when the rows were printed, also when --limit cut them short; 2 for every error: bad SQL, a "
+      "statement or pragma that would change anything, a database newer than this kiln, or --timeout reached "
+      "(the rows printed before the error stand, without the row count).");
+}
+
+void infer_options(CLI::App& command, InferArgs& args) {
+  command.add_option("run", args.run, "a run's name or id")->required();
+  command.add_option("input", args.input, "a PNG or JPEG file, or a folder of them")->required();
+  command.add_option("--out", args.out, "where the translated images go (default: translated)");
+  command.add_option_function<std::int64_t>(
+      "--step", [&args](const std::int64_t& step) { if (step >= 0) args.step = step; },
+      "the checkpoint at this step (default: the latest)");
+  command.add_flag("--raw", args.raw, "use the trained weights, not the EMA's averages");
+  command.add_flag("--paired", args.paired, "inputs are pix2pix-format pairs (input | target): translate the left half");
+  command.add_option("--input-key", args.input_key, "the batch entry the model reads (default: input)");
+  command.add_option("--output-key", args.output_key, "the model output to write (default: fake)");
+}
+
+void data_options(CLI::App& command, DataArgs& args) {
+  command.add_option("dataset", args.dataset, "a dataset plugin, e.g. synthetic_facades")->required();
+  command.add_option("--out", args.out, "the folder to write 0000.png, 0001.png, ... to")->required();
+  command.add_option("--count", args.count, "how many examples")->required();
+  command.add_option("--image-size", args.image_size, "the dataset's image_size");
+  command.add_option("--data-seed", args.data_seed, "the dataset's data_seed");
+  command.add_option("--split", args.split, "the dataset's split")->check(CLI::IsMember({"train", "test"}));
+  add_overrides(command, args.overrides, "another key of the dataset, e.g. --set load_size=286");
+}
+
+}  // namespace
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table{
+      trains<RunArgs>("run", "train an experiment, resuming its run if it has one", run_options, &TrainCommands::run),
+      reads<RunsArgs>("runs", "list the runs in the database", runs_options, runs),
+      reads<ShowArgs>("show", "one run in full: config, plugins, checkpoints, events, metrics", show_options, show),
+      reads<CompareArgs>("compare", "compare runs: config differences and metrics side by side", compare_options,
+                         compare),
+      trains<ValidateArgs>("validate", "check an experiment: resolve its config and plugins, train nothing",
+                           validate_options, &TrainCommands::validate),
+      reads<ReportArgs>("report", "write one self-contained HTML report about runs", report_options, report),
+      trains<PluginsArgs>("plugins", "list the plugin libraries kiln finds, or check one", plugins_options,
+                          &TrainCommands::plugins),
+      reads<QueryArgs>("query", "run a read-only SQL query on the run database", query_options, query),
+      trains<InferArgs>("infer", "translate images with a run's model (its EMA weights by default)", infer_options,
+                        &TrainCommands::infer),
+      trains<DataArgs>("data", "write a dataset's examples as pix2pix-format PNG files (input | target)",
+                       data_options, &TrainCommands::data),
+  };
+  return table;
+}
+
+}  // namespace kiln::runner::cli
