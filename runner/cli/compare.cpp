@@ -13,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "cli/text.hpp"
 #include "store/database.hpp"
+#include "store/history.hpp"
 #include "store/query.hpp"
 #include "store/run_ref.hpp"
 
@@ -54,35 +55,24 @@ bool is_timing(const std::string& tag) { return tag.rfind("time/", 0) == 0; }
 RunSide load(store::Database& db, const std::string& name) {
   RunSide side;
   side.ref = store::find_run_ref(db, name);
-  store::Statement run(db, "SELECT started, ended, " + store::steps_done_sql("?1") + " FROM runs WHERE id = ?1");
-  run.bind(1, side.ref.id);
-  run.step();
-  side.started = run.column_double(0);
-  if (run.column_type(1) != store::ColumnType::null) side.ended = run.column_double(1);
-  side.steps = run.column_int64(2);
-
-  store::Statement params(db, "SELECT key, COALESCE(value, '') FROM params WHERE run_id = ?1");
-  params.bind(1, side.ref.id);
-  while (params.step()) side.params[params.column_text(0)] = params.column_text(1);
-
-  store::Statement plugins(db, "SELECT kind || ' ' || name, library || ' ' || COALESCE(version, '?') || "
-                               "' sha256 ' || substr(COALESCE(sha256, '?'), 1, 12) FROM plugins WHERE run_id = ?1");
-  plugins.bind(1, side.ref.id);
-  while (plugins.step()) side.plugins[plugins.column_text(0)] = plugins.column_text(1);
-
-  store::Statement summaries(db, "SELECT tag, step, value FROM summaries WHERE run_id = ?1 ORDER BY tag, step");
-  summaries.bind(1, side.ref.id);
-  while (summaries.step()) {
-    Metric& metric = side.metrics[summaries.column_text(0)];
-    const std::int64_t step = summaries.column_int64(1);
-    const double value = summaries.column_type(2) == store::ColumnType::null ? NAN : summaries.column_double(2);
-    metric.last_step = step;
-    metric.last = value;
-    if (!std::isfinite(value)) continue;
-    if (!metric.lowest || value < metric.lowest->first) metric.lowest = {{value, step}};
-    if (!metric.highest || value > metric.highest->first) metric.highest = {{value, step}};
-    metric.sum += value;
-    ++metric.count;
+  const store::RunRow run = store::run_row(db, side.ref.id);
+  side.started = run.started;
+  side.ended = run.ended;
+  side.steps = store::steps_done(db, side.ref.id);
+  side.params = store::run_params(db, side.ref.id);
+  for (const store::PluginRecord& plugin : store::run_plugins(db, side.ref.id)) {
+    side.plugins[plugin.kind + " " + plugin.name] =
+        fmt::format("{} {} sha256 {}", plugin.library, plugin.version.empty() ? "?" : plugin.version,
+                    plugin.sha256.empty() ? "?" : plugin.sha256.substr(0, 12));
+  }
+  for (const store::TagSummary& tag : store::summarize_tags(db, side.ref.id)) {
+    Metric& metric = side.metrics[tag.tag];
+    metric.last_step = tag.last.step;
+    metric.last = tag.last.value;
+    if (tag.finite_lowest) metric.lowest = {{tag.finite_lowest->value, tag.finite_lowest->step}};
+    if (tag.finite_highest) metric.highest = {{tag.finite_highest->value, tag.finite_highest->step}};
+    metric.sum = tag.finite_sum;
+    metric.count = tag.finite_count;
   }
   return side;
 }
@@ -211,10 +201,7 @@ void print_metrics(const std::vector<RunSide>& runs, std::vector<std::string>& v
 }  // namespace
 
 int compare(const CompareArgs& args) {
-  if (!std::filesystem::is_regular_file(args.database))
-    throw StoreError(fmt::format("no run database at {} (run an experiment first, or pass --db)",
-                                 args.database.string()), 14 /* SQLITE_CANTOPEN */);
-  store::Database db(args.database, store::OpenMode::read_only);
+  store::Database db = store::open_existing(args.database);
   std::vector<RunSide> runs;
   for (const std::string& name : args.runs) {
     RunSide side = load(db, name);

@@ -2,7 +2,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <map>
+#include <ctime>
 #include <memory>
 #include <string_view>
 #include <utility>
@@ -14,30 +14,22 @@
 #include "cli/commands.hpp"
 #include "cli/text.hpp"
 #include "store/database.hpp"
+#include "store/history.hpp"
 #include "store/query.hpp"
 #include "store/query_writer.hpp"
-#include "store/run_ref.hpp"
 #include "store/run_store.hpp"
 
 namespace kiln::runner::cli {
 namespace {
 
-/// Each run's last value of every loss, as "d 0.6931  g 3.42" (names without "loss/").
-std::map<std::int64_t, std::string> last_losses(store::Database& db) {
-  // GLOB, not LIKE: case-sensitive, so SQLite reads only the loss rows through the (tag, step) index.
-  store::Statement select(db,
-                          "SELECT s.run_id, substr(s.tag, 6), s.value FROM summaries s "
-                          "WHERE s.tag GLOB 'loss/*' AND s.step = "
-                          "(SELECT MAX(step) FROM summaries m WHERE m.run_id = s.run_id AND m.tag = s.tag) "
-                          "ORDER BY s.run_id, s.tag");
-  std::map<std::int64_t, std::string> losses;
-  while (select.step()) {
-    std::string& text = losses[select.column_int64(0)];
+/// A run's last value of every loss, as "d 0.6931  g 3.42" (names without "loss/").
+std::string describe_losses(const std::vector<store::SummaryRow>& losses) {
+  std::string text;
+  for (const store::SummaryRow& loss : losses) {
     if (!text.empty()) text += "  ";
-    text += select.column_text(1) + " " +
-            (select.column_type(2) == store::ColumnType::null ? "nan" : format_value(select.column_double(2)));
+    text += loss.tag.substr(5) + " " + format_value(loss.value);
   }
-  return losses;
+  return text;
 }
 
 /// Prints a query's rows to stdout as they come; a table's columns are sized by its first
@@ -59,33 +51,23 @@ std::unique_ptr<store::RowWriter> row_writer(std::vector<std::string> columns, F
 }  // namespace
 
 int runs(const RunsArgs& args) {
-  if (!std::filesystem::exists(args.database))
-    throw StoreError(fmt::format("no run database at {} (run an experiment first, or pass --db)",
-                                 args.database.string()), 14 /* SQLITE_CANTOPEN */);
+  store::Database db = store::open_existing(args.database);
   // A run whose process died without finishing is shown as crashed, not running.
   store::RunStore(args.database).mark_crashed();
 
-  store::Database db(args.database, store::OpenMode::read_only);
-  std::string sql =
-      "SELECT r.id, r.name, r.status, " + store::steps_done_sql("r.id") + ","
-      " r.started, COALESCE(r.ended, CAST(strftime('%s', 'now') AS REAL)) - r.started, r.experiment"
-      " FROM runs r WHERE (?1 = '' OR r.status = ?1)"
-      " AND (?2 = '' OR (CASE WHEN ?2 GLOB '*[*?[]*' THEN r.name GLOB ?2 ELSE instr(r.name, ?2) > 0 END))"
-      " ORDER BY r.id DESC";
-  if (args.limit > 0) sql += fmt::format(" LIMIT {}", args.limit);
-  store::Statement select(db, sql);
-  select.bind(1, args.status).bind(2, args.name);
-
-  const std::map<std::int64_t, std::string> losses = last_losses(db);
+  store::RunFilter filter;
+  filter.status = args.status;
+  filter.name = args.name;
+  filter.limit = args.limit;
+  const double now = static_cast<double>(std::time(nullptr));
   store::QueryResult table;
   table.columns = {"id", "name", "status", "steps", "started", "duration", "losses", "experiment"};
-  while (select.step()) {
-    const std::int64_t id = select.column_int64(0);
-    const auto loss = losses.find(id);
-    table.rows.push_back({id, select.column_text(1), select.column_text(2),
-                          select.column_type(3) == store::ColumnType::null ? store::Value{} : select.column_int64(3),
-                          format_time(select.column_double(4)), format_duration(select.column_double(5)),
-                          loss == losses.end() ? store::Value{} : loss->second, select.column_text(6)});
+  for (const store::RunListing& line : store::list_runs(db, filter)) {
+    const store::RunRow& run = line.run;
+    const std::string losses = describe_losses(line.losses);
+    table.rows.push_back({run.id, run.name, run.status, line.steps, format_time(run.started),
+                          format_duration(run.ended.value_or(now) - run.started),
+                          losses.empty() ? store::Value{} : losses, run.experiment});
   }
   std::fputs(store::format_table(table, cell_limit()).c_str(), stdout);
   return kExitOk;

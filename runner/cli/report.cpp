@@ -48,13 +48,9 @@ void write_atomically(const fs::path& path, const std::string& text) {
 }  // namespace
 
 int report(const ReportArgs& args) {
-  if (!fs::exists(args.database))
-    throw StoreError(
-        fmt::format("no run database at {} (run an experiment first, or pass --db)", args.database.string()),
-        14 /* SQLITE_CANTOPEN */);
   report::ReportData data;
   {
-    store::Database db(args.database, store::OpenMode::read_only);
+    store::Database db = store::open_existing(args.database);
     data = report::load_report(db, args.runs);
   }
   const report::Page page = report::render_page(data);

@@ -3,82 +3,18 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <limits>
 
+#include "store/checkpoints.hpp"
+#include "store/history.hpp"
 #include "store/run_ref.hpp"
 #include "store/schema.hpp"
 
 namespace kiln::runner::report {
 namespace {
 
-using store::ColumnType;
-using store::Statement;
-
 // The schema versions that added the checkpoints and images tables (see store/schema.cpp).
 constexpr int kCheckpointsSince = 2;
 constexpr int kImagesSince = 3;
-
-std::string text_or_empty(Statement& row, int column) {
-  return row.column_type(column) == ColumnType::null ? "" : row.column_text(column);
-}
-
-RunInfo load_info(store::Database& db, std::int64_t id) {
-  Statement row(db,
-                "SELECT id, name, experiment, config, status, started, ended, host, kiln_version, run_dir, error "
-                "FROM runs WHERE id = ?1");
-  row.bind(1, id);
-  row.step();
-  RunInfo info;
-  info.id = row.column_int64(0);
-  info.name = row.column_text(1);
-  info.experiment = row.column_text(2);
-  info.config = row.column_text(3);
-  info.status = row.column_text(4);
-  info.started = row.column_double(5);
-  if (row.column_type(6) != ColumnType::null) info.ended = row.column_double(6);
-  info.host = text_or_empty(row, 7);
-  info.kiln_version = text_or_empty(row, 8);
-  info.run_dir = text_or_empty(row, 9);
-  info.error = text_or_empty(row, 10);
-  return info;
-}
-
-void load_summaries(store::Database& db, RunData& run) {
-  Statement rows(db, "SELECT tag, step, value FROM summaries WHERE run_id = ?1 ORDER BY tag, step");
-  rows.bind(1, run.info.id);
-  while (rows.step()) {
-    // SQLite stores a NaN as NULL.
-    const double value =
-        rows.column_type(2) == ColumnType::null ? std::numeric_limits<double>::quiet_NaN() : rows.column_double(2);
-    run.summaries[rows.column_text(0)].push_back({rows.column_int64(1), value});
-  }
-}
-
-void load_images(store::Database& db, RunData& run) {
-  Statement rows(db, "SELECT tag, step, path FROM images WHERE run_id = ?1 ORDER BY tag, step");
-  rows.bind(1, run.info.id);
-  while (rows.step()) run.images.push_back({rows.column_text(0), rows.column_int64(1), rows.column_text(2)});
-}
-
-void load_events(store::Database& db, RunData& run) {
-  Statement rows(db, "SELECT time, step, kind, COALESCE(message, '') FROM events WHERE run_id = ?1 ORDER BY time, id");
-  rows.bind(1, run.info.id);
-  while (rows.step()) {
-    EventRow event;
-    event.time = rows.column_double(0);
-    if (rows.column_type(1) != ColumnType::null) event.step = rows.column_int64(1);
-    event.kind = rows.column_text(2);
-    event.message = rows.column_text(3);
-    run.events.push_back(std::move(event));
-  }
-}
-
-void load_params(store::Database& db, RunData& run) {
-  Statement rows(db, "SELECT key, COALESCE(value, '') FROM params WHERE run_id = ?1");
-  rows.bind(1, run.info.id);
-  while (rows.step()) run.params[rows.column_text(0)] = rows.column_text(1);
-}
 
 }  // namespace
 
@@ -86,7 +22,7 @@ std::int64_t RunData::last_step() const {
   std::int64_t last = 0;
   for (const auto& [tag, points] : summaries)
     if (!points.empty()) last = std::max(last, points.back().step);
-  for (const store::CheckpointRow& row : checkpoints) last = std::max(last, row.step);
+  for (const CheckpointRow& row : checkpoints) last = std::max(last, row.step);
   for (const EventRow& event : events)
     if (event.step) last = std::max(last, *event.step);
   return last;
@@ -117,12 +53,15 @@ ReportData load_report(store::Database& db, const std::vector<std::string>& refs
                                   [&](const RunData& run) { return run.info.id == found.id; });
     if (seen) continue;
     RunData run;
-    run.info = load_info(db, found.id);
-    load_summaries(db, run);
+    run.info = store::run_row(db, found.id);
+    run.summaries = store::summary_series(db, found.id);
     if (version >= kCheckpointsSince) run.checkpoints = store::list_checkpoints(db, found.id, /*include_deleted=*/true);
-    if (version >= kImagesSince) load_images(db, run);
-    load_events(db, run);
-    load_params(db, run);
+    if (version >= kImagesSince) run.images = store::run_images(db, found.id);
+    run.events = store::run_events(db, found.id);
+    // By time; events recorded at one time stay in the order they were recorded.
+    std::stable_sort(run.events.begin(), run.events.end(),
+                     [](const EventRow& a, const EventRow& b) { return a.time < b.time; });
+    run.params = store::run_params(db, found.id);
     data.runs.push_back(std::move(run));
   }
   return data;

@@ -9,46 +9,21 @@
 #include <vector>
 
 #include "report/series.hpp"
-#include "store/checkpoints.hpp"
 #include "store/database.hpp"
+#include "store/rows.hpp"
 
 namespace kiln::runner::report {
 
-/// A run's row of `runs`.
-struct RunInfo {
-  std::int64_t id = 0;
-  std::string name;
-  std::string experiment;
-  std::string config;  ///< the resolved config, TOML
-  std::string status;
-  double started = 0;  ///< unix seconds
-  std::optional<double> ended;
-  std::string host;
-  std::string kiln_version;
-  std::string run_dir;
-  std::string error;  ///< why a failed run failed; empty otherwise
-};
-
-/// One row of `images`: a PNG file the run wrote for `tag` at `step`.
-struct ImageRow {
-  std::string tag;
-  std::int64_t step = 0;
-  std::string path;
-};
-
-/// One row of `events`.
-struct EventRow {
-  double time = 0;
-  std::optional<std::int64_t> step;
-  std::string kind;
-  std::string message;
-};
+using store::CheckpointRow;
+using store::EventRow;
+using store::ImageRow;
+using store::RunRow;
 
 /// One run and everything recorded about it.
 struct RunData {
-  RunInfo info;
+  RunRow info;                                          ///< config included
   std::map<std::string, std::vector<Point>> summaries;  ///< by tag, steps ascending; NULL is NaN
-  std::vector<store::CheckpointRow> checkpoints;        ///< deleted ones too, by step
+  std::vector<CheckpointRow> checkpoints;               ///< deleted ones too, by step
   std::vector<ImageRow> images;                         ///< by tag, then step
   std::vector<EventRow> events;                         ///< by time
   std::map<std::string, std::string> params;            ///< the flattened config

@@ -7,13 +7,12 @@
 #include <string_view>
 #include <vector>
 
+#include "store/rows.hpp"
+
 namespace kiln::runner::report {
 
 /// One summary value; NaN stands for a value that was not finite or not stored.
-struct Point {
-  std::int64_t step = 0;
-  double value = 0;
-};
+using store::Point;
 
 /// TensorBoard's scalar smoothing: an exponential moving average debiased like Adam's
 /// (last = w * last + (1 - w) * v; smoothed = last / (1 - w^n) after n finite values).

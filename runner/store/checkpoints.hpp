@@ -7,21 +7,9 @@
 #include <vector>
 
 #include "store/database.hpp"
+#include "store/rows.hpp"
 
 namespace kiln::runner::store {
-
-/// One row of `checkpoints`.
-struct CheckpointRow {
-  std::int64_t run_id = 0;
-  std::int64_t step = 0;
-  std::string path;
-  std::int64_t bytes = 0;
-  std::string sha256;
-  double created = 0;   ///< unix seconds (the saver's clock)
-  std::string reason;   ///< why it was saved: steps, time, end, stop, snapshot
-  std::string kept;     ///< why it is kept: max_to_keep, keep_every_hours; empty once deleted
-  std::optional<double> deleted;
-};
 
 /// Records a written checkpoint; a second row for the same (run, step) replaces the first.
 void insert_checkpoint(Database& db, const CheckpointRow& row);

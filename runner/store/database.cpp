@@ -267,7 +267,20 @@ void Transaction::commit() {
   committed_ = true;
 }
 
+Database open_existing(const std::filesystem::path& path) {
+  detail::require_database_file(path);
+  return Database(path, OpenMode::read_only);
+}
+
 namespace detail {
+
+void require_database_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw StoreError(fmt::format("no run database at {} (run an experiment first, or pass --db)", path.string()),
+                     SQLITE_CANTOPEN);
+  }
+}
 
 std::string sql_excerpt(std::string_view sql) {
   constexpr std::size_t kMaxLength = 60;

@@ -112,7 +112,18 @@ class Transaction {
   bool committed_ = false;
 };
 
+/// A read-only connection to a run database that must already exist, as every reading
+/// command opens it: a path that is not a file is the StoreError "no run database at PATH
+/// (run an experiment first, or pass --db)" with code SQLITE_CANTOPEN, and a database with
+/// a newer schema is refused (Database's read-only open).
+///
+///     Database db = open_existing("runs/kiln.db");
+Database open_existing(const std::filesystem::path& path);
+
 namespace detail {
+/// Throws open_existing()'s error when `path` is not a file.
+void require_database_file(const std::filesystem::path& path);
+
 /// `sql` on one line, trimmed and shortened, for error messages.
 std::string sql_excerpt(std::string_view sql);
 }  // namespace detail

@@ -124,12 +124,7 @@ QueryCursor::QueryCursor(const std::filesystem::path& db_path, const std::string
   state.sql = sql;
   state.options = options;
   state.deadline = Clock::now() + options.timeout;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(db_path, ec)) {
-    throw StoreError(fmt::format("no run database at {} (run an experiment first, or pass --db)",
-                                 db_path.string()),
-                     SQLITE_CANTOPEN);
-  }
+  detail::require_database_file(db_path);
   Database& db = state.db.emplace(db_path, OpenMode::read_only);
   sqlite3_set_authorizer(db.handle(), &State::authorize, &state);
   if (options.timeout.count() > 0) sqlite3_progress_handler(db.handle(), 1000, &State::past_deadline, &state);

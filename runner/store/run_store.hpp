@@ -9,26 +9,10 @@
 #include <utility>
 #include <vector>
 
-#include "plugins/plugin_record.hpp"
 #include "store/database.hpp"
+#include "store/rows.hpp"
 
 namespace kiln::runner::store {
-
-/// One row of `runs`, as a run starts. Times are unix seconds.
-struct RunRecord {
-  std::string name;
-  std::string experiment;   ///< the experiment file
-  std::string config;       ///< the resolved config text
-  std::string config_hash;
-  std::string host;         ///< local_host_name(), so mark_crashed() can check the pid
-  std::string kiln_version;
-  std::string run_dir;
-  int64_t pid = 0;
-  double started = 0;
-};
-
-/// One row of `plugins`: a library a run loaded and what it registered from it.
-using runner::PluginRecord;
 
 /// Run statuses finish_run() accepts; a run is 'running' until then.
 inline constexpr std::string_view kFinalStatuses[] = {"completed", "stopped", "failed",

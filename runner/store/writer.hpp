@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "store/database.hpp"
+#include "store/rows.hpp"
 #include "store/store_error.hpp"
 
 namespace kiln::runner::store {
@@ -72,27 +73,6 @@ class Writer {
   void discard_pending();
 
  private:
-  struct SummaryRow {
-    int64_t run_id;
-    std::string tag;
-    int64_t step;
-    double value;
-    double wall_time;
-  };
-  struct EventRow {
-    int64_t run_id;
-    std::string kind;
-    std::optional<int64_t> step;
-    std::string message;
-    double time;
-  };
-  struct ImageRow {
-    int64_t run_id;
-    std::string tag;
-    int64_t step;
-    std::string path;
-    double wall_time;
-  };
   /// Whether a job committed, and if not, why: written by the writer thread before it
   /// counts the job's batch as written, read by commit_durably() after.
   struct JobOutcome {

@@ -55,11 +55,11 @@ class report_page : public ::testing::Test {
     a.summaries["eval/l1"] = {{0, 0.4}, {10, 0.25}, {20, 0.3}};
     a.summaries["time/step_ms"] = {{0, 4}, {10, 5}};
     a.params = {{"model.name", "<unet>"}, {"lr", "0.1"}, {"seed", "1"}};
-    a.images = {{"images/eval", 0, (dir_ / "a-0.png").string()}, {"images/eval", 10, (dir_ / "gone.png").string()}};
+    a.images = {{1, "images/eval", 0, (dir_ / "a-0.png").string(), 0}, {1, "images/eval", 10, (dir_ / "gone.png").string(), 0}};
     a.checkpoints.push_back({1, 10, "/r/ckpt-10.kiln", 4800, "x", 1'700'000'100, "steps", "", 1'700'000'150.0});
     a.checkpoints.push_back({1, 20, "/r/ckpt-20.kiln", 4800, "y", 1'700'000'190, "end", "max_to_keep", std::nullopt});
-    a.events = {{1'700'000'000, 0, "start", "run a starts"}, {1'700'000'100, 10, "save", "saved"},
-                {1'700'000'190, 20, "stop", "finished <ok>"}};
+    a.events = {{1, "start", 0, "run a starts", 1'700'000'000}, {1, "save", 10, "saved", 1'700'000'100},
+                {1, "stop", 20, "finished <ok>", 1'700'000'190}};
     small_png(dir_ / "a-0.png");
 
     RunData b = run(2, "<script>alert(1)</script>");
