@@ -55,6 +55,8 @@ function(kiln_add_plugin name)
     INSTALL_RPATH "$ORIGIN/../..")
   # kiln's own build adds its warnings and the precompiled torch header all its targets share.
   if(KILN_IN_TREE)
+    # Listed for the kiln_app target: kiln and the plugins it loads, nothing else.
+    set_property(GLOBAL APPEND PROPERTY KILN_IN_TREE_PLUGINS ${name})
     target_link_libraries(${name} PRIVATE kiln::warnings)
     kiln_use_torch_pch(${name})
   endif()

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine for kiln (as root): installs the Debian packages kiln
 # needs when they are missing, then configures and builds into build/.
-#   scripts/setup.sh              # install what is missing, build everything
+#   scripts/setup.sh              # install what is missing, build kiln and its plugins
+#   scripts/setup.sh --tests      # ... and build everything: the tests and benchmarks too
 #   KILN_BUILD_DIR=out scripts/setup.sh
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 build_dir=${KILN_BUILD_DIR:-build}
+target=kiln_app
+case "${1:-}" in
+  "") ;;
+  --tests) target=all ;;
+  *) echo "setup: unknown argument '$1' (scripts/setup.sh [--tests])" >&2; exit 2 ;;
+esac
 
 packages=(
   cmake ninja-build g++ pkg-config
@@ -44,4 +51,4 @@ case "$blas" in
 esac
 
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build "$build_dir"
+cmake --build "$build_dir" --target "$target"

@@ -47,8 +47,8 @@ list(SORT installed)
 string(REPLACE ";" "\n  " packaged_text "${packaged}")
 string(REPLACE ";" "\n  " installed_text "${installed}")
 expect_equal("${packaged_text}" "${installed_text}" "files in the .deb against files cmake --install wrote")
-if(NOT packaged MATCHES "usr/bin/kiln;.*usr/include/kiln/kiln.hpp;.*usr/lib/[^;]*cmake/kiln/kilnConfig.cmake;.*kiln/plugins/libmlp.so")
-  fail("the .deb lacks kiln, the SDK headers, the CMake package or the plugins: ${packaged_text}")
+if(NOT packaged MATCHES "usr/bin/kiln;.*usr/include/kiln/kiln.hpp;.*usr/lib/[^;]*cmake/kiln/kilnConfig.cmake;.*kiln/plugins/libmlp.so;.*usr/lib/[^;]*libkiln_sdk.so;.*usr/lib/[^;]*libkiln_train.so")
+  fail("the .deb lacks kiln, the SDK headers, the CMake package, the plugins, the SDK or the training library: ${packaged_text}")
 endif()
 
 # ... with the same bytes.
