@@ -176,7 +176,7 @@ class KilnLoop {
     ExperimentSpec spec = spec_;
     spec.max_steps = kRoundWarmup + steps;
     Trainer trainer(spec, host_);
-    trainer.add_hook("supervisor", std::make_shared<runner::Supervisor>(spec.supervisor), 1000);
+    trainer.add_hook("supervisor", std::make_shared<runner::Supervisor>(spec.supervisor));
     auto window = std::make_shared<StepWindow>(kRoundWarmup, spec.max_steps);
     trainer.add_hook("bench", window, window->default_priority());
     spec.root.reject_unread("");

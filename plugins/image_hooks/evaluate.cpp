@@ -29,17 +29,14 @@ Evaluate::Evaluate(const Config& config)
       target_(config.get_or<std::string>("target", "target")),
       averaged_(config.get_or<bool>("averaged", true)) {}
 
-void Evaluate::begin(RunContext& run) {
+void Evaluate::prepare(RunContext& run) {
   batches_ = held_out_batches(run, config_, count_, batch_size_);
 }
 
-void Evaluate::before_step(Step& step) {
-  // The first value is the model before training, what later values are measured against.
-  // Here rather than in begin(): a resumed run is restored by then (the saver's begin runs
-  // after this hook's), so only a run that really starts at step 0 records it.
-  if (started_) return;
-  started_ = true;
-  if (step.global_step() == 0) record(step.run());
+void Evaluate::begin(RunContext& run) {
+  // The first value is the model before training, what later values are measured against;
+  // a resumed run (restored before begin) has it already.
+  if (run.global_step() == 0) record(run);
 }
 
 double Evaluate::measure(RunContext& run) {

@@ -27,8 +27,10 @@ class Evaluate : public Hook {
   explicit Evaluate(const Config& config);
   /// After the EMA's update (500), so that the averages of this step are evaluated.
   int default_priority() const override { return 600; }
+  /// Reads the held-out batches: an experiment without [eval_data] is an error at this
+  /// hook's table before the run starts.
+  void prepare(RunContext& run) override;
   void begin(RunContext& run) override;
-  void before_step(Step& step) override;
   void after_step(Step& step) override;
   void end(RunContext& run) override;
 
@@ -48,7 +50,6 @@ class Evaluate : public Hook {
   bool averaged_;
   std::vector<Batch> batches_;
   std::int64_t last_step_ = -1;
-  bool started_ = false;  // the first step's before_step ran
 };
 
 /// Every `every_steps` (and at step 0 and the end) writes one PNG grid to the run
@@ -63,8 +64,10 @@ class ImageSummaries : public Hook {
  public:
   explicit ImageSummaries(const Config& config);
   int default_priority() const override { return 600; }
+  /// Reads the held-out batches: an experiment without [eval_data] is an error at this
+  /// hook's table before the run starts.
+  void prepare(RunContext& run) override;
   void begin(RunContext& run) override;
-  void before_step(Step& step) override;
   void after_step(Step& step) override;
   void end(RunContext& run) override;
 
@@ -80,7 +83,6 @@ class ImageSummaries : public Hook {
   bool averaged_;
   std::vector<Batch> batches_;
   std::int64_t last_step_ = -1;
-  bool started_ = false;  // the first step's before_step ran
 };
 
 }  // namespace kiln::plugins

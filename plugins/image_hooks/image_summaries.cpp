@@ -18,16 +18,13 @@ ImageSummaries::ImageSummaries(const Config& config)
   if (columns_.empty()) config.fail("columns", "names no image to show");
 }
 
-void ImageSummaries::begin(RunContext& run) {
+void ImageSummaries::prepare(RunContext& run) {
   batches_ = held_out_batches(run, config_, count_, count_);
 }
 
-void ImageSummaries::before_step(Step& step) {
-  // The untrained model's grid, once, and only for a run that starts at step 0 (a resumed
-  // run is restored by the first step; in begin() it is not yet).
-  if (started_) return;
-  started_ = true;
-  if (step.global_step() == 0) write(step.run());
+void ImageSummaries::begin(RunContext& run) {
+  // The untrained model's grid, once: a resumed run (restored before begin) has it already.
+  if (run.global_step() == 0) write(run);
 }
 
 std::filesystem::path ImageSummaries::write(RunContext& run) {

@@ -6,7 +6,7 @@
 #include <torch/torch.h>
 
 #include "cli/commands.hpp"
-#include "cli/experiment_setup.hpp"
+#include "run/setup.hpp"
 #include "config/experiment.hpp"
 #include "plugins/plugin_host.hpp"
 #include "store/database.hpp"
@@ -80,13 +80,9 @@ int validate(const ValidateArgs& args) {
                phase.spec.lr, phase.spec.params, fmt::format("{} tensors", phase.params.size()),
                fmt::join(names, " + "));
   }
-  // In the order they run: by priority, ties as added (the saver is added last, by kiln run).
-  std::vector<std::pair<int, std::string>> ordered;
-  for (const OrderedHook& hook : trainer.hooks()) ordered.emplace_back(hook.priority, hook.name);
-  if (spec.saver.enabled) ordered.emplace_back(900, "saver");
-  std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  // In the order they run: by priority, ties as added.
   std::vector<std::string> hooks;
-  for (const auto& [priority, name] : ordered) hooks.push_back(fmt::format("{} ({})", name, priority));
+  for (const OrderedHook& hook : trainer.hooks()) hooks.push_back(fmt::format("{} ({})", hook.name, hook.priority));
   fmt::print("  hooks      {}\n", fmt::join(hooks, ", "));
   std::vector<std::string> values;
   for (const auto& [name, value] : losses) values.push_back(fmt::format("{} {:.5g}", name, value));

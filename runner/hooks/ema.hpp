@@ -32,8 +32,8 @@ class Ema final : public Hook, public WeightAverager {
  public:
   explicit Ema(const EmaSpec& spec);
 
-  /// After plugin hooks (100), before the saver (900) and the supervisor (1000).
-  int default_priority() const override { return 500; }
+  /// After plugin hooks, before the saver and the supervisor.
+  int default_priority() const override { return priority::ema; }
   /// Resolves `params` against the model's groups: an unknown group is a ConfigError.
   void begin(RunContext& run) override;
   void before_step(Step& step) override;

@@ -12,6 +12,7 @@
 #include "hooks/retention.hpp"
 #include "hooks/signals.hpp"
 #include "store/checkpoints.hpp"
+#include "store/run_ref.hpp"
 #include "store/writer.hpp"
 
 namespace kiln::runner {
@@ -37,6 +38,13 @@ void replace_file(const fs::path& path, const std::string& text) {
     fs::remove(temp);
     throw CheckpointError(fmt::format("cannot write {}: {}", path.string(), std::strerror(ok ? errno : saved_errno)));
   }
+  // The rename is durable once the directory is: without this a crash could bring back
+  // the previous pointer (harmless) or, on some file systems, no file at all.
+  const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
 }
 
 /// The first model tensor of a snapshot that holds a NaN or an infinity, or "".
@@ -50,7 +58,7 @@ std::string first_non_finite(const TensorMap& snapshot) {
 }  // namespace
 
 Saver::Saver(SaverSpec spec, SaverContext context) : spec_(std::move(spec)), context_(std::move(context)) {
-  context_.dir = fs::absolute(context_.dir);
+  if (!context_.dir.empty()) context_.dir = fs::absolute(context_.dir);
 }
 
 Saver::~Saver() {
@@ -66,17 +74,26 @@ void Saver::event(std::int64_t step, const std::string& kind, const std::string&
   context_.writer->event(context_.run_id, kind, step, message, now());
 }
 
+void Saver::bind(store::Writer& writer, std::int64_t run_id, fs::path dir, std::function<double()> clock) {
+  context_.writer = &writer;
+  context_.run_id = run_id;
+  context_.dir = fs::absolute(dir);
+  if (clock) context_.clock = std::move(clock);
+}
+
+void Saver::prepare(RunContext&) {
+  if (!context_.init_from.source.empty()) init_from_checkpoint();
+}
+
 void Saver::restore_or_initialize(RunContext& run) {
-  if (restored_or_initialized_) return;
-  restored_or_initialized_ = true;
+  if (!context_.writer) throw Error("the saver restores a run only once the run has bound it");
   fs::create_directories(context_.dir);
   clean_leftovers();
   if (!restore_latest(run)) initialize(run);
 }
 
 void Saver::begin(RunContext& run) {
-  restore_or_initialize(run);
-  restored_or_initialized_ = false;  // a second run() of the same trainer restores again
+  if (!context_.writer) throw Error("the saver saves a run only once the run has bound it");
   last_saved_step_ = run.global_step();
   last_save_time_ = std::chrono::steady_clock::now();
   if (spec_.keep_every_hours > 0) {
@@ -131,32 +148,35 @@ bool Saver::restore_latest(RunContext& run) {
   return false;
 }
 
+std::pair<fs::path, std::string> Saver::init_from_checkpoint() const {
+  const InitFromSpec& init = context_.init_from;
+  if (fs::is_regular_file(init.source)) return {init.source, ""};
+  // Not a file: a run's name, and its latest (or chosen) checkpoint.
+  const auto missing = [&] {
+    init.config.fail("init_from", fmt::format("no checkpoint file or run named '{}' (database {})", init.source,
+                                              context_.database.string()));
+  };
+  if (!fs::is_regular_file(context_.database)) missing();
+  store::Database db(context_.database, store::OpenMode::read_only);
+  const std::optional<std::int64_t> source = store::find_run_id(db, init.source);
+  if (!source) missing();
+  const auto rows = store::list_checkpoints(db, *source);
+  const store::CheckpointRow* chosen = nullptr;
+  for (const auto& row : rows)
+    if (!init.step || row.step == *init.step) chosen = &row;
+  if (!chosen)
+    init.config.fail("init_from", init.step ? fmt::format("run '{}' has no checkpoint at step {}", init.source, *init.step)
+                                            : fmt::format("run '{}' has no checkpoint", init.source));
+  return {chosen->path, chosen->sha256};
+}
+
 void Saver::initialize(RunContext& run) {
   const InitFromSpec& init = context_.init_from;
   if (init.source.empty()) {
     event(run.global_step(), "initialize", "no checkpoint yet: parameters initialized from the seed");
     return;
   }
-  fs::path file = init.source;
-  std::string sha256;
-  if (!fs::is_regular_file(file)) {
-    // Not a file: a run's name, and its latest (or chosen) checkpoint.
-    store::Database db(context_.database, store::OpenMode::read_only);
-    store::Statement find(db, "SELECT id FROM runs WHERE name = ?1");
-    find.bind(1, init.source);
-    if (!find.step())
-      init.config.fail("init_from", fmt::format("no checkpoint file or run named '{}' (database {})", init.source,
-                                                context_.database.string()));
-    const auto rows = store::list_checkpoints(db, find.column_int64(0));
-    const store::CheckpointRow* chosen = nullptr;
-    for (const auto& row : rows)
-      if (!init.step || row.step == *init.step) chosen = &row;
-    if (!chosen)
-      init.config.fail("init_from", init.step ? fmt::format("run '{}' has no checkpoint at step {}", init.source, *init.step)
-                                              : fmt::format("run '{}' has no checkpoint", init.source));
-    file = chosen->path;
-    sha256 = chosen->sha256;
-  }
+  const auto [file, sha256] = init_from_checkpoint();
   const std::vector<std::string> skipped = run.load_model_weights(to_map(read_checkpoint(file, sha256)), init.strict);
   std::string message = fmt::format("no checkpoint yet: weights initialized from {}", file.string());
   if (!skipped.empty()) message += fmt::format("; skipped {}", fmt::join(skipped, ", "));

@@ -20,7 +20,8 @@ namespace store {
 class Writer;
 }
 
-/// What the saver needs from the run command besides its [saver] table.
+/// What the saver needs besides its [saver] table. The experiment gives the database and
+/// init_from; the run, once its row exists, binds the rest (Saver::bind).
 struct SaverContext {
   store::Writer* writer = nullptr;    ///< checkpoint rows commit through it, after the summaries
   std::filesystem::path database;     ///< read with a connection of the saver's own
@@ -30,21 +31,28 @@ struct SaverContext {
   std::function<double()> clock;      ///< unix seconds; the system clock when empty
 };
 
-/// At begin(): restores the newest checkpoint of this run whose sha256 matches its row
-/// (falling back past corrupt ones, with an event), else loads `init_from`'s weights, else
-/// keeps the seed's initialization. Saves every N steps or T seconds, on SIGHUP, and at the
-/// end. A save copies the state on the training thread (RunContext::capture_state) and
-/// writes it on a background thread; the next save first waits for that write, and its
-/// error, if any, fails the run there. Priority 900: after the EMA, before the supervisor.
+/// restore_or_initialize(), which the run calls before any hook's begin(): restores the
+/// newest checkpoint of this run whose sha256 matches its row (falling back past corrupt
+/// ones, with an event), else loads `init_from`'s weights, else keeps the seed's
+/// initialization. Saves every N steps or T seconds, on SIGHUP, and at the end. A save
+/// copies the state on the training thread (RunContext::capture_state) and writes it on a
+/// background thread; the next save first waits for that write, and its error, if any,
+/// fails the run there. Priority: after the EMA, before the supervisor.
 class Saver : public Hook {
  public:
   Saver(SaverSpec spec, SaverContext context);
   ~Saver() override;
 
-  int default_priority() const override { return 900; }
+  /// The run's part of the context, once its row exists; `clock` replaces the context's
+  /// when given.
+  void bind(store::Writer& writer, std::int64_t run_id, std::filesystem::path dir,
+            std::function<double()> clock = {});
+
+  int default_priority() const override { return priority::saver; }
+  /// An `init_from` naming a run that is not there, or a step it has no checkpoint of, is
+  /// a ConfigError at init_from, found before the run starts.
+  void prepare(RunContext& run) override;
   /// Restores the latest valid checkpoint, or initializes (from the seed or init_from).
-  /// `kiln run` has the trainer call it before any hook's begin(), so every hook begins on
-  /// the restored run; begin() calls it when nothing has.
   void restore_or_initialize(RunContext& run);
   void begin(RunContext& run) override;
   void after_step(Step& step) override;
@@ -60,6 +68,8 @@ class Saver : public Hook {
 
  private:
   double now() const;
+  /// init_from's checkpoint file and the sha256 its row gives (empty for a bare file).
+  std::pair<std::filesystem::path, std::string> init_from_checkpoint() const;
   bool restore_latest(RunContext& run);
   void initialize(RunContext& run);
   void write(const TensorMap& snapshot, std::int64_t step, const std::string& reason, double created);
@@ -68,7 +78,6 @@ class Saver : public Hook {
 
   SaverSpec spec_;
   SaverContext context_;
-  bool restored_or_initialized_ = false;
   std::int64_t last_saved_step_ = -1;
   std::chrono::steady_clock::time_point last_save_time_;
   std::optional<std::int64_t> restored_step_;

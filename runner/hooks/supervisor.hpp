@@ -33,12 +33,12 @@ ProgressMode resolve_progress(const SupervisorSpec& spec, bool stderr_is_termina
 /// Writes `loss/<name>` for every loss and `time/step_ms` (mean since the previous
 /// summary) on its schedule, shows progress (the step, the recent rate, the ETA and a
 /// per-step EMA of each loss), and turns SIGINT/SIGTERM into a clean stop. It runs after
-/// the other hooks (priority 1000) so that it sees what they did.
+/// the other hooks (priority::supervisor) so that it sees what they did.
 class Supervisor : public Hook {
  public:
   explicit Supervisor(SupervisorSpec spec);
 
-  int default_priority() const override { return 1000; }
+  int default_priority() const override { return priority::supervisor; }
   void begin(RunContext& run) override;
   void after_step(Step& step) override;
   void end(RunContext& run) override;

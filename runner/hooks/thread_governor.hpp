@@ -40,8 +40,8 @@ class ThreadGovernor : public Hook {
 
   explicit ThreadGovernor(Options options);
 
-  /// After the supervisor (1000): a step's time includes every other hook's work.
-  int default_priority() const override { return 1100; }
+  /// After the supervisor: a step's time includes every other hook's work.
+  int default_priority() const override { return priority::threads; }
   void begin(RunContext& run) override;
   void after_step(Step& step) override;
 

@@ -37,4 +37,11 @@ std::string steps_done_sql(const std::string& run_id) {
       run_id);
 }
 
+std::optional<std::int64_t> find_run_id(Database& db, const std::string& name) {
+  Statement select(db, "SELECT id FROM runs WHERE name = ?1");
+  select.bind(1, name);
+  if (!select.step()) return std::nullopt;
+  return select.column_int64(0);
+}
+
 }  // namespace kiln::runner::store

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "store/database.hpp"
@@ -20,6 +21,9 @@ struct RunRef {
 /// The run named `ref`, or the run with id `ref` when no run has that name. A run that is
 /// not there is a StoreError naming the database and suggesting the closest name.
 RunRef find_run_ref(Database& db, const std::string& ref);
+
+/// The id of the run named exactly `name`, if there is one (no ids, no suggestions).
+std::optional<std::int64_t> find_run_id(Database& db, const std::string& name);
 
 /// An SQL expression for the steps a run has trained (its global step), given an SQL
 /// expression for its id: the latest of its last loss summary + 1, its latest checkpoint

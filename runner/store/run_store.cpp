@@ -2,6 +2,7 @@
 #include "store/run_store.hpp"
 
 #include <algorithm>
+#include <map>
 #include <cerrno>
 #include <limits>
 
@@ -160,6 +161,23 @@ void RunStore::finish_run(int64_t run_id, std::string_view status, std::string_v
                      SQLITE_NOTFOUND);
   }
   transaction.commit();
+}
+
+std::vector<std::string> RunStore::changed_params(int64_t run_id,
+                                                  const std::vector<std::pair<std::string, std::string>>& now) {
+  std::map<std::string, std::string> before;
+  Statement select(db_, "SELECT key, COALESCE(value, '') FROM params WHERE run_id = ?1");
+  select.bind(1, run_id);
+  while (select.step()) before[select.column_text(0)] = select.column_text(1);
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : now) {
+    const auto found = before.find(key);
+    if (found == before.end() || found->second != value) keys.push_back(key);
+    if (found != before.end()) before.erase(found);
+  }
+  for (const auto& [key, value] : before) keys.push_back(key);
+  std::sort(keys.begin(), keys.end());
+  return keys;
 }
 
 void RunStore::complete_run(int64_t run_id, int64_t step, std::string_view message, double when) {

@@ -68,6 +68,11 @@ class RunStore {
   };
   std::optional<ExistingRun> find_run(const std::string& name);
 
+  /// The config keys whose value differs between a run's recorded params and `now`
+  /// (changed, added or removed), sorted.
+  std::vector<std::string> changed_params(int64_t run_id,
+                                          const std::vector<std::pair<std::string, std::string>>& now);
+
   /// Marks an existing run 'running' again in this process, with its new resolved config;
   /// its params are replaced by `params`.
   void resume_run(int64_t run_id, const RunRecord& run,

@@ -255,11 +255,11 @@ void Trainer::train_step(const Batch& batch, Step& step) {
   if (recorder_) recorder_->check();
 }
 
+void Trainer::prepare() {
+  each_hook("prepare", [&](Hook& hook) { hook.prepare(*this); });
+}
+
 void Trainer::run() {
-  if (restore_) {
-    running_call_ = "restore";
-    restore_(*this);
-  }
   each_hook("begin", [&](Hook& hook) { hook.begin(*this); });
   first_step_ = global_step_;
   while (global_step_ < max_steps_ && !stop_requested()) {

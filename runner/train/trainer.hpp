@@ -52,15 +52,22 @@ class Trainer final : public RunContext {
   /// Adds a hook (built-in ones come this way too); hooks run by priority, ties in the
   /// order they were added.
   void add_hook(std::string name, std::shared_ptr<Hook> hook, int priority);
+  /// The same, at the hook's default_priority() (the built-in hooks' places are in
+  /// kiln/hook.hpp, kiln::priority).
+  void add_hook(std::string name, std::shared_ptr<Hook> hook) {
+    const int at = hook->default_priority();
+    add_hook(std::move(name), std::move(hook), at);
+  }
 
-  /// Called by run() before any hook's begin(): restores the run (kiln run gives the
-  /// saver's restore_or_initialize), so that every hook begins on the restored step.
-  void set_restore(std::function<void(RunContext&)> restore) { restore_ = std::move(restore); }
+  /// Every hook's prepare(): checks that need the whole experiment, before anything of
+  /// the run is written. A hook's ConfigError comes out as it is.
+  void prepare();
 
   /// Where the run's summaries and events go, and what the run is called.
   void attach(Recorder& recorder, std::string run_name, std::filesystem::path run_dir);
 
-  /// Runs from the current global step until max_steps or a stop request.
+  /// Runs from the current global step until max_steps or a stop request: every hook's
+  /// begin(), the steps, every hook's end(). Whoever restores the run does it before.
   void run();
 
   // RunContext
@@ -121,7 +128,6 @@ class Trainer final : public RunContext {
   std::int64_t max_steps_;
   bool skip_nan_;  ///< on_nan = "skip": drop a step whose loss is NaN or infinite
   std::int64_t global_step_ = 0;
-  std::function<void(RunContext&)> restore_;
   const OrderedHook* running_hook_ = nullptr;  // the hook being called, for failed_hook()
   const char* running_call_ = "";
   std::int64_t first_step_ = 0;  // global_step_ once the hooks began (and restored)

@@ -32,7 +32,7 @@ std::string good_block() {
   return fixture("fixture_good").string() +
          "\n"
          "  plugin    fixture_good 1.2.3\n"
-         "  sdk abi   1\n"
+         "  sdk abi   " KILN_TEST_SDK_ABI "\n"
          "  torch     ";
 }
 
@@ -60,7 +60,7 @@ class cli_plugins : public ::testing::Test {
 TEST_F(cli_plugins, check_refuses_another_sdk_abi_naming_both) {
   const std::string library = fixture("fixture_bad_abi").string();
   EXPECT_EQ(refused(library), "error: " + library +
-                                  " was built for kiln SDK ABI 999 but this kiln has ABI 1; rebuild the plugin against "
+                                  " was built for kiln SDK ABI 999 but this kiln has ABI " KILN_TEST_SDK_ABI "; rebuild the plugin against "
                                   "this kiln");
 }
 
@@ -115,9 +115,9 @@ TEST_F(cli_plugins, check_of_a_good_library_prints_what_it_registers) {
   const std::vector<std::string> out = lines(result.out);
   ASSERT_EQ(out.size(), 8u) << result.out;
   EXPECT_THAT(out[0], MatchesRegex(".*libfixture_good\\.so: a kiln plugin this kiln can load \\(kiln [0-9.]+, SDK ABI "
-                                   "1, torch [0-9.]+\\)"));
+                                   KILN_TEST_SDK_ABI ", torch [0-9.]+\\)"));
   EXPECT_EQ(out[1], "  plugin    fixture_good 1.2.3");
-  EXPECT_EQ(out[2], "  sdk abi   1");
+  EXPECT_EQ(out[2], "  sdk abi   " KILN_TEST_SDK_ABI);
   EXPECT_THAT(out[3], MatchesRegex("  torch     [0-9]+\\.[0-9]+\\.[0-9]+"));
   EXPECT_EQ(out[4], "  models    tiny");
   EXPECT_EQ(out[5], "  losses    half_sum");
@@ -151,7 +151,7 @@ TEST_F(cli_plugins, lists_refused_libraries_with_the_reason_and_the_others_in_se
   EXPECT_THAT(result.out, HasSubstr(good_block()));
   EXPECT_THAT(result.out, HasSubstr(fixture("fixture_bad_abi").string() + "\n  refused   " +
                                     fixture("fixture_bad_abi").string() +
-                                    " was built for kiln SDK ABI 999 but this kiln has ABI 1"));
+                                    " was built for kiln SDK ABI 999 but this kiln has ABI " KILN_TEST_SDK_ABI));
   EXPECT_THAT(result.out, HasSubstr(fixture("fixture_not_kiln").string() + "\n  refused   "));
   // The --path folder's libraries come before the default folder's.
   EXPECT_LT(result.out.find(fixture("fixture_good").string()), result.out.find(kiln_plugin_dir().string() + "/libmlp.so"));

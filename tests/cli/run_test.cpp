@@ -178,11 +178,11 @@ TEST_F(cli_run, plugins_record_the_library_of_every_name) {
   run();
   const Rows plugins = sql_rows(db_, "SELECT kind, name, library, version, abi, path, sha256 FROM plugins ORDER BY kind");
   ASSERT_EQ(plugins.size(), 3u);
-  EXPECT_THAT(plugins[0], ElementsAre("dataset", "synthetic_regression", "datasets", "1.0.0", "1",
+  EXPECT_THAT(plugins[0], ElementsAre("dataset", "synthetic_regression", "datasets", "1.0.0", KILN_TEST_SDK_ABI,
                                       ::testing::EndsWith("/libdatasets.so"), MatchesRegex("[0-9a-f]{64}")));
-  EXPECT_THAT(plugins[1], ElementsAre("loss", "mse", "losses", "1.0.0", "1", ::testing::EndsWith("/liblosses.so"),
+  EXPECT_THAT(plugins[1], ElementsAre("loss", "mse", "losses", "1.0.0", KILN_TEST_SDK_ABI, ::testing::EndsWith("/liblosses.so"),
                                       MatchesRegex("[0-9a-f]{64}")));
-  EXPECT_THAT(plugins[2], ElementsAre("model", "mlp", "mlp", "1.0.0", "1", ::testing::EndsWith("/libmlp.so"),
+  EXPECT_THAT(plugins[2], ElementsAre("model", "mlp", "mlp", "1.0.0", KILN_TEST_SDK_ABI, ::testing::EndsWith("/libmlp.so"),
                                       MatchesRegex("[0-9a-f]{64}")));
 }
 

@@ -500,7 +500,7 @@ TEST(ema, through_the_trainer_ema_summaries_follow_the_losses) {
   Trainer trainer(spec, host);
   auto ema = std::make_shared<Ema>(spec.ema);
   trainer.add_hook("ema", ema, ema->default_priority());
-  trainer.add_hook("supervisor", std::make_shared<Supervisor>(spec.supervisor), 1000);
+  trainer.add_hook("supervisor", std::make_shared<Supervisor>(spec.supervisor));
   MemoryRecorder recorder;
   trainer.attach(recorder, "t", dir.path());
   EXPECT_EQ(trainer.averager(), static_cast<WeightAverager*>(ema.get()));

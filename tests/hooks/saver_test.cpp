@@ -72,9 +72,8 @@ TEST(saver, retention_reproduces_tf_saver_on_a_simulated_clock) {
                    {"saver.every_steps=10", "saver.max_to_keep=7", "saver.keep_every_hours=0.5",
                     "supervisor.log_every_steps=0"},
                    [&] { return now; });
-    run.trainer.add_hook("clock", std::make_shared<Clock>(now), 800);
-    run.trainer.run();
-    run.writer->flush();
+    run.trainer.add_hook("clock", std::make_shared<Clock>(now), priority::saver - 100);
+    EXPECT_EQ(run.execute().status, "completed");
   }
   const fs::path db = dir / "runs" / "kiln.db";
   EXPECT_EQ(column(db, "SELECT step FROM checkpoints WHERE kept = 'keep_every_hours' ORDER BY step"),
@@ -98,10 +97,10 @@ TEST(saver, resume_continues_from_the_latest_checkpoint) {
   TempDir dir;
   {
     RunFixture run(dir, mlp_experiment("", 30), {"saver.every_steps=10", "supervisor.log_every_steps=0"});
-    run.trainer.run();
+    EXPECT_EQ(run.execute().status, "completed");
   }
   RunFixture again(dir, mlp_experiment("", 50), {"saver.every_steps=10", "supervisor.log_every_steps=0"});
-  again.trainer.run();
+  EXPECT_EQ(again.execute().status, "completed");
   EXPECT_EQ(again.saver->restored_step(), 30);
   EXPECT_EQ(again.trainer.steps_run(), 20);
   EXPECT_EQ(again.trainer.global_step(), 50);
@@ -111,7 +110,7 @@ TEST(saver, a_corrupt_latest_checkpoint_falls_back_to_the_newest_valid_one) {
   TempDir dir;
   {
     RunFixture run(dir, mlp_experiment("", 30), {"saver.every_steps=10", "supervisor.log_every_steps=0"});
-    run.trainer.run();
+    EXPECT_EQ(run.execute().status, "completed");
   }
   const fs::path latest = dir / "runs" / "t" / "checkpoints" / "ckpt-30.kiln";
   {
@@ -120,8 +119,7 @@ TEST(saver, a_corrupt_latest_checkpoint_falls_back_to_the_newest_valid_one) {
     file.put('\x7f');
   }
   RunFixture again(dir, mlp_experiment("", 40), {"saver.every_steps=10", "supervisor.log_every_steps=0"});
-  again.trainer.run();
-  again.writer->flush();
+  EXPECT_EQ(again.execute().status, "completed");
   EXPECT_EQ(again.saver->restored_step(), 20);
   const fs::path db = dir / "runs" / "kiln.db";
   const auto fallbacks = column(db, "SELECT message FROM events WHERE kind = 'fallback'");
@@ -134,24 +132,22 @@ TEST(saver, restore_is_strict_and_names_what_does_not_fit) {
   TempDir dir;
   {
     RunFixture run(dir, mlp_experiment("", 10), {"saver.every_steps=10", "supervisor.log_every_steps=0"});
-    run.trainer.run();
+    EXPECT_EQ(run.execute().status, "completed");
   }
   RunFixture changed(dir, mlp_experiment("", 20), {"model.hidden=[8, 8]", "supervisor.log_every_steps=0"});
-  try {
-    changed.trainer.run();
-    FAIL() << "restored into a different model";
-  } catch (const CheckpointError& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find("missing: model/net.4.bias, model/net.4.weight"), std::string::npos) << what;
-    EXPECT_NE(what.find("wrong shape or type: model/net.2.bias (checkpoint [1], model [8]), model/net.2.weight"), std::string::npos) << what;
-  }
+  const RunOutcome outcome = changed.execute();
+  ASSERT_EQ(outcome.status, "failed") << "restored into a different model";
+  const std::string& what = outcome.error;
+  EXPECT_NE(what.find("missing: model/net.4.bias, model/net.4.weight"), std::string::npos) << what;
+  EXPECT_NE(what.find("wrong shape or type: model/net.2.bias (checkpoint [1], model [8]), model/net.2.weight"), std::string::npos) << what;
+  EXPECT_EQ(changed.trainer.global_step(), 0) << "nothing trained after a refused restore";
 }
 
 TEST(saver, init_from_a_run_loads_weights_only_and_resume_wins_afterwards) {
   TempDir dir;
   {
     RunFixture source(dir, mlp_experiment("", 20), {"saver.every_steps=10", "supervisor.log_every_steps=0"});
-    source.trainer.run();
+    EXPECT_EQ(source.execute().status, "completed");
   }
   const std::string text = mlp_experiment("", 10);
   auto renamed = [&](const std::string& name) {
@@ -162,8 +158,7 @@ TEST(saver, init_from_a_run_loads_weights_only_and_resume_wins_afterwards) {
   {
     RunFixture child(dir, renamed("child") + "[saver]\nevery_steps = 5\n",
                      {"experiment.init_from=\"t\"", "supervisor.log_every_steps=0"});
-    child.trainer.run();
-    child.writer->flush();
+    EXPECT_EQ(child.execute().status, "completed");
     EXPECT_EQ(child.trainer.steps_run(), 10);  // the step count is not inherited
   }
   const fs::path db = dir / "runs" / "kiln.db";
@@ -174,25 +169,33 @@ TEST(saver, init_from_a_run_loads_weights_only_and_resume_wins_afterwards) {
   // Run again: its own checkpoint wins over init_from.
   RunFixture again(dir, renamed("child"), {"experiment.init_from=\"t\"", "experiment.max_steps=15",
                                            "supervisor.log_every_steps=0"});
-  again.trainer.run();
+  EXPECT_EQ(again.execute().status, "completed");
   EXPECT_EQ(again.saver->restored_step(), 10);
 }
 
-TEST(saver, init_from_an_unknown_run_is_a_positioned_error) {
+TEST(saver, init_from_an_unknown_run_is_a_positioned_error_before_the_run_starts) {
   TempDir dir;
-  RunFixture run(dir, mlp_experiment("", 10), {"experiment.init_from=\"nope\"", "supervisor.log_every_steps=0"});
-  try {
-    run.trainer.run();
-    FAIL();
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("no checkpoint file or run named 'nope'"), std::string::npos) << e.what();
+  {
+    RunFixture source(dir, mlp_experiment("", 10), {"supervisor.log_every_steps=0"});
+    EXPECT_EQ(source.execute().status, "completed");
   }
+  try {
+    RunFixture run(dir, mlp_experiment("", 10), {"experiment.name=\"child\"", "experiment.init_from=\"nope\"",
+                                                  "supervisor.log_every_steps=0"});
+    FAIL() << "an unknown init_from run was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("experiment.init_from: no checkpoint file or run named 'nope'"),
+              std::string::npos)
+        << e.what();
+  }
+  // Found before the run's row was made: the database has the source run only.
+  EXPECT_EQ(column(dir / "runs" / "kiln.db", "SELECT name FROM runs"), (std::vector<std::string>{"t"}));
 }
 
 TEST(saver, state_round_trip_is_exact) {
   TempDir dir;
   RunFixture run(dir, mlp_experiment("", 10), {"supervisor.log_every_steps=0"});
-  run.trainer.run();
+  EXPECT_EQ(run.execute().status, "completed");
   const TensorMap before = run.trainer.capture_state();
   run.trainer.restore_state(before);
   const TensorMap after = run.trainer.capture_state();

@@ -22,7 +22,7 @@ struct Fixture {
       : spec(load_experiment(write_text(dir, "exp.toml", text), overrides)),
         host(spec.plugin_paths, KILN_PLUGIN_DIR),
         trainer(spec, host) {
-    trainer.add_hook("supervisor", std::make_shared<Supervisor>(spec.supervisor), 1000);
+    trainer.add_hook("supervisor", std::make_shared<Supervisor>(spec.supervisor));
     trainer.attach(recorder, "t", dir.path());
   }
   TempDir dir;

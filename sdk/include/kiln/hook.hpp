@@ -17,13 +17,30 @@ namespace kiln {
 ///     }
 ///   };
 /// \endcode
+/// Where kiln's built-in hooks run among the others (lower runs first). A plugin hook picks
+/// its place relative to them: `priority::ema - 1` sees the step's updates before the EMA
+/// averages them; `priority::supervisor + 1` runs after the step's summaries are taken.
+namespace priority {
+inline constexpr int plugin = 100;      ///< a plugin hook whose table sets no `priority`
+inline constexpr int ema = 500;         ///< averages the weights the step's updates made
+inline constexpr int saver = 900;       ///< after the EMA: a checkpoint holds the step's shadows
+inline constexpr int supervisor = 1000; ///< after the others: its summaries and stops see their work
+inline constexpr int threads = 1100;    ///< the thread governor times whole steps
+}  // namespace priority
+
 class KILN_API Hook {
  public:
   virtual ~Hook();
 
   /// Priority when the experiment's table does not set `priority`.
-  virtual int default_priority() const { return 100; }
+  virtual int default_priority() const { return priority::plugin; }
 
+  /// Once every object of the experiment exists, before the run is recorded, restored or
+  /// begun (and by `kiln validate`): check what needs the run, such as a dataset or a
+  /// parameter group, and fail with the hook's Config (`config.fail(key, why)`), so that a
+  /// mistake is an error at its position before anything is written.
+  virtual void prepare(RunContext& run) {}
+  /// The run is restored (or initialized): its global_step() is where training goes on.
   virtual void begin(RunContext& run) {}
   virtual void after_restore(RunContext& run) {}
   virtual void before_step(Step& step) {}

@@ -1,0 +1,39 @@
+// ExperimentSetup: an experiment built from its file and plugins, checked, ready for a run.
+#include "run/setup.hpp"
+
+#include <memory>
+
+#include "cli/commands.hpp"  // default_plugin_dir()
+#include "config/cores.hpp"
+#include "hooks/ema.hpp"
+#include "hooks/saver.hpp"
+#include "hooks/supervisor.hpp"
+#include "hooks/thread_governor.hpp"
+
+namespace kiln::runner {
+
+ExperimentSetup::ExperimentSetup(const std::filesystem::path& file, const std::vector<std::string>& overrides,
+                                 const std::filesystem::path& plugin_dir)
+    : spec(load_experiment(file, overrides)),
+      host(spec.plugin_paths, plugin_dir.empty() ? cli::default_plugin_dir() : plugin_dir),
+      trainer(spec, host) {
+  trainer.add_hook("supervisor", std::make_shared<Supervisor>(spec.supervisor));
+  if (spec.ema.enabled) trainer.add_hook("ema", std::make_shared<Ema>(spec.ema));
+  // threads = 0: as many as the cores this process may use, fewer while others compete.
+  if (const int cores = usable_cores(); spec.threads == 0 && cores > 1) {
+    ThreadGovernor::Options options;
+    options.max_threads = cores;
+    trainer.add_hook("threads", std::make_shared<ThreadGovernor>(std::move(options)));
+  }
+  if (spec.saver.enabled) {
+    SaverContext context;
+    context.database = spec.database;
+    context.init_from = spec.init_from;
+    saver = std::make_shared<Saver>(spec.saver, std::move(context));
+    trainer.add_hook("saver", saver);
+  }
+  spec.root.reject_unread("");
+  trainer.prepare();
+}
+
+}  // namespace kiln::runner

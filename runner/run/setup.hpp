@@ -1,0 +1,37 @@
+// ExperimentSetup: an experiment built from its file and plugins, checked, ready for a run.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/experiment.hpp"
+#include "plugins/plugin_host.hpp"
+#include "train/trainer.hpp"
+
+namespace kiln::runner {
+
+class Saver;
+
+/// The resolved spec, its plugins and a trainer with the built-in hooks (supervisor, EMA,
+/// saver, thread governor), every key of the file read (an unread one is a positioned
+/// ConfigError) and every hook prepared (Hook::prepare: what needs the whole experiment,
+/// such as init_from's run or [eval_data]): whatever is wrong with the experiment is an
+/// error here, before a run is touched. The saver is bound to a run by Run. Not movable:
+/// the trainer refers to the spec and host.
+struct ExperimentSetup {
+  /// `plugin_dir` is kiln's own plugin folder, searched last (cli::default_plugin_dir()
+  /// when empty: the one beside the kiln executable).
+  ExperimentSetup(const std::filesystem::path& file, const std::vector<std::string>& overrides,
+                  const std::filesystem::path& plugin_dir = {});
+  ExperimentSetup(const ExperimentSetup&) = delete;
+  ExperimentSetup& operator=(const ExperimentSetup&) = delete;
+
+  const ExperimentSpec spec;
+  PluginHost host;
+  Trainer trainer;
+  std::shared_ptr<Saver> saver;  ///< null with [saver] enabled = false
+};
+
+}  // namespace kiln::runner
