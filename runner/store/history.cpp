@@ -230,8 +230,14 @@ std::vector<PluginRecord> run_plugins(Database& db, std::int64_t run_id) {
   select.bind(1, run_id);
   std::vector<PluginRecord> plugins;
   while (select.step()) {
-    plugins.push_back({select.column_text(0), select.column_text(1), select.column_text(2), select.column_text(3),
-                       select.column_text(4), select.column_text(5), select.column_int64(6)});
+    PluginRecord& plugin = plugins.emplace_back();
+    plugin.kind = select.column_text(0);
+    plugin.name = select.column_text(1);
+    plugin.library = select.column_text(2);
+    plugin.path = select.column_text(3);
+    plugin.sha256 = select.column_text(4);
+    plugin.version = select.column_text(5);
+    plugin.abi = select.column_int64(6);
   }
   return plugins;
 }
