@@ -16,9 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::pair<Kind, const char*> kKindLabels[] = {
-    {Kind::model, "models"}, {Kind::loss, "losses"}, {Kind::dataset, "datasets"}, {Kind::hook, "hooks"}};
-
 /// The search `kiln run` uses: --path folders, then $KILN_PLUGIN_PATH, then the default folder.
 PluginHost search_host(const std::vector<fs::path>& paths) {
   std::vector<fs::path> folders;
@@ -31,10 +28,10 @@ void print_details(const PluginLibraryInfo& info) {
   fmt::print("  plugin    {} {}\n", info.plugin_name, info.version);
   fmt::print("  sdk abi   {}\n", info.abi);
   fmt::print("  torch     {}\n", info.torch_version);
-  for (const auto& [kind, label] : kKindLabels) {
-    const auto names = info.names.find(kind);
+  for (const KindInfo& kind : kKinds) {
+    const auto names = info.names.find(kind.kind);
     if (names != info.names.end() && !names->second.empty())
-      fmt::print("  {:<9} {}\n", label, fmt::join(names->second, ", "));
+      fmt::print("  {:<9} {}\n", kind.plural, fmt::join(names->second, ", "));
   }
 }
 

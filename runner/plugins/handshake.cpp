@@ -21,8 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr Kind kKinds[] = {Kind::model, Kind::loss, Kind::dataset, Kind::hook};
-
 const char* or_unknown(const char* text) { return text ? text : "(unknown)"; }
 
 [[noreturn]] void rebuild(const fs::path& file, const std::string& theirs, const std::string& ours) {
@@ -144,7 +142,7 @@ std::shared_ptr<LoadedLibrary> open_library(const fs::path& file) {
     throw PluginError(fmt::format("{} failed to register its names: it threw something that is not a std::exception",
                                   describe(loaded->info)));
   }
-  for (Kind kind : kKinds) loaded->info.names[kind] = loaded->registry->names(kind);
+  for (const KindInfo& kind : kKinds) loaded->info.names[kind.kind] = loaded->registry->names(kind.kind);
   return loaded;
 }
 

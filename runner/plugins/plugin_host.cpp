@@ -29,65 +29,27 @@ using detail::open_library;
 
 /// An object built by a plugin, owned together with a handle on the plugin's library.
 /// The object is declared last so it dies first: its destructor is the library's code.
-template <class T>
 struct Holder {
   boost::dll::shared_library library;
-  std::shared_ptr<T> object;
+  std::shared_ptr<void> object;  ///< the kind's interface
 };
-
-template <class T>
-struct KindOf;
-template <>
-struct KindOf<Model> {
-  static constexpr Kind kind = Kind::model;
-  static const auto& factories(const Registry& registry) { return registry.models(); }
-};
-template <>
-struct KindOf<Loss> {
-  static constexpr Kind kind = Kind::loss;
-  static const auto& factories(const Registry& registry) { return registry.losses(); }
-};
-template <>
-struct KindOf<Dataset> {
-  static constexpr Kind kind = Kind::dataset;
-  static const auto& factories(const Registry& registry) { return registry.datasets(); }
-};
-template <>
-struct KindOf<Hook> {
-  static constexpr Kind kind = Kind::hook;
-  static const auto& factories(const Registry& registry) { return registry.hooks(); }
-};
-
-const char* plural(Kind kind) {
-  switch (kind) {
-    case Kind::model: return "models";
-    case Kind::loss: return "losses";
-    case Kind::dataset: return "datasets";
-    case Kind::hook: return "hooks";
-  }
-  return "?";
-}
 
 std::string located(const Config& config, const std::string& message) {
   const std::string at = config.where().str();
   return at.empty() ? message : fmt::format("{}: {}", at, message);
 }
 
-/// The factory for `name`, or a PluginError listing what the library does register.
-template <class T>
-const Registry::Factory<T>& find_factory(const LoadedLibrary& library, const std::string& name) {
-  constexpr Kind kind = KindOf<T>::kind;
-  const auto& factories = KindOf<T>::factories(*library.registry);
-  if (auto it = factories.find(name); it != factories.end()) return it->second;
-
+/// Nothing when `library` registers `name` as that kind, else a PluginError listing what it does register.
+void check_registers(const LoadedLibrary& library, Kind kind, const std::string& name) {
+  if (library.registry->contains(kind, name)) return;
   std::string message = fmt::format("{} has no {} '{}'", describe(library.info), kind_name(kind), name);
   const std::vector<std::string>& names = library.info.names.at(kind);
   if (names.empty()) {
-    message += fmt::format(" (it registers no {})", plural(kind));
+    message += fmt::format(" (it registers no {})", kind_info(kind).plural);
   } else {
     if (const std::string guess = kiln::detail::closest(name, names); !guess.empty())
       message += fmt::format("; did you mean '{}'?", guess);
-    message += fmt::format(" ({}: {})", plural(kind), fmt::join(names, ", "));
+    message += fmt::format(" ({}: {})", kind_info(kind).plural, fmt::join(names, ", "));
   }
   throw PluginError(message);
 }
@@ -153,13 +115,14 @@ std::string found_clause(std::size_t count, const std::string& listed) {
 /// "[libsine.so registers hooks: none; models: sine_net]": what one library offers, the
 /// kind asked for first, so that a name it forgot to register is plain to see.
 std::string registrations(const PluginLibraryInfo& info, Kind asked) {
-  constexpr Kind kKinds[] = {Kind::model, Kind::loss, Kind::dataset, Kind::hook};
   std::vector<std::string> parts;
   const std::vector<std::string>& own = info.names.at(asked);
-  parts.push_back(fmt::format("{}: {}", plural(asked), own.empty() ? "none" : fmt::format("{}", fmt::join(own, ", "))));
-  for (Kind kind : kKinds) {
-    const std::vector<std::string>& names = info.names.at(kind);
-    if (kind != asked && !names.empty()) parts.push_back(fmt::format("{}: {}", plural(kind), fmt::join(names, ", ")));
+  parts.push_back(fmt::format("{}: {}", kind_info(asked).plural,
+                              own.empty() ? "none" : fmt::format("{}", fmt::join(own, ", "))));
+  for (const KindInfo& kind : kKinds) {
+    const std::vector<std::string>& names = info.names.at(kind.kind);
+    if (kind.kind != asked && !names.empty())
+      parts.push_back(fmt::format("{}: {}", kind.plural, fmt::join(names, ", ")));
   }
   return fmt::format("[{} registers {}]", info.path.filename().string(), fmt::join(parts, "; "));
 }
@@ -186,35 +149,12 @@ PluginHost::PluginHost(std::vector<fs::path> experiment_paths, fs::path default_
 
 PluginHost::~PluginHost() = default;
 
-std::shared_ptr<Model> PluginHost::make_model(const std::string& name, const std::string& library,
-                                              const Config& config) {
-  return make<Model>(name, library, config);
-}
-
-std::shared_ptr<Loss> PluginHost::make_loss(const std::string& name, const std::string& library,
-                                            const Config& config) {
-  return make<Loss>(name, library, config);
-}
-
-std::shared_ptr<Dataset> PluginHost::make_dataset(const std::string& name, const std::string& library,
-                                                  const Config& config) {
-  return make<Dataset>(name, library, config);
-}
-
-std::shared_ptr<Hook> PluginHost::make_hook(const std::string& name, const std::string& library,
-                                            const Config& config) {
-  return make<Hook>(name, library, config);
-}
-
-template <class T>
-std::shared_ptr<T> PluginHost::make(const std::string& name, const std::string& library,
-                                    const Config& config) {
-  constexpr Kind kind = KindOf<T>::kind;
+std::shared_ptr<void> PluginHost::make(Kind kind, const std::string& name, const std::string& library,
+                                       const Config& config) {
   std::shared_ptr<LoadedLibrary> provider;
-  const Registry::Factory<T>* factory = nullptr;
   try {
     provider = find_provider(kind, name, library);
-    factory = &find_factory<T>(*provider, name);
+    check_registers(*provider, kind, name);
   } catch (const PluginError& e) {
     throw PluginError(located(config, e.what()));
   }
@@ -223,9 +163,9 @@ std::shared_ptr<T> PluginHost::make(const std::string& name, const std::string& 
     return PluginError(located(config, fmt::format("plugin '{}' failed to build {} '{}': {}",
                                                    provider->info.plugin_name, kind_name(kind), name, why)));
   };
-  std::shared_ptr<T> object;
+  std::shared_ptr<void> object;
   try {
-    object = (*factory)(config);
+    object = provider->registry->build(kind, name, config);
   } catch (const ConfigError&) {
     throw;  // already says where in the experiment the bad value is
   } catch (const std::exception& e) {
@@ -236,8 +176,8 @@ std::shared_ptr<T> PluginHost::make(const std::string& name, const std::string& 
   if (!object) throw failed("its factory returned null");
 
   record(kind, name, *provider);
-  auto holder = std::make_shared<Holder<T>>(Holder<T>{provider->library, std::move(object)});
-  return std::shared_ptr<T>(holder, holder->object.get());
+  auto holder = std::make_shared<Holder>(Holder{provider->library, std::move(object)});
+  return std::shared_ptr<void>(holder, holder->object.get());
 }
 
 std::shared_ptr<LoadedLibrary> PluginHost::find_provider(Kind kind, const std::string& name,

@@ -20,11 +20,11 @@ namespace detail {
 struct LoadedLibrary;
 }
 
-/// Loads plugin libraries on demand and builds models, losses, datasets and hooks from
-/// them. Every object it returns keeps its library loaded, also after the host is gone:
+/// Loads plugin libraries on demand and builds objects of every plugin kind (kiln::kKinds)
+/// from them. Every object it returns keeps its library loaded, also after the host is gone:
 /// \code
 ///   PluginHost host({experiment_dir / "plugins"}, KILN_PLUGIN_DIR);
-///   auto model = host.make_model("mlp", /*library=*/"", spec.table("model"));
+///   auto model = host.make<kiln::Model>("mlp", /*library=*/"", spec.table("model"));
 /// \endcode
 /// Every failure is a one-line kiln::PluginError; when the object was asked for from a
 /// table, the message starts with that table's position. Not thread-safe.
@@ -47,19 +47,37 @@ class PluginHost {
 
   const std::vector<std::filesystem::path>& search_path() const { return search_path_; }
 
-  /// Builds the object of that kind named `name` from `config`. The library is `library`
-  /// when it is not empty (a bare name X is libX.so or X.so in the search path; a value
-  /// with a '/' is a path), otherwise lib<name>.so in the search path; when there is no
-  /// such file, the first library in the search path that registers the name.
+  /// Builds the T named `name` from `config`, T being a kind's interface (kiln::kKinds):
+  /// `host.make<Model>("mlp", "", table)`. The library is `library` when it is not empty (a
+  /// bare name X is libX.so or X.so in the search path; a value with a '/' is a path),
+  /// otherwise lib<name>.so in the search path; when there is no such file, the first
+  /// library in the search path that registers the name.
   /// A ConfigError from the plugin's constructor propagates unchanged.
+  template <class T>
+  std::shared_ptr<T> make(const std::string& name, const std::string& library, const kiln::Config& config) {
+    return std::static_pointer_cast<T>(make(kiln::kind_of<T>, name, library, config));
+  }
+  /// The same for a kind known at run time: a pointer to the kind's interface.
+  std::shared_ptr<void> make(kiln::Kind kind, const std::string& name, const std::string& library,
+                             const kiln::Config& config);
+
+  /// make<Model>, make<Loss>, make<Dataset> and make<Hook>.
   std::shared_ptr<kiln::Model> make_model(const std::string& name, const std::string& library,
-                                          const kiln::Config& config);
+                                          const kiln::Config& config) {
+    return make<kiln::Model>(name, library, config);
+  }
   std::shared_ptr<kiln::Loss> make_loss(const std::string& name, const std::string& library,
-                                        const kiln::Config& config);
+                                        const kiln::Config& config) {
+    return make<kiln::Loss>(name, library, config);
+  }
   std::shared_ptr<kiln::Dataset> make_dataset(const std::string& name, const std::string& library,
-                                              const kiln::Config& config);
+                                              const kiln::Config& config) {
+    return make<kiln::Dataset>(name, library, config);
+  }
   std::shared_ptr<kiln::Hook> make_hook(const std::string& name, const std::string& library,
-                                        const kiln::Config& config);
+                                        const kiln::Config& config) {
+    return make<kiln::Hook>(name, library, config);
+  }
 
   /// One record per kind+name+library built so far, in the order first built.
   std::vector<PluginRecord> records() const { return records_; }
@@ -85,8 +103,6 @@ class PluginHost {
   static LibraryInfo inspect(const std::filesystem::path& library);
 
  private:
-  template <class T>
-  std::shared_ptr<T> make(const std::string& name, const std::string& library, const kiln::Config& config);
   std::shared_ptr<detail::LoadedLibrary> find_provider(kiln::Kind kind, const std::string& name,
                                                        const std::string& library);
   std::shared_ptr<detail::LoadedLibrary> scan_for(kiln::Kind kind, const std::string& name);

@@ -7,7 +7,7 @@
 namespace kiln::runner {
 
 struct PluginRecord {
-  std::string kind;     ///< "model", "loss", "dataset" or "hook"
+  std::string kind;     ///< the kind's name (kiln::kKinds): "model", "loss", ...
   std::string name;     ///< the registered name, e.g. "mlp"
   std::string library;  ///< the plugin's own name from its handshake, e.g. "mlp"
   std::string path;     ///< canonical path of the library file

@@ -59,58 +59,30 @@ Batch Dataset::get_batch(const std::vector<Sample>& samples) const {
 
 Hook::~Hook() = default;
 
-const char* kind_name(Kind kind) {
-  switch (kind) {
-    case Kind::model: return "model";
-    case Kind::loss: return "loss";
-    case Kind::dataset: return "dataset";
-    case Kind::hook: return "hook";
-  }
-  return "?";
-}
+const char* kind_name(Kind kind) { return kind_info(kind).name; }
 
-namespace {
-
-/// Adds `name` once: a second registration would silently replace the first factory, so
-/// it is refused; the host names the library around this message.
-template <class Map, class Factory>
-void add_once(Map& factories, Kind kind, std::string name, Factory factory) {
-  const auto [it, added] = factories.emplace(std::move(name), std::move(factory));
+void Registry::add_factory(Kind kind, std::string name, AnyFactory factory) {
+  // A second registration would silently replace the first factory, so it is refused; the
+  // host names the library around this message.
+  const auto [it, added] = factories_[kind].emplace(std::move(name), std::move(factory));
   if (!added) throw PluginError(fmt::format("{} '{}' is registered twice", kind_name(kind), it->first));
 }
 
-}  // namespace
-
-void Registry::add(std::string name, Factory<Model> factory) {
-  add_once(models_, Kind::model, std::move(name), std::move(factory));
-}
-void Registry::add(std::string name, Factory<Loss> factory) {
-  add_once(losses_, Kind::loss, std::move(name), std::move(factory));
-}
-void Registry::add(std::string name, Factory<Dataset> factory) {
-  add_once(datasets_, Kind::dataset, std::move(name), std::move(factory));
-}
-void Registry::add(std::string name, Factory<Hook> factory) {
-  add_once(hooks_, Kind::hook, std::move(name), std::move(factory));
-}
-
-namespace {
-template <class Map>
-std::vector<std::string> keys_of(const Map& map) {
+std::vector<std::string> Registry::names(Kind kind) const {
   std::vector<std::string> out;
-  for (const auto& entry : map) out.push_back(entry.first);
+  if (auto factories = factories_.find(kind); factories != factories_.end())
+    for (const auto& entry : factories->second) out.push_back(entry.first);
   return out;
 }
-}  // namespace
 
-std::vector<std::string> Registry::names(Kind kind) const {
-  switch (kind) {
-    case Kind::model: return keys_of(models_);
-    case Kind::loss: return keys_of(losses_);
-    case Kind::dataset: return keys_of(datasets_);
-    case Kind::hook: return keys_of(hooks_);
-  }
-  return {};
+bool Registry::contains(Kind kind, const std::string& name) const {
+  auto factories = factories_.find(kind);
+  return factories != factories_.end() && factories->second.count(name) > 0;
+}
+
+std::shared_ptr<void> Registry::build(Kind kind, const std::string& name, const Config& config) const {
+  if (!contains(kind, name)) throw PluginError(fmt::format("no {} '{}' is registered", kind_name(kind), name));
+  return factories_.at(kind).at(name)(config);
 }
 
 }  // namespace kiln

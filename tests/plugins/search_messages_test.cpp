@@ -1,5 +1,6 @@
 // What the plugin host says when it cannot find something: the folders it searched, the
-// libraries it found there and what they register; and a library that registers a name twice.
+// libraries it found there and what they register; a library that registers a name twice;
+// the registry filing each name under its kind.
 #include "plugins/plugin_host.hpp"
 
 #include <string>
@@ -143,6 +144,36 @@ TEST_F(plugin_search, registry_refuses_a_second_name_of_one_kind_and_allows_it_f
   EXPECT_EQ(plugin_error([&] { registry.add("x", hook); }), "hook 'x' is registered twice");
   EXPECT_EQ(registry.names(Kind::model), std::vector<std::string>{"x"});
   EXPECT_EQ(registry.names(Kind::hook), std::vector<std::string>{"x"});
+}
+
+/// A hook that says what built it; a class of one kind, as plugins write them.
+class Named : public Hook {
+ public:
+  explicit Named(const Config& config) : name(config.get_or<std::string>("name", "none")) {}
+  std::string name;
+};
+
+TEST_F(plugin_search, registry_files_a_class_or_a_factory_under_the_kind_it_implements) {
+  static_assert(kind_of<Named> == Kind::hook && kind_of<Model> == Kind::model);
+  static_assert(std::is_same_v<interface_of<Named>, Hook>);
+  Registry registry;
+  registry.add<Named>("class");
+  registry.add("factory", [](const Config&) { return std::make_shared<Named>(model_table()); });
+  registry.add_hook<Named>("shorthand");
+  EXPECT_EQ(registry.names(Kind::hook), (std::vector<std::string>{"class", "factory", "shorthand"}));
+  EXPECT_EQ(registry.names(Kind::model), std::vector<std::string>{});
+  EXPECT_TRUE(registry.contains(Kind::hook, "class"));
+  EXPECT_FALSE(registry.contains(Kind::model, "class"));
+  const auto hook = registry.build<Hook>("class", model_table());
+  ASSERT_NE(dynamic_cast<Named*>(hook.get()), nullptr);
+  EXPECT_EQ(plugin_error([&] { registry.build<Model>("class", model_table()); }), "no model 'class' is registered");
+}
+
+TEST_F(plugin_search, every_kind_has_its_words_in_enum_order) {
+  std::vector<std::string> words;
+  for (const KindInfo& kind : kKinds) words.push_back(std::string(kind_name(kind.kind)) + "/" + kind.plural);
+  EXPECT_EQ(words, (std::vector<std::string>{"model/models", "loss/losses", "dataset/datasets", "hook/hooks"}));
+  EXPECT_THROW(kind_info(static_cast<Kind>(99)), Error);
 }
 
 TEST_F(plugin_search, two_libraries_registering_one_name_the_first_in_the_search_path_wins) {
