@@ -159,6 +159,25 @@ TEST_F(cli_history, compare_takes_ids_and_refuses_one_run_twice_or_alone) {
   EXPECT_TRUE(fails_with_one_error_line(kiln({"compare", "t"}), 2));
 }
 
+TEST(cli_history_missing_database, every_reading_command_says_so_in_one_line_and_creates_nothing) {
+  TempDir dir;
+  fs::create_directories(dir / "folder.db");
+  for (const std::string db : {"runs/kiln.db", "folder.db"}) {
+    for (std::vector<std::string> command : {std::vector<std::string>{"runs"}, std::vector<std::string>{"show", "t"},
+                                             std::vector<std::string>{"compare", "t", "u"},
+                                             std::vector<std::string>{"report", "t", "-o", "r.html"}}) {
+      command.insert(command.end(), {"--db", db});
+      const KilnResult result = run_kiln(command, dir.path());
+      EXPECT_TRUE(fails_with_one_error_line(result, 2)) << command[0] << " " << db;
+      EXPECT_EQ(error_line(result), "error: no run database at " + db + " (run an experiment first, or pass --db)")
+          << command[0];
+      EXPECT_EQ(result.out, "") << command[0];
+    }
+  }
+  EXPECT_FALSE(fs::exists(dir / "runs"));
+  EXPECT_FALSE(fs::exists(dir / "r.html"));
+}
+
 TEST(cli_validate, a_valid_experiment_is_described_and_nothing_is_written) {
   TempDir dir;
   write_text(dir, "exp.toml", mlp_experiment());
