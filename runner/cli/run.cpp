@@ -11,11 +11,6 @@ namespace kiln::runner::cli {
 
 namespace fs = std::filesystem;
 
-fs::path default_database() {
-  if (const char* env = std::getenv("KILN_DB"); env && *env) return env;
-  return fs::path("runs") / "kiln.db";
-}
-
 int run(const RunArgs& args) {
   // Everything that can be wrong with the experiment is found before the run is touched.
   ExperimentSetup setup(args.experiment, args.overrides);

@@ -120,7 +120,9 @@ std::vector<std::string> Trainer::load_model_weights(const TensorMap& weights, b
   return runner::load_model_weights(*model_, weights, strict);
 }
 
-void Trainer::restore_state(const TensorMap& state) {
+void Trainer::restore_state(const TensorMap& state) { restore_state(state, /*roll_back=*/true); }
+
+void Trainer::restore_state(const TensorMap& state, bool roll_back) {
   torch::NoGradGuard no_grad;
   Mismatches bad;
   const auto tensors = model_tensors(*model_);
@@ -173,15 +175,24 @@ void Trainer::restore_state(const TensorMap& state) {
                                              phase->spec.name, index, phase->spec.type));
   if (!bad.empty()) bad.raise("the checkpoint");
 
-  copy_fitting(state, tensors);
-  global_step_ = state.at(kStep).item<std::int64_t>();
-  loader_->seek({state.at(kLoaderBatch).item<std::int64_t>()});
-  at::Generator generator = at::detail::getDefaultCPUGenerator();
-  generator.set_state(state.at(kTorchRng));
-  for (Phase& phase : phases_)
-    optimizer_type(phase.spec.type).restore(*phase.optimizer, phase.params, optim_entries[&phase]);
-  for (auto& [hook, entries] : hook_entries) hook->hook->load_state(entries);
-  for (OrderedHook& hook : hooks_) hook.hook->after_restore(*this);
+  // All or nothing: a hook that refuses its part puts everything back as it was, so that no
+  // half-restored trainer is left (the model of one step with the hooks of another).
+  std::optional<TensorMap> before;
+  if (roll_back) before = capture_state();
+  try {
+    copy_fitting(state, tensors);
+    global_step_ = state.at(kStep).item<std::int64_t>();
+    loader_->seek({state.at(kLoaderBatch).item<std::int64_t>()});
+    at::Generator generator = at::detail::getDefaultCPUGenerator();
+    generator.set_state(state.at(kTorchRng));
+    for (Phase& phase : phases_)
+      optimizer_type(phase.spec.type).restore(*phase.optimizer, phase.params, optim_entries[&phase]);
+    for (auto& [hook, entries] : hook_entries) hook->hook->load_state(entries);
+    for (OrderedHook& hook : hooks_) hook.hook->after_restore(*this);
+  } catch (...) {
+    if (before) restore_state(*before, /*roll_back=*/false);
+    throw;
+  }
 }
 
 }  // namespace kiln::runner

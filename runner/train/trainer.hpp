@@ -41,7 +41,7 @@ struct OrderedHook {
 };
 
 /// Builds every object an experiment names (seeding torch first, so initial weights follow
-/// the seed) and runs the loop of ../shared/DESIGN.md, "One training step". It is the
+/// the seed) and runs the loop of docs/architecture.md, "One training step". It is the
 /// RunContext hooks see. Construction errors are the experiment's fault (ConfigError,
 /// PluginError, Error); errors from run() are a failed run.
 class Trainer final : public RunContext {
@@ -110,6 +110,9 @@ class Trainer final : public RunContext {
 
  private:
   void build_phases(const ExperimentSpec& spec);
+  /// restore_state(), putting the state before it back when a hook refuses its part and
+  /// `roll_back` (the roll-back itself does not).
+  void restore_state(const TensorMap& state, bool roll_back);
   /// False when the phase's loss was not finite and on_nan = "skip" dropped its update.
   bool run_phase(Phase& phase, const Batch& batch, Step& step);
 

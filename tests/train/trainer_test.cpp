@@ -38,6 +38,41 @@ std::vector<double> losses_of_a_run(long steps) {
   return f.recorder.values("loss/mse");
 }
 
+/// A hook with state that refuses to take any back, as one would on a format it does not know.
+class Refusing : public Hook {
+ public:
+  TensorMap state() const override {
+    TensorMap state("hook state");
+    state.set("count", torch::tensor(count_));
+    return state;
+  }
+  void load_state(const TensorMap&) override { throw Error("refusing: state of an unknown version"); }
+  void after_step(Step&) override { ++count_; }
+
+ private:
+  std::int64_t count_ = 0;
+};
+
+TEST(trainer, restore_refused_by_a_hook_leaves_the_trainer_as_it_was) {
+  // A checkpoint of step 10, then a trainer at step 3 of its own asked to take it.
+  Fixture trained(mlp_experiment("", 10), {"supervisor.log_every_steps=0"});
+  trained.trainer.add_hook("refusing", std::make_shared<Refusing>());
+  trained.trainer.run();
+  const TensorMap checkpoint = trained.trainer.capture_state();
+
+  Fixture f(mlp_experiment("", 3), {"supervisor.log_every_steps=0"});
+  f.trainer.add_hook("refusing", std::make_shared<Refusing>());
+  f.trainer.run();
+  const TensorMap before = f.trainer.capture_state();
+  ASSERT_FALSE(torch::equal(before.at("model/net.0.weight"), checkpoint.at("model/net.0.weight")));
+
+  EXPECT_THROW(f.trainer.restore_state(checkpoint), Error);
+  EXPECT_EQ(f.trainer.global_step(), 3);
+  const TensorMap after = f.trainer.capture_state();
+  ASSERT_EQ(after.names(), before.names());
+  for (const auto& [name, tensor] : before) EXPECT_TRUE(torch::equal(tensor, after.at(name))) << name;
+}
+
 TEST(trainer, unknown_parameter_group_lists_the_groups) {
   TempDir dir;
   const auto spec = load_experiment(write_text(dir, "exp.toml", mlp_experiment()), {"optimizers.adam.params=gen"});
