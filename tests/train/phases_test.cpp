@@ -124,10 +124,10 @@ std::vector<std::string> names_with(const TensorMap& state, const std::string& p
 
 TEST(optimizers, an_unknown_type_is_an_error_never_a_fallback) {
   try {
-    optimizer_type("rmsprop");
+    optimizer_type("lion");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "no optimizer type 'rmsprop' (types: adam, adamw, sgd)");
+    EXPECT_STREQ(e.what(), "no optimizer type 'lion' (types: adam, adamw, sgd)");
   }
   OptimizerSpec unread;
   unread.name = "g";
