@@ -10,6 +10,7 @@
 #include "config/experiment.hpp"
 #include "plugins/plugin_host.hpp"
 #include "store/database.hpp"
+#include "store/history.hpp"
 #include "store/run_ref.hpp"
 #include "train/error_text.hpp"
 #include "train/trainer.hpp"
@@ -21,13 +22,11 @@ namespace {
 std::string run_plan(const ExperimentSpec& spec) {
   if (!std::filesystem::is_regular_file(spec.database))
     return fmt::format("would start run {} (no database yet at {})", spec.name, spec.database.string());
-  store::Database db(spec.database, store::OpenMode::read_only);
-  store::Statement select(db, "SELECT status, " + store::steps_done_sql("runs.id") + " FROM runs WHERE name = ?1");
-  select.bind(1, spec.name);
-  if (!select.step()) return fmt::format("would start run {} in {}", spec.name, spec.database.string());
-  const std::string steps = select.column_text(1);
+  store::Database db = store::open_existing(spec.database);
+  const std::optional<std::int64_t> id = store::find_run_id(db, spec.name);
+  if (!id) return fmt::format("would start run {} in {}", spec.name, spec.database.string());
   return fmt::format("would resume run {} ({}, {} of {} steps recorded; --fresh starts another)", spec.name,
-                     select.column_text(0), steps, spec.max_steps);
+                     store::run_row(db, *id).status, store::steps_done(db, *id), spec.max_steps);
 }
 
 std::string plugin_of(const PluginHost& host, const std::string& kind, const std::string& name) {

@@ -29,14 +29,6 @@ RunRef find_run_ref(Database& db, const std::string& ref) {
   throw StoreError(fmt::format("no run named '{}' in {}{}", ref, db.path().string(), hint), SQLITE_NOTFOUND);
 }
 
-std::string steps_done_sql(const std::string& run_id) {
-  return fmt::format(
-      "max(COALESCE((SELECT MAX(step) + 1 FROM summaries WHERE run_id = {0} AND tag GLOB 'loss/*'), 0), "
-      "COALESCE((SELECT MAX(step) FROM checkpoints WHERE run_id = {0}), 0), "
-      "COALESCE((SELECT MAX(step) FROM events WHERE run_id = {0}), 0))",
-      run_id);
-}
-
 std::optional<std::int64_t> find_run_id(Database& db, const std::string& name) {
   Statement select(db, "SELECT id FROM runs WHERE name = ?1");
   select.bind(1, name);

@@ -25,9 +25,5 @@ RunRef find_run_ref(Database& db, const std::string& ref);
 /// The id of the run named exactly `name`, if there is one (no ids, no suggestions).
 std::optional<std::int64_t> find_run_id(Database& db, const std::string& name);
 
-/// An SQL expression for the steps a run has trained (its global step), given an SQL
-/// expression for its id: the latest of its last loss summary + 1, its latest checkpoint
-/// and its latest event with a step. Evaluation summaries, recorded after a step, do not count.
-std::string steps_done_sql(const std::string& run_id);
 
 }  // namespace kiln::runner::store
