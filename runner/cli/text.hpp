@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "report/format.hpp"
 #include "store/query.hpp"
 
 namespace kiln::runner::cli {
@@ -20,16 +21,10 @@ int cell_limit();
 /// cell_limit(): the tables inside `kiln show` and `kiln compare`.
 void print_section_table(const store::QueryResult& table);
 
-/// "0.8 s", "42 s", "3m 05s", "2h 07m", "3d 04h"; "" for a negative duration.
-std::string format_duration(double seconds);
-
-/// Unix seconds as local "YYYY-MM-DD HH:MM:SS".
-std::string format_time(double unix_seconds);
-
-/// "512 B", "3.4 kB", "12.1 MB", "2.0 GB" (powers of 1000, as ls -h --si).
-std::string format_bytes(std::int64_t bytes);
-
-/// A metric for reading: 4 significant digits, "nan", "inf".
-std::string format_value(double value);
+// Values, sizes, durations and times are written as `kiln report` writes them: one format.
+using report::format_bytes;
+using report::format_duration;
+using report::format_time;
+using report::format_value;
 
 }  // namespace kiln::runner::cli

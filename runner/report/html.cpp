@@ -1,8 +1,5 @@
-// HTML building blocks for `kiln report`: escaping, base64, data: URIs and number formats.
+// HTML building blocks for `kiln report`: escaping, base64 and data: URIs.
 #include "report/html.hpp"
-
-#include <cmath>
-#include <ctime>
 
 #include <fmt/format.h>
 
@@ -66,38 +63,6 @@ std::optional<std::pair<int, int>> png_size(std::string_view bytes) {
   const std::uint32_t width = be32(16), height = be32(20);
   if (width == 0 || height == 0 || width > 1u << 20 || height > 1u << 20) return std::nullopt;
   return std::pair<int, int>(static_cast<int>(width), static_cast<int>(height));
-}
-
-std::string format_value(double value, int digits) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  return fmt::format("{:.{}g}", value, digits);
-}
-
-std::string format_bytes(std::int64_t bytes) {
-  if (bytes < 1000) return fmt::format("{} B", bytes);
-  if (bytes < 1000 * 1000) return fmt::format("{:.1f} kB", static_cast<double>(bytes) / 1e3);
-  if (bytes < 1000LL * 1000 * 1000) return fmt::format("{:.1f} MB", static_cast<double>(bytes) / 1e6);
-  return fmt::format("{:.2f} GB", static_cast<double>(bytes) / 1e9);
-}
-
-std::string format_duration(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "-";
-  if (seconds < 10) return fmt::format("{:.1f} s", seconds);
-  const auto whole = static_cast<long long>(std::llround(seconds));
-  if (whole < 60) return fmt::format("{} s", whole);
-  if (whole < 3600) return fmt::format("{} min {:02} s", whole / 60, whole % 60);
-  return fmt::format("{} h {:02} min", whole / 3600, whole / 60 % 60);
-}
-
-std::string format_time(double unix_seconds) {
-  if (!std::isfinite(unix_seconds)) return "-";
-  const auto t = static_cast<std::time_t>(unix_seconds);
-  std::tm local{};
-  localtime_r(&t, &local);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S", &local);
-  return text;
 }
 
 }  // namespace kiln::runner::report

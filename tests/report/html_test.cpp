@@ -61,7 +61,7 @@ TEST(report_html, formats_values_with_four_significant_digits) {
   EXPECT_EQ(format_value(40), "40");
   EXPECT_EQ(format_value(123456), "1.235e+05");
   EXPECT_EQ(format_value(-0.5), "-0.5");
-  EXPECT_EQ(format_value(std::nan("")), "NaN");
+  EXPECT_EQ(format_value(std::nan("")), "nan");
   EXPECT_EQ(format_value(std::numeric_limits<double>::infinity()), "inf");
   EXPECT_EQ(format_value(-std::numeric_limits<double>::infinity()), "-inf");
 }
