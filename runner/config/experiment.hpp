@@ -87,6 +87,10 @@ struct EmaSpec {
   bool zero_debias = false;          ///< debias loss shadows, which start at 0
   std::vector<std::string> params;   ///< parameter groups to average
   std::vector<std::string> losses;   ///< losses to average, as ema/<loss> summaries
+  /// When ema/<loss> summaries are written: the supervisor's schedule for loss/<loss>
+  /// (every step here, for code that builds an EmaSpec by hand).
+  std::int64_t summary_every_steps = 1;
+  double summary_every_secs = 0;
   Config config;                     ///< for positioned errors (an unknown group)
 };
 

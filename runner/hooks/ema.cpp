@@ -49,7 +49,7 @@ void exchange(torch::Tensor& a, torch::Tensor& b, torch::Tensor& scratch) {
 
 }  // namespace
 
-Ema::Ema(const EmaSpec& spec) : spec_(spec) {
+Ema::Ema(const EmaSpec& spec) : spec_(spec), summaries_(spec.summary_every_steps, spec.summary_every_secs) {
   for (const std::string& name : spec_.losses) losses_.push_back({name});
 }
 
@@ -134,6 +134,9 @@ void Ema::after_step(Step& step) {
     for (Shadowed& p : params_) p.shadow.mul_(decay).add_(p.value, weight);
     for (Shadowed& b : buffers_) b.shadow.copy_(b.value);
   }
+  const std::int64_t k = step.global_step();
+  const bool write = !losses_.empty() && (summaries_.due(k) || k + 1 >= step.run().max_steps() ||
+                                          step.run().stop_requested());
   for (LossAverage& loss : losses_) {
     const double value = step.losses().at(loss.name).item<double>();
     if (spec_.zero_debias) {
@@ -144,7 +147,7 @@ void Ema::after_step(Step& step) {
     } else {
       loss.shadow -= (loss.shadow - value) * weight;
     }
-    step.summary("ema/" + loss.name, loss.shadow);
+    if (write) step.summary("ema/" + loss.name, loss.shadow);
   }
 }
 

@@ -9,6 +9,7 @@
 #include "config/experiment.hpp"
 #include "kiln/averager.hpp"
 #include "kiln/hook.hpp"
+#include "kiln/schedule.hpp"
 
 namespace kiln::runner {
 
@@ -18,7 +19,7 @@ namespace kiln::runner {
 /// start at the parameter's value (taken just before the first update, so weights loaded
 /// by another hook's begin() count), loss shadows at 0 (with `zero_debias`, TF's debiased
 /// estimate). Model buffers (BatchNorm statistics) are copied, not averaged. Losses go to
-/// the summaries as `ema/<loss>` every step.
+/// the summaries as `ema/<loss>` when the supervisor writes `loss/<loss>` (and at the last step).
 ///
 /// State, as state() returns it and load_state() wants it back (strictly):
 ///   params/<name>      shadow of each averaged parameter (names from named_parameters())
@@ -78,6 +79,7 @@ class Ema final : public Hook, public WeightAverager {
   const Shadowed* find_param(const std::string& name) const;
 
   EmaSpec spec_;
+  Schedule summaries_;  // when ema/<loss> is written: the supervisor's schedule
   std::vector<Shadowed> params_;
   std::vector<Shadowed> buffers_;
   std::vector<LossAverage> losses_;

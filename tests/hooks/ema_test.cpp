@@ -521,6 +521,29 @@ TEST(ema, through_the_trainer_ema_summaries_follow_the_losses) {
   EXPECT_FALSE(torch::equal(ema->shadow("net.0.weight"), trained));
 }
 
+TEST(ema, summaries_are_written_on_the_losses_schedule_and_at_the_last_step) {
+  TempDir dir;
+  const std::string ema_table = "[ema]\ndecay = 0.8\nlosses = [\"mse\"]\n";
+  const auto spec = load_experiment(write_text(dir, "exp.toml", mlp_experiment(ema_table, 10)),
+                                    {"supervisor.summary_every_steps=4", "supervisor.log_every_steps=0"});
+  EXPECT_EQ(spec.ema.summary_every_steps, 4);
+  PluginHost host(spec.plugin_paths, KILN_PLUGIN_DIR);
+  Trainer trainer(spec, host);
+  auto ema = std::make_shared<Ema>(spec.ema);
+  trainer.add_hook("ema", ema);
+  trainer.add_hook("supervisor", std::make_shared<Supervisor>(spec.supervisor));
+  MemoryRecorder recorder;
+  trainer.attach(recorder, "t", dir.path());
+  trainer.run();
+  std::vector<std::int64_t> ema_steps, loss_steps;
+  for (const auto& [step, value] : recorder.summaries.at("ema/mse")) ema_steps.push_back(step);
+  for (const auto& [step, value] : recorder.summaries.at("loss/mse")) loss_steps.push_back(step);
+  EXPECT_EQ(ema_steps, (std::vector<std::int64_t>{0, 4, 8, 9}));
+  EXPECT_EQ(ema_steps, loss_steps);
+  // The average is still kept every step: the last one is the average of all ten losses.
+  EXPECT_GT(ema->loss_shadow("mse"), 0.0);
+}
+
 /// A trainer on the mlp experiment with an [ema] table, and the EMA hook in it.
 struct EmaTrainer {
   EmaTrainer(const TempDir& dir, long max_steps)
@@ -528,7 +551,7 @@ struct EmaTrainer {
                                         mlp_experiment("[ema]\ndecay = 0.8\nnum_updates = true\nzero_debias = true\n"
                                                        "params = [\"all\"]\nlosses = [\"mse\"]\n",
                                                        max_steps)),
-                             {"supervisor.log_every_steps=0"})),
+                             {"supervisor.summary_every_steps=1", "supervisor.log_every_steps=0"})),
         host(spec.plugin_paths, KILN_PLUGIN_DIR),
         trainer(spec, host),
         ema(std::make_shared<Ema>(spec.ema)) {
