@@ -12,6 +12,7 @@
 #include "hooks/progress.hpp"
 #include "kiln/hook.hpp"
 #include "kiln/schedule.hpp"
+#include "train/non_finite_policy.hpp"
 
 namespace kiln::runner {
 
@@ -34,9 +35,12 @@ ProgressMode resolve_progress(const SupervisorSpec& spec, bool stderr_is_termina
 /// summary) on its schedule, shows progress (the step, the recent rate, the ETA and a
 /// per-step EMA of each loss), and turns SIGINT/SIGTERM into a clean stop. It runs after
 /// the other hooks (priority::supervisor) so that it sees what they did.
-class Supervisor : public Hook {
+class Supervisor : public Hook, public NonFinitePolicy {
  public:
   explicit Supervisor(SupervisorSpec spec);
+
+  /// `[supervisor] on_nan`: "skip" drops a step whose loss is not finite, "stop" fails the run.
+  bool skip_non_finite() const override { return spec_.on_nan == "skip"; }
 
   int default_priority() const override { return priority::supervisor; }
   void begin(RunContext& run) override;

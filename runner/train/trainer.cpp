@@ -14,12 +14,13 @@
 #include "config/cores.hpp"
 #include "config/run_paths.hpp"
 #include "plugins/plugin_host.hpp"
+#include "train/non_finite_policy.hpp"
 #include "train/optimizers.hpp"
 
 namespace kiln::runner {
 
 Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host)
-    : max_steps_(spec.max_steps), skip_nan_(spec.supervisor.on_nan == "skip") {
+    : max_steps_(spec.max_steps) {
   // threads = 0: the cores this process may use (taskset, a container's quota), not the machine's.
   const int threads = spec.threads > 0 ? spec.threads : usable_cores();
   at::set_num_threads(threads);
@@ -111,6 +112,12 @@ WeightAverager* Trainer::averager() {
   // Whichever hook keeps averaged weights (the built-in EMA, or a plugin's).
   for (OrderedHook& entry : hooks_)
     if (auto* averager = dynamic_cast<WeightAverager*>(entry.hook.get())) return averager;
+  return nullptr;
+}
+
+const NonFinitePolicy* Trainer::non_finite_policy() const {
+  for (const OrderedHook& entry : hooks_)
+    if (const auto* policy = dynamic_cast<const NonFinitePolicy*>(entry.hook.get())) return policy;
   return nullptr;
 }
 
@@ -224,7 +231,8 @@ bool Trainer::run_phase(Phase& phase, const Batch& batch, Step& step) {
       if (!std::isfinite(step.losses().at(losses_[index].name).item<double>())) bad.push_back(losses_[index].name);
     const std::string what = fmt::format("step {}, phase {}: loss {} is not finite", step.global_step(),
                                          phase.spec.name, fmt::join(bad, ", "));
-    if (!skip_nan_) {
+    const NonFinitePolicy* policy = non_finite_policy();
+    if (!policy || !policy->skip_non_finite()) {
       event("nan", what);
       throw Error(what + " (on_nan = \"stop\")");
     }

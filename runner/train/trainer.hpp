@@ -19,6 +19,7 @@
 
 namespace kiln::runner {
 
+class NonFinitePolicy;
 class PluginHost;
 
 /// One optimizer's share of a step: its parameter group, its losses and its update.
@@ -113,7 +114,9 @@ class Trainer final : public RunContext {
   /// restore_state(), putting the state before it back when a hook refuses its part and
   /// `roll_back` (the roll-back itself does not).
   void restore_state(const TensorMap& state, bool roll_back);
-  /// False when the phase's loss was not finite and on_nan = "skip" dropped its update.
+  /// The hook that decides what a non-finite loss does (the supervisor's on_nan), if any.
+  const NonFinitePolicy* non_finite_policy() const;
+  /// False when the phase's loss was not finite and the policy dropped its update.
   bool run_phase(Phase& phase, const Batch& batch, Step& step);
 
   /// Calls `call` on every hook in order, remembering which one runs for failed_hook().
@@ -129,7 +132,6 @@ class Trainer final : public RunContext {
   std::vector<OrderedHook> hooks_;
 
   std::int64_t max_steps_;
-  bool skip_nan_;  ///< on_nan = "skip": drop a step whose loss is NaN or infinite
   std::int64_t global_step_ = 0;
   const OrderedHook* running_hook_ = nullptr;  // the hook being called, for failed_hook()
   const char* running_call_ = "";
