@@ -6,7 +6,7 @@
 #include <torch/torch.h>
 
 #include "datasets.hpp"
-#include "image_io.hpp"
+#include "image/image_io.hpp"
 
 namespace kiln::plugins {
 namespace {

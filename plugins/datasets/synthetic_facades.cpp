@@ -7,8 +7,9 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "common/splitmix.hpp"
 #include "datasets.hpp"
-#include "image_io.hpp"
+#include "image/image_io.hpp"
 
 namespace kiln::plugins {
 namespace {
@@ -29,17 +30,12 @@ Rgb operator*(Rgb a, Rgb b) { return {a.r * b.r, a.g * b.g, a.b * b.b}; }
 Rgb operator+(Rgb a, Rgb b) { return {a.r + b.r, a.g + b.g, a.b + b.b}; }
 Rgb mix(Rgb a, Rgb b, float t) { return a * (1.0f - t) + b * t; }
 
-std::uint64_t mix64(std::uint64_t x) {  // splitmix64's finalizer
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+using common::splitmix_finalize;
 
 /// A hash of a key and a position, uniform in [-1, 1): per-pixel grain and per-brick tones.
 float hash_signed(std::uint64_t key, std::int64_t a, std::int64_t b) {
-  const std::uint64_t h = mix64(key ^ mix64((static_cast<std::uint64_t>(a) << 32) ^ static_cast<std::uint32_t>(b)));
+  const std::uint64_t position = (static_cast<std::uint64_t>(a) << 32) ^ static_cast<std::uint32_t>(b);
+  const std::uint64_t h = splitmix_finalize(key ^ splitmix_finalize(position));
   return static_cast<float>(h >> 40) * 0x1.0p-23f - 1.0f;
 }
 
@@ -47,7 +43,7 @@ float hash_signed(std::uint64_t key, std::int64_t a, std::int64_t b) {
 class Rng {
  public:
   explicit Rng(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next() { return mix64(state_ += 0x9e3779b97f4a7c15ULL); }
+  std::uint64_t next() { return splitmix_finalize(state_ += common::kSplitmixGamma); }
   float uniform() { return static_cast<float>(next() >> 40) * 0x1.0p-24f; }
   float uniform(float lo, float hi) { return lo + (hi - lo) * uniform(); }
   int integer(int lo, int hi) { return lo + static_cast<int>(next() % static_cast<std::uint64_t>(hi - lo + 1)); }
@@ -489,7 +485,7 @@ SyntheticFacades::SyntheticFacades(const Config& config)
       image_size_(config.get_in_range<std::int64_t>("image_size", 256, 16, 4096)),
       load_size_(config.get_or<std::int64_t>("load_size", image_size_)),
       flip_(config.get_or<bool>("flip", true)),
-      stream_(mix64(static_cast<std::uint64_t>(config.get_or<std::int64_t>("data_seed", 0))) ^ split_stream(config)) {
+      stream_(splitmix_finalize(static_cast<std::uint64_t>(config.get_or<std::int64_t>("data_seed", 0))) ^ split_stream(config)) {
   if (load_size_ < image_size_ || load_size_ > 4096)
     config.fail("load_size", fmt::format("must be between image_size ({}) and 4096, got {}", image_size_, load_size_));
 }
@@ -497,7 +493,7 @@ SyntheticFacades::SyntheticFacades(const Config& config)
 Example SyntheticFacades::get(std::int64_t index, std::uint64_t seed) const {
   if (index < 0 || index >= size_)
     throw Error(fmt::format("synthetic_facades: index {} is out of range (size {})", index, size_));
-  Rng rng(mix64(stream_ ^ mix64(static_cast<std::uint64_t>(index))));
+  Rng rng(splitmix_finalize(stream_ ^ splitmix_finalize(static_cast<std::uint64_t>(index))));
   const Style style = make_style(rng);
   Canvas canvas(static_cast<int>(load_size_), style);
   draw_building(canvas, rng);

@@ -3,7 +3,7 @@
 
 #include <torch/torch.h>
 
-#include "datasets/image_io.hpp"
+#include "image/image_io.hpp"
 #include "hooks.hpp"
 
 namespace kiln::plugins {

@@ -7,7 +7,7 @@
 #include <torch/torch.h>
 
 #include "cli/commands.hpp"
-#include "datasets/image_io.hpp"
+#include "image/image_io.hpp"
 #include "document.hpp"
 #include "kiln/dataset.hpp"
 #include "plugins/plugin_host.hpp"

@@ -6,7 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "config/experiment.hpp"
-#include "datasets/image_io.hpp"
+#include "image/image_io.hpp"
 #include "hooks/checkpoint_file.hpp"
 #include "plugins/plugin_host.hpp"
 #include "store/checkpoints.hpp"

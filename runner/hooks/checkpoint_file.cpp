@@ -19,6 +19,7 @@
 #include <fmt/ranges.h>
 #include <torch/torch.h>
 
+#include "common/atomic_file.hpp"
 #include "kiln/error.hpp"
 #include "plugins/sha256.hpp"
 
@@ -84,60 +85,16 @@ class FileDescriptor {
   int fd_;
 };
 
-int fsync_retrying(int fd) {
-  while (::fsync(fd) != 0) {
-    if (errno != EINTR) return errno;
-  }
-  return 0;
-}
-
 // ---- writing ----
 
 [[noreturn]] void fail_write(const fs::path& path, const std::string& why) {
   throw CheckpointError(fmt::format("cannot write checkpoint {}: {}", path.string(), why));
 }
 
-/// The temp file beside the checkpoint: removed unless commit() renamed it into place.
-class TempFile {
- public:
-  explicit TempFile(const fs::path& target)
-      : target_(target),
-        path_(target.string() + ".tmp-" + std::to_string(::getpid())),
-        fd_(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) {
-    if (fd_.get() < 0) fail_write(target_, std::strerror(errno));
-  }
-  ~TempFile() {
-    if (!renamed_) ::unlink(path_.c_str());
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-
-  int fd() const { return fd_.get(); }
-
-  /// Makes the written bytes durable, then atomically replaces the target with them.
-  void commit() {
-    if (const int error = fsync_retrying(fd_.get())) fail_write(target_, std::strerror(error));
-    if (const int error = fd_.close()) fail_write(target_, std::strerror(error));
-    if (::rename(path_.c_str(), target_.c_str()) != 0) fail_write(target_, std::strerror(errno));
-    renamed_ = true;
-    // Without this the rename itself may not survive a power cut.
-    const fs::path directory = target_.has_parent_path() ? target_.parent_path() : fs::path(".");
-    FileDescriptor dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    const int error = dir.get() < 0 ? errno : fsync_retrying(dir.get());
-    if (error) fail_write(target_, fmt::format("cannot sync its directory: {}", std::strerror(error)));
-  }
-
- private:
-  fs::path target_;
-  fs::path path_;
-  FileDescriptor fd_;
-  bool renamed_ = false;
-};
-
 /// Collects small fields into few large write() calls and hashes every byte it writes.
 class HashingWriter {
  public:
-  HashingWriter(int fd, const fs::path& target) : fd_(fd), target_(target) { buffer_.reserve(kBufferBytes); }
+  explicit HashingWriter(common::AtomicFile& file) : file_(file) { buffer_.reserve(kBufferBytes); }
 
   void put(const void* data, std::size_t size) {
     if (buffer_.size() + size > kBufferBytes) flush();
@@ -172,30 +129,14 @@ class HashingWriter {
     while (size > 0) {
       const std::size_t chunk = std::min(size, kChunkBytes);
       sha_.update(bytes, chunk);
-      write_all(bytes, chunk);
+      file_.write(bytes, chunk);
+      bytes_ += chunk;
       bytes += chunk;
       size -= chunk;
     }
   }
 
-  /// write() until everything is out: a short write is followed by another, which reports
-  /// the cause (ENOSPC, EFBIG) if the first stopped for one.
-  void write_all(const char* bytes, std::size_t size) {
-    while (size > 0) {
-      const ssize_t wrote = ::write(fd_, bytes, size);
-      if (wrote < 0) {
-        if (errno == EINTR) continue;
-        fail_write(target_, std::strerror(errno));
-      }
-      if (wrote == 0) fail_write(target_, "write() made no progress");
-      bytes += wrote;
-      size -= static_cast<std::size_t>(wrote);
-      bytes_ += static_cast<std::uint64_t>(wrote);
-    }
-  }
-
-  int fd_;
-  const fs::path& target_;
+  common::AtomicFile& file_;
   std::vector<char> buffer_;
   std::uint64_t bytes_ = 0;
   Sha256 sha_;
@@ -230,6 +171,30 @@ torch::Tensor storable_form(const fs::path& path, const std::string& name, const
   } catch (const std::bad_alloc&) {
     fail_write(path, fmt::format("tensor '{}': out of memory for its contiguous copy", name));
   }
+}
+
+/// The file's bytes, through an AtomicFile (whose errors are kiln::Errors).
+WrittenCheckpoint write_entries(const fs::path& path, const CheckpointEntries& entries) {
+  common::AtomicFile file(path, "checkpoint");
+  HashingWriter out(file);
+  out.put(kMagic.data(), kMagic.size());
+  out.put_value(kFormatVersion);
+  out.put_value(static_cast<std::uint32_t>(entries.size()));
+  for (const auto& [name, tensor] : entries) {
+    const torch::Tensor stored = storable_form(path, name, tensor);
+    out.put_value(static_cast<std::uint32_t>(name.size()));
+    out.put(name.data(), name.size());
+    out.put_value(static_cast<std::int8_t>(stored.scalar_type()));
+    out.put_value(static_cast<std::uint8_t>(stored.dim()));
+    for (const std::int64_t dim : stored.sizes()) out.put_value(dim);
+    out.put_value(static_cast<std::uint64_t>(stored.nbytes()));
+    out.put_payload(stored.data_ptr(), stored.nbytes());
+  }
+  out.put(kTrailerMagic.data(), kTrailerMagic.size());
+  out.put_value(static_cast<std::uint64_t>(entries.size()));
+  out.flush();
+  file.commit();
+  return WrittenCheckpoint{path, out.bytes(), out.hex_digest()};
 }
 
 // ---- reading ----
@@ -442,26 +407,13 @@ CheckpointEntries parse(const InputFile& file) {
 
 WrittenCheckpoint write_checkpoint(const fs::path& path, const CheckpointEntries& entries) {
   check_writable(path, entries);
-  TempFile temp(path);
-  HashingWriter out(temp.fd(), path);
-  out.put(kMagic.data(), kMagic.size());
-  out.put_value(kFormatVersion);
-  out.put_value(static_cast<std::uint32_t>(entries.size()));
-  for (const auto& [name, tensor] : entries) {
-    const torch::Tensor stored = storable_form(path, name, tensor);
-    out.put_value(static_cast<std::uint32_t>(name.size()));
-    out.put(name.data(), name.size());
-    out.put_value(static_cast<std::int8_t>(stored.scalar_type()));
-    out.put_value(static_cast<std::uint8_t>(stored.dim()));
-    for (const std::int64_t dim : stored.sizes()) out.put_value(dim);
-    out.put_value(static_cast<std::uint64_t>(stored.nbytes()));
-    out.put_payload(stored.data_ptr(), stored.nbytes());
+  try {
+    return write_entries(path, entries);
+  } catch (const CheckpointError&) {
+    throw;
+  } catch (const Error& e) {
+    throw CheckpointError(e.what());  // AtomicFile's: it names the checkpoint and the reason
   }
-  out.put(kTrailerMagic.data(), kTrailerMagic.size());
-  out.put_value(static_cast<std::uint64_t>(entries.size()));
-  out.flush();
-  temp.commit();
-  return WrittenCheckpoint{path, out.bytes(), out.hex_digest()};
 }
 
 CheckpointEntries read_checkpoint(const fs::path& path, const std::string& expected_sha256) {

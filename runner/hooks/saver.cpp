@@ -2,15 +2,13 @@
 // and tf.train.Saver's retention with the store as the source of truth.
 #include "hooks/saver.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 #include <torch/torch.h>
 
 #include "hooks/checkpoint_file.hpp"
 #include "hooks/retention.hpp"
 #include "hooks/signals.hpp"
+#include "common/atomic_file.hpp"
 #include "store/checkpoints.hpp"
 #include "store/run_ref.hpp"
 #include "store/writer.hpp"
@@ -26,24 +24,12 @@ TensorMap to_map(CheckpointEntries entries) {
   return map;
 }
 
-/// Writes `text` to `path` by way of a synced temp file and a rename.
+/// Writes `text` to `path` atomically; a failure is the saver's, a CheckpointError.
 void replace_file(const fs::path& path, const std::string& text) {
-  const fs::path temp = path.string() + ".tmp-" + std::to_string(getpid());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw CheckpointError(fmt::format("cannot write {}: {}", temp.string(), std::strerror(errno)));
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  const int saved_errno = errno;
-  ::close(fd);
-  if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
-    fs::remove(temp);
-    throw CheckpointError(fmt::format("cannot write {}: {}", path.string(), std::strerror(ok ? errno : saved_errno)));
-  }
-  // The rename is durable once the directory is: without this a crash could bring back
-  // the previous pointer (harmless) or, on some file systems, no file at all.
-  const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
+  try {
+    common::write_file_atomically(path, text);
+  } catch (const Error& e) {
+    throw CheckpointError(e.what());
   }
 }
 

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -15,6 +14,7 @@
 #include "config/run_paths.hpp"
 #include "hooks/saver.hpp"
 #include "hooks/signals.hpp"
+#include "common/atomic_file.hpp"
 #include "kiln/version.hpp"
 #include "plugins/sha256.hpp"
 #include "store/checkpoints.hpp"
@@ -26,12 +26,6 @@ namespace kiln::runner {
 namespace {
 
 namespace fs = std::filesystem;
-
-void write_file(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out.flush()) throw Error(fmt::format("{}: cannot be written", path.string()));
-}
 
 /// The newest checkpoint of a run that reached max_steps, when its file is the one its row
 /// describes: a run whose process ended after writing it has completed.
@@ -152,7 +146,7 @@ std::optional<RunOutcome> Run::record_start() {
       inside(run_dir_, run_dir_ / "checkpoints", "checkpoint folder");
     }
     fs::create_directories(run_dir_);
-    write_file(inside(run_dir_, run_dir_ / "experiment.toml", "experiment copy"), config);
+    common::write_file_atomically(inside(run_dir_, run_dir_ / "experiment.toml", "experiment copy"), config);
   } catch (const std::exception& e) {
     // A fresh run's row exists already; a resumed run was not touched yet and stays as it was.
     if (options_.fresh) store_.finish_run(run_id_, "failed", error_text(e), unix_now());

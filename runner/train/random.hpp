@@ -4,15 +4,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/splitmix.hpp"
+
 namespace kiln::runner {
 
 /// SplitMix64 step: mixes a 64-bit value into a well-spread one.
-inline std::uint64_t mix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+inline std::uint64_t mix64(std::uint64_t x) { return common::splitmix64(x); }
 
 /// A seed derived from several values, order-sensitive.
 inline std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0) {

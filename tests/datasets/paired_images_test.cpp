@@ -8,7 +8,7 @@
 #include "../support/temp_dir.hpp"
 #include "cli/commands.hpp"
 #include "dataset_support.hpp"
-#include "datasets/image_io.hpp"
+#include "image/image_io.hpp"
 
 namespace kiln::test {
 namespace {

@@ -115,7 +115,7 @@ TEST_F(report_page, draws_one_chart_per_tag_with_one_line_per_run) {
   EXPECT_EQ(count(page.html, "<svg class=\"chart\""), 3u);
   EXPECT_EQ(count(page.html, "<path class=\"smooth\" data-run=\"a\""), 2u);  // loss/l1, time/step_ms
   EXPECT_EQ(count(page.html, "<path class=\"points\""), 2u);                 // eval/l1, both runs
-  EXPECT_THAT(page.html, HasSubstr("1 value not finite (first at step 10: NaN)"));
+  EXPECT_THAT(page.html, HasSubstr("1 value not finite (first at step 10: nan)"));
 }
 
 TEST_F(report_page, embeds_images_and_notes_a_missing_one) {

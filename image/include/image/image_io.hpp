@@ -1,4 +1,5 @@
-// Image files and tensors: decode PNG/JPEG, encode PNG, resize, crop-and-flip jitter.
+// Image files and tensors: decode PNG/JPEG, encode PNG, resize, crop-and-flip jitter (the
+// torch side of image/pixels.hpp).
 #pragma once
 
 #include <cstddef>
@@ -25,8 +26,8 @@ torch::Tensor decode_image(const void* data, std::size_t size, const std::string
 /// are clamped), with C = 1 (grey), 3 (RGB) or 4 (RGBA).
 std::vector<std::uint8_t> encode_png(const torch::Tensor& image);
 
-/// Writes encode_png(image) to `file` atomically (a temporary file, then a rename): a
-/// failed write never leaves a half-written image.
+/// Writes encode_png(image) to `file` atomically and durably (see write_file in
+/// image/pixels.hpp): a failed write never leaves a half-written image.
 void write_png(const std::filesystem::path& file, const torch::Tensor& image);
 
 /// One 8-bit level in [-1, 1]: the single formula every conversion uses, so a value that
