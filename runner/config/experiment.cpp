@@ -127,8 +127,7 @@ std::vector<std::string> loss_names(const ExperimentSpec& spec) {
 [[noreturn]] void unknown_name(const Config& table, std::string_view key, std::string_view what,
                                const std::string& name, const std::vector<std::string>& known) {
   std::string message = fmt::format("no {} named '{}'", what, name);
-  const std::string suggestion = kiln::detail::closest(name, known);
-  if (!suggestion.empty()) message += fmt::format("; did you mean '{}'?", suggestion);
+  message += kiln::detail::did_you_mean(name, known);
   message += fmt::format(" (declared: {})", fmt::join(known, ", "));
   table.fail(key, message);
 }

@@ -85,8 +85,7 @@ void Ema::resolve(Model& model) {
     auto group = groups.find(name);
     if (group == groups.end()) {
       std::string message = fmt::format("the model has no parameter group '{}'", name);
-      const std::string suggestion = kiln::detail::closest(name, group_names);
-      if (!suggestion.empty()) message += fmt::format("; did you mean '{}'?", suggestion);
+      message += kiln::detail::did_you_mean(name, group_names);
       spec_.config.fail("params", message + fmt::format(" (groups: {})", fmt::join(group_names, ", ")));
     }
     for (const torch::Tensor& p : group->second)

@@ -47,8 +47,7 @@ void check_registers(const LoadedLibrary& library, Kind kind, const std::string&
   if (names.empty()) {
     message += fmt::format(" (it registers no {})", kind_info(kind).plural);
   } else {
-    if (const std::string guess = kiln::detail::closest(name, names); !guess.empty())
-      message += fmt::format("; did you mean '{}'?", guess);
+    message += kiln::detail::did_you_mean(name, names);
     message += fmt::format(" ({}: {})", kind_info(kind).plural, fmt::join(names, ", "));
   }
   throw PluginError(message);
@@ -217,8 +216,7 @@ std::shared_ptr<LoadedLibrary> PluginHost::scan_for(Kind kind, const std::string
 
   std::string message =
       fmt::format("no plugin library provides {} '{}' (searched: {})", kind_name(kind), name, searched());
-  if (const std::string guess = kiln::detail::closest(name, known); !guess.empty())
-    message += fmt::format("; did you mean '{}'?", guess);
+  message += kiln::detail::did_you_mean(name, known);
   // What each library does register: a name its author forgot to register shows here.
   if (!found.empty() || skipped.empty()) message += found_clause(found.size(), fmt::format("{}", fmt::join(found, " ")));
   // The name may be in a library that failed its handshake: say which ones were skipped.
@@ -285,9 +283,7 @@ std::string PluginHost::libraries_found_hint(const std::string& library) const {
     for (const fs::path& file : plugin_files_in(folder)) names.push_back(bare_library_name(file.filename().string()));
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
-  std::string hint;
-  if (const std::string guess = kiln::detail::closest(bare_library_name(library), names); !guess.empty())
-    hint = fmt::format("; did you mean '{}'?", guess);
+  const std::string hint = kiln::detail::did_you_mean(bare_library_name(library), names);
   // Names only, and only the first few: a system-wide plugin folder may hold many.
   constexpr std::size_t kListed = 10;
   std::string listed = fmt::format("{}", fmt::join(names.begin(), names.begin() + std::min(names.size(), kListed), ", "));

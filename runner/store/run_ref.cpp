@@ -24,8 +24,8 @@ RunRef find_run_ref(Database& db, const std::string& ref) {
   while (all.step()) names.push_back(all.column_text(0));
   std::string hint;
   if (names.empty()) hint = "; it has no runs yet";
-  else if (const std::string near = kiln::detail::closest(ref, names); !near.empty()) hint = fmt::format("; did you mean '{}'?", near);
-  else hint = " (kiln runs lists them)";
+  else hint = kiln::detail::did_you_mean(ref, names);
+  if (hint.empty()) hint = " (kiln runs lists them)";
   throw StoreError(fmt::format("no run named '{}' in {}{}", ref, db.path().string(), hint), SQLITE_NOTFOUND);
 }
 

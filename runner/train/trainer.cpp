@@ -74,8 +74,7 @@ void Trainer::build_phases(const ExperimentSpec& spec) {
     auto group = groups.find(opt.params);
     if (group == groups.end()) {
       std::string message = fmt::format("model '{}' has no parameter group '{}'", spec.model.plugin, opt.params);
-      const std::string suggestion = kiln::detail::closest(opt.params, group_names);
-      if (!suggestion.empty()) message += fmt::format("; did you mean '{}'?", suggestion);
+      message += kiln::detail::did_you_mean(opt.params, group_names);
       opt.config.fail("params", message + fmt::format(" (groups: {})", fmt::join(group_names, ", ")));
     }
     if (group->second.empty())

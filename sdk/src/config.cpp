@@ -346,8 +346,7 @@ void Config::reject_unread(std::string_view owner) const {
                                       : fmt::format("unknown key '{}' in [{}]", key, table);
   const std::string& whose = first.owner.empty() ? std::string(owner) : first.owner;
   if (!whose.empty()) message += fmt::format(" ({})", whose);
-  const std::string suggestion = detail::closest(key, first.known);
-  if (!suggestion.empty()) message += fmt::format("; did you mean '{}'?", suggestion);
+  message += detail::did_you_mean(key, first.known);
   message += fmt::format(" (known keys: {})", join(first.known));
   throw ConfigError(first.where, message);
 }

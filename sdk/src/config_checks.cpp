@@ -71,8 +71,7 @@ std::string chosen(const Config& config, std::string_view key, std::string value
                    const std::vector<std::string>& choices) {
   if (std::find(choices.begin(), choices.end(), value) != choices.end()) return value;
   std::string message = fmt::format("expected {}, got {}", one_of(choices), detail::quoted(value));
-  if (const std::string near = detail::closest(value, choices); !near.empty())
-    message += fmt::format("; did you mean {}?", detail::quoted(near));
+  message += detail::did_you_mean(value, choices, detail::Quote::value);
   config.fail(key, message);
 }
 

@@ -267,4 +267,10 @@ std::string closest(std::string_view word, const std::vector<std::string>& candi
   return best;
 }
 
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates, Quote quote) {
+  const std::string near = closest(word, candidates);
+  if (near.empty()) return "";
+  return fmt::format("; did you mean {}?", quote == Quote::value ? detail::quoted(near) : "'" + near + "'");
+}
+
 }  // namespace kiln::detail

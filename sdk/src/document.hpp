@@ -59,4 +59,14 @@ KILN_API std::size_t edit_distance(std::string_view a, std::string_view b);
 /// The candidate closest to `word`, or "" when none is close enough to suggest.
 KILN_API std::string closest(std::string_view word, const std::vector<std::string>& candidates);
 
+/// How did_you_mean() quotes its suggestion: 'name' for keys and names, "value" (as quoted()
+/// writes it) for string values.
+enum class Quote { name, value };
+
+/// The one ending of every "unknown name" error: "; did you mean 'hidden'?" naming the
+/// candidate closest to `word`, or "" when none is close enough to suggest.
+///   message += did_you_mean("hiden", {"hidden", "inputs"});  // "; did you mean 'hidden'?"
+KILN_API std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates,
+                                  Quote quote = Quote::name);
+
 }  // namespace kiln::detail
