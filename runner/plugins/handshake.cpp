@@ -8,12 +8,12 @@
 #include <cxxabi.h>
 #include <dlfcn.h>
 
-#include <c10/util/Exception.h>
 #include <fmt/format.h>
 #include <torch/version.h>
 
 #include "kiln/kiln.hpp"
 #include "plugins/elf_check.hpp"
+#include "train/error_text.hpp"
 
 namespace kiln::runner::detail {
 
@@ -82,11 +82,7 @@ std::string one_line(std::string_view text) {
   return out;
 }
 
-std::string message_of(const std::exception& error) {
-  if (const auto* torch_error = dynamic_cast<const c10::Error*>(&error))
-    return one_line(torch_error->what_without_backtrace());
-  return one_line(error.what());
-}
+std::string message_of(const std::exception& error) { return one_line(error_text(error)); }
 
 std::string describe(const PluginLibraryInfo& info) {
   return fmt::format("{} (plugin '{}' {})", info.path.string(), info.plugin_name, info.version);

@@ -1,19 +1,15 @@
 // What the plugin host's tests share: the fixture libraries, scratch folders, the environment.
 #pragma once
 
-#include <atomic>
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <optional>
 #include <string>
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
+#include "../support/temp_dir.hpp"
 #include "document.hpp"
 #include "kiln/config.hpp"
 #include "kiln/error.hpp"
@@ -26,33 +22,7 @@ inline const std::filesystem::path kFixtures = std::filesystem::canonical(KILN_F
 /// The fixture library `name` in kFixtures: "fixture_good" -> .../libfixture_good.so.
 inline std::filesystem::path fixture(const std::string& name) { return kFixtures / ("lib" + name + ".so"); }
 
-/// A fresh directory under the system temp path, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto ticks = std::chrono::steady_clock::now().time_since_epoch().count();
-    path_ = std::filesystem::temp_directory_path() / ("kiln-plugin-test-" + std::to_string(getpid()) + "-" +
-                                                      std::to_string(ticks) + "-" + std::to_string(counter++));
-    std::filesystem::create_directories(path_);
-    path_ = std::filesystem::canonical(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path write(const std::string& name, const std::string& text) const {
-    std::ofstream(path_ / name, std::ios::binary) << text;
-    return path_ / name;
-  }
-
- private:
-  std::filesystem::path path_;
-};
+using kiln::test::TempDir;
 
 /// Sets (or, with nullopt, unsets) an environment variable for one scope.
 class ScopedEnv {

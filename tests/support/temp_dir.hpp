@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <unistd.h>
@@ -19,6 +20,8 @@ class TempDir {
     path_ = std::filesystem::temp_directory_path() /
             ("kiln-test-" + std::to_string(getpid()) + "-" + std::to_string(ticks) + "-" + std::to_string(counter++));
     std::filesystem::create_directories(path_);
+    // Its real path: tests compare it with paths kiln resolved (the plugin host's, a run's).
+    path_ = std::filesystem::canonical(path_);
   }
   ~TempDir() {
     std::error_code ec;
@@ -29,6 +32,12 @@ class TempDir {
 
   const std::filesystem::path& path() const { return path_; }
   std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+  /// Writes `text` to the file `name` in this directory and returns its path.
+  std::filesystem::path write(const std::string& name, const std::string& text) const {
+    std::ofstream(path_ / name, std::ios::binary) << text;
+    return path_ / name;
+  }
 
  private:
   std::filesystem::path path_;
