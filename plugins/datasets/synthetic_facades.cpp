@@ -485,7 +485,8 @@ SyntheticFacades::SyntheticFacades(const Config& config)
       image_size_(config.get_in_range<std::int64_t>("image_size", 256, 16, 4096)),
       load_size_(config.get_or<std::int64_t>("load_size", image_size_)),
       flip_(config.get_or<bool>("flip", true)),
-      stream_(splitmix_finalize(static_cast<std::uint64_t>(config.get_or<std::int64_t>("data_seed", 0))) ^ split_stream(config)) {
+      stream_(splitmix_finalize(static_cast<std::uint64_t>(config.get_or<std::int64_t>("data_seed", 0))) ^
+              split_stream(config)) {
   if (load_size_ < image_size_ || load_size_ > 4096)
     config.fail("load_size", fmt::format("must be between image_size ({}) and 4096, got {}", image_size_, load_size_));
 }

@@ -2,9 +2,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -357,30 +355,18 @@ TEST(checkpoint_file, rewriting_replaces_the_previous_file) {
   EXPECT_FALSE(has_temp_file(dir.path()));
 }
 
-TEST(checkpoint_file, writes_and_reads_50_mb_at_disk_speed) {
+TEST(checkpoint_file, round_trips_50_mb_of_large_and_small_tensors) {
+  // Large payloads go to write() straight from the tensor; small fields through the buffer.
+  // Its speed is measured by bench/speeds.cpp (kiln_bench_speeds checkpoint), not here.
   CheckpointEntries entries;
   for (int i = 0; i < 100; ++i) entries.emplace_back("small/" + std::to_string(i), torch::randn({64}));
   for (int i = 0; i < 4; ++i) entries.emplace_back("large/" + std::to_string(i), torch::randn({3'125'000}));
   TempDir dir;
   const fs::path file = dir / "ckpt.kiln";
-
-  const auto start = std::chrono::steady_clock::now();
   const WrittenCheckpoint written = write_checkpoint(file, entries);
-  const auto written_at = std::chrono::steady_clock::now();
-  const CheckpointEntries verified = read_checkpoint(file, written.sha256);
-  const auto verified_at = std::chrono::steady_clock::now();
-  const CheckpointEntries unverified = read_checkpoint(file);
-  const auto unverified_at = std::chrono::steady_clock::now();
-
-  const double mb = static_cast<double>(written.bytes) / 1e6;
-  const auto seconds = [](auto from, auto to) { return std::chrono::duration<double>(to - from).count(); };
-  std::printf("checkpoint of %.1f MB: write (sha256, fsync) %.0f MB/s, read with sha256 %.0f MB/s, "
-              "without %.0f MB/s\n",
-              mb, mb / seconds(start, written_at), mb / seconds(written_at, verified_at),
-              mb / seconds(verified_at, unverified_at));
-  EXPECT_GT(mb, 50.0);
-  expect_same(entries, verified);
-  expect_same(entries, unverified);
+  EXPECT_GT(written.bytes, 50'000'000u);
+  expect_same(entries, read_checkpoint(file, written.sha256));
+  expect_same(entries, read_checkpoint(file));
 }
 
 }  // namespace
