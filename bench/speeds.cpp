@@ -1,6 +1,6 @@
 // kiln_bench_speeds: measurements that assert nothing, moved out of the test suite.
-//   pix2pix-step: how long one full pix2pix step (the discriminator's phase, then the
-//     generator's) takes at 64 pixels, by width and batch size;
+//   pix2pix-step: how long one full step of experiments/pix2pix.toml (the discriminator's
+//     phase, then the generator's) takes at 64 pixels, by width and batch size;
 //   checkpoint: write_checkpoint and read_checkpoint on a 50 MB checkpoint, in MB/s.
 // Run on a quiet machine; the numbers in bench/README.md come from `kiln_bench_speeds all`.
 #include <algorithm>
@@ -52,62 +52,6 @@ class NullRecorder final : public runner::Recorder {
   void image(std::string_view, std::int64_t, const std::string&) override {}
 };
 
-/// experiments/pix2pix.toml's model and losses on `image_size` facades, without evaluation.
-std::string pix2pix_experiment(long image_size, long width, long batch_size, int threads) {
-  return fmt::format(R"([experiment]
-name = "bench"
-seed = 5
-threads = {threads}
-max_steps = 1000
-[data]
-plugin = "synthetic_facades"
-size = 16
-image_size = {size}
-flip = false
-workers = 0
-batch_size = {batch}
-[model]
-plugin = "pix2pix"
-image_size = {size}
-ngf = {width}
-ndf = {width}
-[[losses]]
-name = "d_real"
-plugin = "gan"
-input = "d_real"
-target = "real"
-[[losses]]
-name = "d_fake"
-plugin = "gan"
-input = "d_fake"
-target = "fake"
-[[losses]]
-name = "g_gan"
-plugin = "gan"
-input = "d_fake"
-target = "real"
-[[losses]]
-plugin = "l1"
-[[optimizers]]
-name = "generator"
-type = "adam"
-params = "generator"
-lr = 2e-4
-betas = [0.5, 0.999]
-losses = {{ g_gan = 1.0, l1 = 100.0 }}
-after = ["discriminator"]
-[[optimizers]]
-name = "discriminator"
-type = "adam"
-params = "discriminator"
-lr = 2e-4
-betas = [0.5, 0.999]
-losses = ["d_real", "d_fake"]
-)",
-                     fmt::arg("threads", threads), fmt::arg("size", image_size), fmt::arg("batch", batch_size),
-                     fmt::arg("width", width));
-}
-
 struct StepTimes {
   double fastest;     ///< wall seconds of the fastest step: the least disturbed by other load
   double median;      ///< wall seconds
@@ -117,11 +61,12 @@ struct StepTimes {
 /// `steps` training steps on one batch, after `warmup` untimed ones.
 StepTimes time_steps(long image_size, long width, long batch_size, int threads, int warmup, int steps) {
   Scratch scratch;
-  const fs::path file = scratch.path() / "exp.toml";
-  std::FILE* out = std::fopen(file.c_str(), "w");
-  std::fputs(pix2pix_experiment(image_size, width, batch_size, threads).c_str(), out);
-  std::fclose(out);
-  runner::ExperimentSpec spec = runner::load_experiment(file);
+  const runner::ExperimentSpec spec = runner::load_experiment(
+      fs::path(KILN_SOURCE_DIR) / "experiments" / "pix2pix.toml",
+      {fmt::format("experiment.threads={}", threads), "data.workers=0", "data.flip=false",
+       fmt::format("data.image_size={}", image_size), fmt::format("data.load_size={}", image_size),
+       fmt::format("data.batch_size={}", batch_size), fmt::format("model.image_size={}", image_size),
+       fmt::format("model.ngf={}", width), fmt::format("model.ndf={}", width)});
   runner::PluginHost host(spec.plugin_paths, KILN_PLUGIN_DIR);
   runner::Trainer trainer(spec, host);
   NullRecorder recorder;
