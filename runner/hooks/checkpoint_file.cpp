@@ -22,6 +22,7 @@
 #include "common/atomic_file.hpp"
 #include "kiln/error.hpp"
 #include "plugins/sha256.hpp"
+#include "train/error_text.hpp"
 
 namespace kiln::runner {
 namespace {
@@ -166,7 +167,7 @@ torch::Tensor storable_form(const fs::path& path, const std::string& name, const
   try {
     return tensor.detach().to(torch::kCPU).contiguous();
   } catch (const c10::Error& e) {
-    const std::string why = e.what_without_backtrace();
+    const std::string why = error_text(e);
     fail_write(path, fmt::format("tensor '{}': {}", name, why.substr(0, why.find('\n'))));
   } catch (const std::bad_alloc&) {
     fail_write(path, fmt::format("tensor '{}': out of memory for its contiguous copy", name));
