@@ -1,5 +1,7 @@
 // `kiln infer`: translate images with a run's model, from its latest (or a chosen) checkpoint.
 #include <algorithm>
+#include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -8,6 +10,7 @@
 #include "config/experiment.hpp"
 #include "image/image_io.hpp"
 #include "hooks/checkpoint_file.hpp"
+#include "hooks/ema.hpp"
 #include "plugins/plugin_host.hpp"
 #include "store/checkpoints.hpp"
 #include "store/database.hpp"
@@ -20,20 +23,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// The checkpoint's model weights, with the EMA's averages in place of the trained ones
-/// when `averaged` and the checkpoint has them.
-TensorMap model_weights(CheckpointEntries entries, bool averaged, bool& used_averages) {
-  TensorMap weights("checkpoint");
-  std::map<std::string, torch::Tensor> averages;
-  for (auto& [name, tensor] : entries) {
-    for (const char* prefix : {"hook/ema/params/", "hook/ema/buffers/"})
-      if (name.rfind(prefix, 0) == 0) averages["model/" + name.substr(std::string(prefix).size())] = tensor;
-    if (name.rfind("model/", 0) == 0) weights.set(name, tensor);
-  }
-  used_averages = averaged && !averages.empty();
-  if (used_averages)
-    for (auto& [name, tensor] : averages) weights.set(name, tensor);
-  return weights;
+/// A checkpoint's entries under `prefix` ("model/", "hook/ema/"), without it.
+TensorMap entries_under(const CheckpointEntries& entries, const std::string& prefix, bool keep_prefix) {
+  TensorMap out(prefix);
+  for (const auto& [name, tensor] : entries)
+    if (name.rfind(prefix, 0) == 0) out.set(keep_prefix ? name : name.substr(prefix.size()), tensor);
+  return out;
 }
 
 std::vector<fs::path> images_in(const fs::path& input) {
@@ -67,9 +62,22 @@ int infer(const InferArgs& args) {
   const ExperimentSpec spec = load_experiment(run.run_dir / "experiment.toml");
   PluginHost host(spec.plugin_paths, default_plugin_dir());
   const std::shared_ptr<Model> model = host.make_model(spec.model.plugin, spec.model.library, spec.model.config);
-  bool averaged = false;
-  load_model_weights(*model, model_weights(read_checkpoint(chosen->path, chosen->sha256), !args.raw, averaged),
-                     /*strict=*/true);
+  const CheckpointEntries entries = read_checkpoint(chosen->path, chosen->sha256);
+  load_model_weights(*model, entries_under(entries, "model/", /*keep_prefix=*/true), /*strict=*/true);
+  // The EMA's averages in place of the trained weights, as the run's own hook swaps them in
+  // for evaluation: its state (hook/ema/ in the checkpoint) loaded into an Ema like the run's.
+  std::unique_ptr<Ema> ema;
+  std::optional<AveragedWeights> averaged;
+  if (!args.raw && spec.ema.enabled && !spec.ema.params.empty()) {
+    const TensorMap state = entries_under(entries, "hook/ema/", /*keep_prefix=*/false);
+    if (!state.empty()) {
+      ema = std::make_unique<Ema>(spec.ema);
+      ema->load_state(state);
+      NullRun run(*model);
+      ema->begin(run);
+      averaged.emplace(*ema);
+    }
+  }
   model->train(false);
   const std::int64_t size = spec.model.config.get_or<std::int64_t>("image_size", 0);
 

@@ -95,6 +95,13 @@ TEST_F(cli_pix2pix, kiln_data_and_kiln_infer_translate_with_the_ema_weights) {
   ASSERT_EQ(raw.exit_code(), 0) << raw.describe();
   EXPECT_THAT(raw.out, HasSubstr("at step 3 (trained weights)"));
   EXPECT_NE(read_file(dir_ / "raw/0000.png"), read_file(dir_ / "out/0000.png"));
+
+  // At the same step, the EMA's averages translate differently from the trained weights.
+  const KilnResult trained = run_kiln({"infer", "pix2pix", "pairs/0000.png", "--paired", "--raw", "--out", "trained"},
+                                      dir_.path());
+  ASSERT_EQ(trained.exit_code(), 0) << trained.describe();
+  EXPECT_THAT(trained.out, HasSubstr("at step 6 (trained weights)"));
+  EXPECT_NE(read_file(dir_ / "trained/0000.png"), read_file(dir_ / "out/0000.png"));
 }
 
 TEST_F(cli_pix2pix, infer_errors_are_one_line) {
