@@ -77,10 +77,14 @@ Run::Run(ExperimentSetup& setup, RunOptions options)
   // checked before anything is written. A fresh run's name is chosen when its row is made.
   if (!options_.fresh) {
     run_dir_ = existing_ && !existing_->run_dir.empty() ? fs::path(existing_->run_dir) : spec.runs_dir / name_;
-    inside(spec.runs_dir, run_dir_, "run directory");
-    inside(run_dir_, run_dir_ / "checkpoints", "checkpoint folder");
-    inside(run_dir_, run_dir_ / "experiment.toml", "experiment copy");
+    check_paths();
   }
+}
+
+void Run::check_paths() const {
+  inside(setup_.spec.runs_dir, run_dir_, "run directory");
+  inside(run_dir_, run_dir_ / "checkpoints", "checkpoint folder");
+  inside(run_dir_, run_dir_ / "experiment.toml", "experiment copy");
 }
 
 Run::~Run() = default;
@@ -99,7 +103,11 @@ std::optional<RunOutcome> Run::already_done() {
   const ExperimentSpec& spec = setup_.spec;
   const auto checkpoints = store::list_checkpoints(store_.database(), existing_->id);
   if (checkpoints.empty() || checkpoints.back().step < spec.max_steps) return std::nullopt;
-  if (existing_->status != "completed" && !final_checkpoint_verified(checkpoints.back())) return std::nullopt;
+  // A run whose process ended without recording its end (crashed, or still 'running' with
+  // its process gone) completed if its final checkpoint is the one its row describes;
+  // otherwise it resumes from an older one. Other statuses stand as they are.
+  const bool ended_unrecorded = existing_->status == "crashed" || existing_->status == "running";
+  if (ended_unrecorded && !final_checkpoint_verified(checkpoints.back())) return std::nullopt;
   RunOutcome outcome;
   outcome.name = name_;
   outcome.run_dir = run_dir_;
@@ -107,7 +115,7 @@ std::optional<RunOutcome> Run::already_done() {
   outcome.step = checkpoints.back().step;
   // A run that already reached max_steps stays as it is: no events, no status change; but
   // one killed after its last checkpoint, before its status was written, did complete.
-  if (existing_->status != "completed") {
+  if (ended_unrecorded) {
     store_.complete_run(existing_->id, outcome.step,
                         fmt::format("marked completed: its process ended (the run was {}) after saving its final "
                                     "checkpoint at step {}, which is verified, before recording the end",
@@ -141,12 +149,9 @@ std::optional<RunOutcome> Run::record_start() {
     run_id_ = existing_->id;
   }
   try {
-    if (options_.fresh) {
-      inside(spec.runs_dir, run_dir_, "run directory");
-      inside(run_dir_, run_dir_ / "checkpoints", "checkpoint folder");
-    }
+    if (options_.fresh) check_paths();
     fs::create_directories(run_dir_);
-    common::write_file_atomically(inside(run_dir_, run_dir_ / "experiment.toml", "experiment copy"), config);
+    common::write_file_atomically(run_dir_ / "experiment.toml", config);
   } catch (const std::exception& e) {
     // A fresh run's row exists already; a resumed run was not touched yet and stays as it was.
     if (options_.fresh) store_.finish_run(run_id_, "failed", error_text(e), unix_now());

@@ -76,6 +76,8 @@ class Run {
   /// A run that already reached max_steps: nothing to train (and a crashed one that had
   /// saved its final checkpoint is marked completed). Empty when there is training to do.
   std::optional<RunOutcome> already_done();
+  /// The run directory in the runs folder, its checkpoints and experiment copy in it.
+  void check_paths() const;
   /// Creates or resumes the row and writes the experiment copy; the outcome when that fails.
   std::optional<RunOutcome> record_start();
   RunOutcome train();
