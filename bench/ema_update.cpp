@@ -1,6 +1,6 @@
 // kiln_bench_ema: one EMA update (Ema::after_step) against one plain copy of the same weights.
 //
-// DESIGN.md asks the EMA update to touch each parameter byte a small constant number of
+// docs/architecture.md ("Performance rules") asks the EMA update to touch each parameter byte a small constant number of
 // times. A copy reads every byte once and writes it once; the update reads the shadow and
 // the parameter and writes the shadow, about 1.5x a copy where memory bandwidth is the
 // limit (measured 1.3-1.6x; LibTorch 1.13's lerp_ would take 2.1x). Both run on the
