@@ -143,8 +143,19 @@ def main(argv):
     torch.manual_seed(args.seed)
     if cuda:
         tf32 = args.precision != "fp32"
-        torch.backends.cuda.matmul.allow_tf32 = tf32
-        torch.backends.cudnn.allow_tf32 = tf32
+        cudnn = torch.backends.cudnn
+        if hasattr(torch.backends.cuda.matmul, "fp32_precision") and hasattr(getattr(cudnn, "conv", None),
+                                                                            "fp32_precision"):
+            # PyTorch 2.9 and later: the new switches only, all alike (mixing them with
+            # allow_tf32, or conv and rnn set apart, is an error where cuDNN asks without an op).
+            precision = "tf32" if tf32 else "ieee"
+            torch.backends.cuda.matmul.fp32_precision = precision
+            for backend in (cudnn, cudnn.conv, getattr(cudnn, "rnn", None)):
+                if hasattr(backend, "fp32_precision"):
+                    backend.fp32_precision = precision
+        else:
+            torch.backends.cuda.matmul.allow_tf32 = tf32
+            torch.backends.cudnn.allow_tf32 = tf32
         torch.backends.cudnn.benchmark = True
     elif args.precision == "fp16":
         sys.exit("fp16 needs CUDA")
