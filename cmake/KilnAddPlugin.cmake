@@ -7,8 +7,9 @@ include_guard(GLOBAL)
 #
 # Builds lib<name>.so, a MODULE library that kiln loads at run time:
 #  - linked to kiln::sdk, and through it to torch (with torch's include directories and flags);
-#  - C++17 without extensions, hidden visibility: the one symbol KILN_PLUGIN exports is the
-#    handshake the host reads;
+#  - compiled with KILN_WITH_CUDA=1 when that torch has CUDA, else 0: the handshake says which;
+#  - C++17 without extensions, hidden visibility: the symbols KILN_PLUGIN exports are the
+#    handshake the host reads and its build entry;
 #  - optimized (-O2) when the build type is empty (no CMAKE_BUILD_TYPE given), which to CMake
 #    means no optimization at all, while a plugin's code runs in kiln's training loop. A build
 #    type the user sets (Debug, Release, ...) decides alone;
@@ -53,6 +54,14 @@ function(kiln_add_plugin name)
     LIBRARY_OUTPUT_DIRECTORY ${output_dir}
     # Installed in <libdir>/kiln/plugins: libkiln_sdk.so is two folders up.
     INSTALL_RPATH "$ORIGIN/../..")
+  # Whether this LibTorch has CUDA, for the handshake (kiln's own build sets it on torch).
+  if(NOT KILN_IN_TREE)
+    if(TARGET torch_cuda OR TARGET c10_cuda)
+      target_compile_definitions(${name} PRIVATE KILN_WITH_CUDA=1)
+    else()
+      target_compile_definitions(${name} PRIVATE KILN_WITH_CUDA=0)
+    endif()
+  endif()
   # kiln's own build adds its warnings and the precompiled torch header all its targets share.
   if(KILN_IN_TREE)
     # Listed for the kiln_app target: kiln and the plugins it loads, nothing else.

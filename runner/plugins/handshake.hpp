@@ -7,6 +7,11 @@
 #include <string>
 #include <string_view>
 
+// Boost.DLL on std::filesystem paths: kiln::plugins defines this for itself and whoever links
+// it. Without it Boost.DLL's paths are boost::filesystem's, which kiln neither passes nor links.
+#ifndef BOOST_DLL_USE_STD_FS
+#error "BOOST_DLL_USE_STD_FS is not defined: link kiln::plugins (runner/plugins/CMakeLists.txt)"
+#endif
 #include <boost/dll/shared_library.hpp>
 
 #include "kiln/registry.hpp"
