@@ -9,13 +9,20 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include "store/schema.hpp"
+
 namespace kiln::runner::store {
 namespace {
 
-// The columns of `runs` that read_run() reads, in its order; the config is the last.
+// The columns of `runs` that read_run() reads, in its order; then, from schema 5, the
+// environment's (kEnvironmentColumns), and the config last when it is read.
 constexpr const char* kRunColumns =
     "id, name, experiment, config_hash, status, started, ended, COALESCE(host, ''), COALESCE(pid, 0), "
     "COALESCE(kiln_version, ''), COALESCE(run_dir, ''), COALESCE(error, '')";
+constexpr int kRunColumnCount = 12;
+constexpr const char* kEnvironmentColumns =
+    "device, device_name, device_memory, torch_version, cuda_version, cudnn_version, precision";
+constexpr int kEnvironmentColumnCount = 7;
 
 std::string text_or_empty(const Statement& row, int column) {
   return row.column_type(column) == ColumnType::null ? std::string() : row.column_text(column);
@@ -26,8 +33,36 @@ double value_or_nan(const Statement& row, int column) {
                                                      : row.column_double(column);
 }
 
-/// A row selected with kRunColumns (and the config after them, when `with_config`).
-RunRow read_run(const Statement& row, bool with_config) {
+/// The environment in kEnvironmentColumns from `first` on; none when its device is NULL.
+std::optional<RunEnvironment> read_environment(const Statement& row, int first) {
+  if (row.column_type(first) == ColumnType::null) return std::nullopt;
+  RunEnvironment environment;
+  environment.device = row.column_text(first);
+  environment.device_name = text_or_empty(row, first + 1);
+  if (row.column_type(first + 2) != ColumnType::null) environment.device_memory = row.column_int64(first + 2);
+  environment.torch_version = text_or_empty(row, first + 3);
+  environment.cuda_version = text_or_empty(row, first + 4);
+  environment.cudnn_version = text_or_empty(row, first + 5);
+  environment.precision = text_or_empty(row, first + 6);
+  return environment;
+}
+
+/// How read_run() reads `runs` in this database: which columns there are to select.
+struct RunColumns {
+  bool environment = false;  ///< the database has the environment columns (schema 5)
+  bool config = false;
+
+  explicit RunColumns(Database& db, bool with_config)
+      : environment(schema_version(db) >= kRunEnvironmentSince), config(with_config) {}
+
+  std::string select() const {
+    return fmt::format("SELECT {}{}{} FROM runs", kRunColumns, environment ? std::string(", ") + kEnvironmentColumns : "",
+                       config ? ", config" : "");
+  }
+};
+
+/// A row selected with `columns.select()`.
+RunRow read_run(const Statement& row, const RunColumns& columns) {
   RunRow run;
   run.id = row.column_int64(0);
   run.name = row.column_text(1);
@@ -41,7 +76,12 @@ RunRow read_run(const Statement& row, bool with_config) {
   run.kiln_version = row.column_text(9);
   run.run_dir = row.column_text(10);
   run.error = row.column_text(11);
-  if (with_config) run.config = row.column_text(12);
+  int next = kRunColumnCount;
+  if (columns.environment) {
+    run.environment = read_environment(row, next);
+    next += kEnvironmentColumnCount;
+  }
+  if (columns.config) run.config = row.column_text(next);
   return run;
 }
 
@@ -134,15 +174,15 @@ void keep_extreme(std::optional<Point>& extreme, const Point& point, bool lowest
 }  // namespace
 
 std::vector<RunListing> list_runs(Database& db, const RunFilter& filter) {
-  Statement select(db, fmt::format("SELECT {} FROM runs WHERE (?1 = '' OR status = ?1) AND (?2 = '' OR "
-                                   "(CASE WHEN ?2 GLOB '*[*?[]*' THEN name GLOB ?2 ELSE instr(name, ?2) > 0 END)) "
-                                   "ORDER BY id DESC LIMIT ?3",
-                                   kRunColumns));
+  const RunColumns columns(db, /*with_config=*/false);
+  Statement select(db, columns.select() + " WHERE (?1 = '' OR status = ?1) AND (?2 = '' OR "
+                                          "(CASE WHEN ?2 GLOB '*[*?[]*' THEN name GLOB ?2 ELSE instr(name, ?2) > 0 END)) "
+                                          "ORDER BY id DESC LIMIT ?3");
   select.bind(1, filter.status).bind(2, filter.name).bind(3, filter.limit > 0 ? filter.limit : int64_t{-1});
   std::vector<RunListing> runs;
   while (select.step()) {
     RunListing& line = runs.emplace_back();
-    line.run = read_run(select, /*with_config=*/false);
+    line.run = read_run(select, columns);
   }
   Lookups lookups(db, "loss/");
   for (RunListing& line : runs) {
@@ -153,11 +193,20 @@ std::vector<RunListing> list_runs(Database& db, const RunFilter& filter) {
 }
 
 RunRow run_row(Database& db, std::int64_t id) {
-  Statement select(db, fmt::format("SELECT {}, config FROM runs WHERE id = ?1", kRunColumns));
+  const RunColumns columns(db, /*with_config=*/true);
+  Statement select(db, columns.select() + " WHERE id = ?1");
   select.bind(1, id);
   if (!select.step())
     throw StoreError(fmt::format("no run with id {} in {}", id, db.path().string()), SQLITE_NOTFOUND);
-  return read_run(select, /*with_config=*/true);
+  return read_run(select, columns);
+}
+
+std::optional<RunEnvironment> run_environment(Database& db, std::int64_t run_id) {
+  if (schema_version(db) < kRunEnvironmentSince) return std::nullopt;
+  Statement select(db, fmt::format("SELECT {} FROM runs WHERE id = ?1", kEnvironmentColumns));
+  select.bind(1, run_id);
+  if (!select.step()) return std::nullopt;
+  return read_environment(select, 0);
 }
 
 std::int64_t steps_done(Database& db, std::int64_t run_id) {

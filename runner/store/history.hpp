@@ -23,7 +23,8 @@ namespace kiln::runner::store {
 //     for (const TagSummary& tag : summarize_tags(db, run_id)) use(tag.tag, tag.last, tag.lowest);
 //
 // Tables an older schema lacks (checkpoints before 2, images before 3) are errors here;
-// check schema_version() first where an old database must be read.
+// check schema_version() first where an old database must be read. The runs' environment
+// columns (schema 5) are read where the database has them, and are none before.
 
 /// Which runs list_runs() returns.
 struct RunFilter {
@@ -34,7 +35,7 @@ struct RunFilter {
 
 /// One run in a listing.
 struct RunListing {
-  RunRow run;                      ///< without its config (left empty): it can be large
+  RunRow run;                      ///< without its config (left empty): it can be large; with its environment
   std::int64_t steps = 0;          ///< steps_done()
   std::vector<SummaryRow> losses;  ///< the latest row of each loss/ tag, by tag
 };
@@ -43,8 +44,13 @@ struct RunListing {
 /// latest losses. A few index lookups per run, whatever the number of summaries.
 std::vector<RunListing> list_runs(Database& db, const RunFilter& filter = {});
 
-/// The run with id `id`, config included. A StoreError (SQLITE_NOTFOUND) when there is none.
+/// The run with id `id`, config and environment included. A StoreError (SQLITE_NOTFOUND)
+/// when there is none.
 RunRow run_row(Database& db, std::int64_t id);
+
+/// Where the run trains and with what (RunStore::record_environment); none when it has none
+/// recorded, when there is no such run, and in a database older than schema 5.
+std::optional<RunEnvironment> run_environment(Database& db, std::int64_t run_id);
 
 /// The steps a run has trained (its global step): the latest of its last loss summary + 1,
 /// its latest checkpoint's step and its latest event's step; 0 for none. Evaluation

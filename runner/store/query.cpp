@@ -132,11 +132,13 @@ QueryCursor::QueryCursor(const std::filesystem::path& db_path, const std::string
     state.statement.emplace(db, sql);
   } catch (const StoreError& e) {
     if (!state.refused_pragma.empty()) throw state.read_only_error(state.refused_pragma);
-    // A database from an older kiln lacks the newer views until a read-write open upgrades it.
+    // A database from an older kiln lacks the newer views and columns until a read-write
+    // open upgrades it.
     const std::string message = e.what();
     const int version = schema_version(db);
     if (version < kSchemaVersion && (message.find("no such table") != std::string::npos ||
-                                     message.find("no such view") != std::string::npos))
+                                     message.find("no such view") != std::string::npos ||
+                                     message.find("no such column") != std::string::npos))
       throw StoreError(fmt::format("{} (this database has schema version {}, this kiln {}: any kiln run or kiln runs "
                                    "on it upgrades it)", message, version, kSchemaVersion),
                        e.code());

@@ -9,6 +9,19 @@
 
 namespace kiln::runner::store {
 
+/// Where a run trains and with what: the environment columns of `runs` (schema 5), which
+/// RunStore::record_environment writes when the run starts or resumes. An empty string, or
+/// no memory, is stored as NULL: not applicable or unknown.
+struct RunEnvironment {
+  std::string device;                         ///< "cpu", "cuda:0"; never empty once recorded
+  std::string device_name;                    ///< "NVIDIA H200"
+  std::optional<std::int64_t> device_memory;  ///< bytes; none on the CPU
+  std::string torch_version;                  ///< LibTorch's, "2.11.0"
+  std::string cuda_version;                   ///< "13.0"; empty without CUDA
+  std::string cudnn_version;                  ///< "9.1"; empty without cuDNN
+  std::string precision;                      ///< "fp32", "tf32", "bf16", ...
+};
+
 /// One row of `runs`. Times are unix seconds. A run being created (RunStore::create_run)
 /// fills in what a starting run knows; id, status, ended and error are the database's.
 struct RunRow {
@@ -25,6 +38,9 @@ struct RunRow {
   std::string kiln_version;
   std::string run_dir;
   std::string error;         ///< why a failed or crashed run ended; empty otherwise
+  /// Read, not written by create_run (RunStore::record_environment writes it); none when
+  /// the run has none recorded (its kiln predates schema 5, or the database does).
+  std::optional<RunEnvironment> environment;
 };
 
 /// The name RunStore's writes use for a run's row.

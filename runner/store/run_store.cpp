@@ -7,15 +7,28 @@
 #include <limits>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "store/history.hpp"
 #include "store/schema.hpp"
 
 namespace kiln::runner::store {
 namespace {
+
+/// `bytes` in GiB with one decimal: "139.8 GiB".
+std::string gibibytes(std::int64_t bytes) {
+  return fmt::format("{:.1f} GiB", static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
+}
+
+/// Binds `text` at `column`, or NULL when it is empty.
+void bind_text_or_null(Statement& statement, int column, const std::string& text) {
+  if (text.empty()) statement.bind(column, nullptr);
+  else statement.bind(column, text);
+}
 
 bool process_gone(int64_t pid) {
   if (pid <= 0 || pid > std::numeric_limits<pid_t>::max()) return false;  // not a real pid
@@ -221,10 +234,81 @@ int RunStore::mark_crashed() {
   return marked;
 }
 
+std::string RunStore::record_environment(int64_t run_id, const RunEnvironment& environment, double when) {
+  if (environment.device.empty()) {
+    throw StoreError(fmt::format("{}: a run's environment needs its device (cpu, cuda:0, ...)", db_.path().string()),
+                     SQLITE_CONSTRAINT);
+  }
+  Transaction transaction(db_);
+  const std::optional<RunEnvironment> before = run_environment(db_, run_id);
+
+  Statement update(db_, R"sql(
+    UPDATE runs SET device = ?2, device_name = ?3, device_memory = ?4, torch_version = ?5,
+                    cuda_version = ?6, cudnn_version = ?7, precision = ?8
+    WHERE id = ?1)sql");
+  update.bind(1, run_id).bind(4, environment.device_memory);
+  bind_text_or_null(update, 2, environment.device);
+  bind_text_or_null(update, 3, environment.device_name);
+  bind_text_or_null(update, 5, environment.torch_version);
+  bind_text_or_null(update, 6, environment.cuda_version);
+  bind_text_or_null(update, 7, environment.cudnn_version);
+  bind_text_or_null(update, 8, environment.precision);
+  update.step();
+  if (db_.changes() != 1)
+    throw StoreError(fmt::format("{}: no run with id {}", db_.path().string(), run_id), SQLITE_NOTFOUND);
+
+  const std::string changes = before ? environment_changes(*before, environment) : std::string();
+  if (!changes.empty()) {
+    Statement event(db_, "INSERT INTO events (run_id, time, step, kind, message) VALUES (?1, ?2, NULL, 'environment', ?3)");
+    event.bind(1, run_id).bind(2, when).bind(3, changes);
+    event.step();
+  }
+  transaction.commit();
+  return changes;
+}
+
 std::string local_host_name() {
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) != 0) return "localhost";
   return name;
+}
+
+std::string describe_environment(const RunEnvironment& environment) {
+  std::string text = environment.device;
+  std::vector<std::string> device;
+  if (!environment.device_name.empty()) device.push_back(environment.device_name);
+  if (environment.device_memory) device.push_back(gibibytes(*environment.device_memory));
+  if (!device.empty()) text += fmt::format(" ({})", fmt::join(device, ", "));
+  for (const auto& [label, value] : {std::pair<const char*, const std::string*>{"torch", &environment.torch_version},
+                                     {"CUDA", &environment.cuda_version},
+                                     {"cuDNN", &environment.cudnn_version},
+                                     {"precision", &environment.precision}}) {
+    if (!value->empty()) text += fmt::format("{}{} {}", text.empty() ? "" : ", ", label, *value);
+  }
+  return text;
+}
+
+std::string environment_changes(const RunEnvironment& before, const RunEnvironment& after) {
+  auto memory = [](const std::optional<std::int64_t>& bytes) { return bytes ? gibibytes(*bytes) : std::string(); };
+  const std::pair<const char*, std::pair<std::string, std::string>> fields[] = {
+      {"device", {before.device, after.device}},
+      {"device name", {before.device_name, after.device_name}},
+      {"device memory", {memory(before.device_memory), memory(after.device_memory)}},
+      {"torch", {before.torch_version, after.torch_version}},
+      {"CUDA", {before.cuda_version, after.cuda_version}},
+      {"cuDNN", {before.cudnn_version, after.cudnn_version}},
+      {"precision", {before.precision, after.precision}},
+  };
+  std::vector<std::string> changes;
+  auto or_none = [](const std::string& value) { return value.empty() ? std::string("none") : value; };
+  for (const auto& [label, values] : fields) {
+    if (values.first != values.second)
+      changes.push_back(fmt::format("{} {} -> {}", label, or_none(values.first), or_none(values.second)));
+  }
+  // Memory that differs by less than the 0.1 GiB shown is still a change: say it in bytes.
+  if (before.device_memory != after.device_memory && memory(before.device_memory) == memory(after.device_memory))
+    changes.push_back(fmt::format("device memory {} -> {} bytes", *before.device_memory, *after.device_memory));
+  return fmt::format("{}", fmt::join(changes, "; "));
 }
 
 }  // namespace kiln::runner::store

@@ -78,6 +78,14 @@ class RunStore {
   void resume_run(int64_t run_id, const RunRecord& run,
                   const std::vector<std::pair<std::string, std::string>>& params);
 
+  /// Records where and with what the run trains now: its environment columns, which
+  /// replace the ones it had. When it had one recorded and something differs (a run resumed
+  /// on another device, or with another LibTorch), an 'environment' event at `when` says
+  /// what changed, in the same transaction; its message (environment_changes()) is
+  /// returned, and is empty for a first record or no change. An empty device is a
+  /// StoreError (SQLITE_CONSTRAINT), so is a run_id with no run (SQLITE_NOTFOUND).
+  std::string record_environment(int64_t run_id, const RunEnvironment& environment, double when);
+
   /// The connection, for the synchronous writes other parts of the runner own.
   Database& database() { return db_; }
 
@@ -90,5 +98,14 @@ class RunStore {
 
 /// This machine's host name, as RunRecord::host expects it.
 std::string local_host_name();
+
+/// An environment on one line, what it has of: "cuda:0 (NVIDIA H200, 139.8 GiB), torch 2.11.0,
+/// CUDA 13.0, cuDNN 9.1, precision tf32"; "cpu, torch 1.13.1, precision fp32". Memory in GiB.
+std::string describe_environment(const RunEnvironment& environment);
+
+/// What differs from `before` to `after`, field by field, "none" for an empty one:
+/// "device cpu -> cuda:0; device memory none -> 139.8 GiB; precision fp32 -> tf32".
+/// Empty when they are the same.
+std::string environment_changes(const RunEnvironment& before, const RunEnvironment& after);
 
 }  // namespace kiln::runner::store

@@ -4,9 +4,7 @@
 
 #include <cstdio>
 #include <ctime>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -28,14 +26,10 @@ using Rows = std::vector<std::vector<Value>>;
 const std::string kTables = "checkpoints,events,images,params,plugins,retention,runs,summaries";
 
 /// Loads tests/store/data/kiln_v3.sql, the `.dump` of a database kiln made with schema 3.
-void load_version_3(const fs::path& path) {
-  std::ifstream in(fs::path(KILN_STORE_TEST_DATA) / "kiln_v3.sql");
-  std::stringstream dump;
-  dump << in.rdbuf();
-  ASSERT_GT(dump.str().size(), 1000u) << "cannot read " KILN_STORE_TEST_DATA "/kiln_v3.sql";
-  Database db(path);
-  db.exec(dump.str());
-}
+void load_version_3(const fs::path& path) { test_support::load_dump(path, "kiln_v3.sql"); }
+
+/// Loads tests/store/data/kiln_v4.sql, the `.dump` of a database kiln made with schema 4.
+void load_version_4(const fs::path& path) { test_support::load_dump(path, "kiln_v4.sql"); }
 
 Rows rows(const fs::path& db, const std::string& sql) { return query_readonly(db, sql).rows; }
 
@@ -54,10 +48,12 @@ std::string local_datetime(double unix_time) {
   return out;
 }
 
-/// Every row of every table, in a fixed order.
+/// Every row of every table, in a fixed order; of runs, the columns schemas 1 to 4 have.
 std::vector<Rows> all_rows(const fs::path& db) {
   std::vector<Rows> tables;
-  for (const char* sql : {"SELECT * FROM runs ORDER BY id", "SELECT * FROM params ORDER BY run_id, key",
+  for (const char* sql : {"SELECT id, name, experiment, config, config_hash, status, started, ended, host, pid, "
+                          "kiln_version, run_dir, error FROM runs ORDER BY id",
+                          "SELECT * FROM params ORDER BY run_id, key",
                           "SELECT * FROM plugins ORDER BY run_id, kind, name",
                           "SELECT * FROM summaries ORDER BY run_id, tag, step", "SELECT * FROM events ORDER BY id",
                           "SELECT * FROM checkpoints ORDER BY id", "SELECT * FROM retention ORDER BY run_id",
@@ -76,7 +72,7 @@ TEST(schema, refuses_a_database_newer_than_this_kiln) {
     FAIL() << "migrated a newer database";
   } catch (const StoreError& e) {
     EXPECT_EQ(e.what(), path.string() + ": database schema version 7 is newer than this kiln "
-                                        "supports (4); upgrade kiln to use it");
+                                        "supports (5); upgrade kiln to use it");
   }
   EXPECT_EQ(schema_version(db), 7);
   // Reading it is refused too, with the same message: kiln query, show, compare, report.
@@ -86,7 +82,7 @@ TEST(schema, refuses_a_database_newer_than_this_kiln) {
     FAIL() << "read a newer database";
   } catch (const StoreError& e) {
     EXPECT_EQ(e.what(), path.string() + ": database schema version 7 is newer than this kiln "
-                                        "supports (4); upgrade kiln to use it");
+                                        "supports (5); upgrade kiln to use it");
   }
 }
 
@@ -97,7 +93,7 @@ TEST(schema, migrate_creates_the_current_version_from_an_empty_database) {
   EXPECT_EQ(schema_version(db), 0);
   migrate(db);
   EXPECT_EQ(schema_version(db), kSchemaVersion);
-  EXPECT_EQ(kSchemaVersion, 4);
+  EXPECT_EQ(kSchemaVersion, 5);
 
   const auto names = [&](const std::string& type) {
     return text(path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = '" + type +
@@ -105,9 +101,10 @@ TEST(schema, migrate_creates_the_current_version_from_an_empty_database) {
   };
   EXPECT_EQ(names("table"), kTables);
   EXPECT_EQ(names("view"), "metrics_best,metrics_last,run_overview");
-  EXPECT_EQ(names("index"), "events_by_run,params_by_key,summaries_by_tag");
+  EXPECT_EQ(names("index"), "events_by_run,params_by_key,summaries_by_tag,summaries_by_value");
   EXPECT_EQ(text(path, "SELECT group_concat(name, ',') FROM pragma_table_info('runs')"),
-            "id,name,experiment,config,config_hash,status,started,ended,host,pid,kiln_version,run_dir,error");
+            "id,name,experiment,config,config_hash,status,started,ended,host,pid,kiln_version,run_dir,error,"
+            "device,device_name,device_memory,torch_version,cuda_version,cudnn_version,precision");
   EXPECT_EQ(text(path, "SELECT group_concat(name, ',') FROM pragma_table_info('metrics_last')"),
             "run_id,run,tag,step,value,wall_time");
   EXPECT_EQ(text(path, "SELECT group_concat(name, ',') FROM pragma_table_info('metrics_best')"),
@@ -155,7 +152,7 @@ TEST(schema, upgrades_a_real_version_3_database_in_place) {
   const std::vector<Rows> before = all_rows(path);
 
   RunStore store(path);
-  EXPECT_EQ(query_int(path, "PRAGMA user_version"), 4);
+  EXPECT_EQ(query_int(path, "PRAGMA user_version"), 5);
   EXPECT_EQ(all_rows(path), before);
   for (const auto& [table, count] : std::vector<std::pair<std::string, int64_t>>{
            {"runs", 3}, {"params", 111}, {"plugins", 12}, {"summaries", 25}, {"events", 16}, {"checkpoints", 6},
@@ -178,6 +175,53 @@ TEST(schema, upgrades_a_real_version_3_database_in_place) {
   EXPECT_EQ(store.find_run("mlp-3")->status, "failed");
 }
 
+/// Every row and column the views answer, in a fixed order.
+std::vector<Rows> view_rows(const fs::path& db) {
+  return {rows(db, "SELECT * FROM metrics_last ORDER BY run_id, tag"),
+          rows(db, "SELECT * FROM metrics_best ORDER BY run_id, tag"),
+          rows(db, "SELECT * FROM run_overview ORDER BY id")};
+}
+
+TEST(schema, upgrades_a_real_version_4_database_in_place) {
+  TempDir dir;
+  const auto path = dir / "kiln.db";
+  load_version_4(path);
+  ASSERT_EQ(query_int(path, "PRAGMA user_version"), 4);
+  const std::vector<Rows> before = all_rows(path);
+  const std::vector<Rows> views_before = view_rows(path);  // step 4's views, on real runs
+  ASSERT_EQ(views_before.at(0).size(), 9u);
+
+  RunStore store(path);
+  EXPECT_EQ(query_int(path, "PRAGMA user_version"), 5);
+  EXPECT_EQ(all_rows(path), before);
+  for (const auto& [table, count] : std::vector<std::pair<std::string, int64_t>>{
+           {"runs", 3}, {"params", 111}, {"plugins", 12}, {"summaries", 28}, {"events", 20}, {"checkpoints", 6},
+           {"retention", 0}, {"images", 0}})
+    EXPECT_EQ(query_int(path, "SELECT count(*) FROM " + table), count) << table;
+  // The environment's columns are there, NULL for every run an older kiln made.
+  EXPECT_EQ(query_int(path, "SELECT count(*) FROM runs WHERE device IS NULL AND device_name IS NULL AND "
+                            "device_memory IS NULL AND torch_version IS NULL AND cuda_version IS NULL AND "
+                            "cudnn_version IS NULL AND precision IS NULL"),
+            3);
+  // The rewritten views answer what step 4's answered.
+  EXPECT_EQ(view_rows(path), views_before);
+  EXPECT_EQ(rows(path, "SELECT name, steps, latest_checkpoint_step, error IS NULL FROM run_overview ORDER BY id"),
+            (Rows{{std::string("mlp"), int64_t{30}, int64_t{30}, int64_t{1}},
+                  {std::string("mlp-2"), int64_t{30}, int64_t{30}, int64_t{1}},
+                  {std::string("mlp-3"), int64_t{1}, std::monostate{}, int64_t{0}}}));
+  EXPECT_EQ(query_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'summaries_by_value'"), 1);
+
+  // The runs it had go on as before, and record their environment when they resume.
+  EXPECT_EQ(store.find_run("mlp")->status, "completed");
+  EXPECT_EQ(store.unique_run_name("mlp"), "mlp-4");
+  RunEnvironment cpu;
+  cpu.device = "cpu";
+  cpu.torch_version = "1.13.1";
+  EXPECT_EQ(store.record_environment(1, cpu, 1796422100.0), "");
+  EXPECT_EQ(rows(path, "SELECT name, device, torch_version FROM runs WHERE device IS NOT NULL"),
+            (Rows{{std::string("mlp"), std::string("cpu"), std::string("1.13.1")}}));
+}
+
 TEST(schema, a_query_of_a_newer_view_on_an_older_database_says_how_to_upgrade_it) {
   TempDir dir;
   const fs::path path = dir.path() / "old.db";
@@ -187,7 +231,7 @@ TEST(schema, a_query_of_a_newer_view_on_an_older_database_says_how_to_upgrade_it
     FAIL() << "a version 3 database has no run_overview";
   } catch (const StoreError& e) {
     EXPECT_NE(std::string(e.what()).find("no such table: run_overview"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("(this database has schema version 3, this kiln 4: any kiln run or kiln "
+    EXPECT_NE(std::string(e.what()).find("(this database has schema version 3, this kiln 5: any kiln run or kiln "
                                          "runs on it upgrades it)"),
               std::string::npos)
         << e.what();
@@ -344,6 +388,18 @@ TEST(schema, several_processes_upgrade_a_version_3_database_at_once) {
   EXPECT_EQ(query_int(path, "PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(all_rows(path), before);
   EXPECT_EQ(query_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'view'"), 3);
+}
+
+TEST(schema, several_processes_upgrade_a_version_4_database_at_once) {
+  TempDir dir;
+  const auto path = dir / "kiln.db";
+  load_version_4(path);
+  const std::vector<Rows> before = all_rows(path);
+  const std::vector<Rows> views_before = view_rows(path);
+  EXPECT_EQ(migrate_in_processes(path, 3), 3);
+  EXPECT_EQ(query_int(path, "PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(all_rows(path), before);
+  EXPECT_EQ(view_rows(path), views_before);
 }
 
 TEST(schema, several_processes_create_a_new_database_at_once) {

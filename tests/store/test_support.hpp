@@ -4,8 +4,12 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <variant>
+
+#include <gtest/gtest.h>
 
 #include <unistd.h>
 
@@ -30,6 +34,17 @@ inline RunRecord sample_run(const std::string& name) {
   run.pid = getpid();
   run.started = 1700000000.5;
   return run;
+}
+
+/// Loads tests/store/data/`name` (kiln_v3.sql, kiln_v4.sql), the `.dump` of a database an
+/// older kiln made, into a new database at `db`; its user_version is the old one.
+inline void load_dump(const std::filesystem::path& db, const std::string& name) {
+  const std::filesystem::path file = std::filesystem::path(KILN_STORE_TEST_DATA) / name;
+  std::ifstream in(file);
+  std::stringstream dump;
+  dump << in.rdbuf();
+  ASSERT_GT(dump.str().size(), 1000u) << "cannot read " << file;
+  Database(db).exec(dump.str());
 }
 
 /// The single integer a query such as `SELECT count(*) ...` returns.
