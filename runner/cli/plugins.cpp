@@ -1,4 +1,6 @@
 // `kiln plugins`: the plugin libraries on the search path, or one library's handshake checked.
+#include <optional>
+#include <string>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -23,11 +25,21 @@ PluginHost search_host(const std::vector<fs::path>& paths) {
   return PluginHost(std::move(folders), default_plugin_dir());
 }
 
+/// "2.11.0 with CUDA", "1.13.0 without CUDA"; "1.13.0 (CUDA not recorded)" for a library built
+/// before its handshake said, or outside kiln_add_plugin().
+std::string torch_text(const std::string& version, std::optional<bool> cuda) {
+  if (!cuda) return version + " (CUDA not recorded)";
+  return version + (*cuda ? " with CUDA" : " without CUDA");
+}
+
+/// This kiln's LibTorch, as torch_text() words a library's.
+std::string own_torch() { return torch_text(TORCH_VERSION, KILN_WITH_CUDA != 0); }
+
 /// The handshake's fields and the registered names, indented under the library's path.
 void print_details(const PluginLibraryInfo& info) {
   fmt::print("  plugin    {} {}\n", info.plugin_name, info.version);
   fmt::print("  sdk abi   {}\n", info.abi);
-  fmt::print("  torch     {}\n", info.torch_version);
+  fmt::print("  torch     {}\n", torch_text(info.torch_version, info.torch_cuda));
   for (const KindInfo& kind : kKinds) {
     const auto names = info.names.find(kind.kind);
     if (names != info.names.end() && !names->second.empty())
@@ -54,7 +66,7 @@ int check(const PluginsArgs& args) {
   const fs::path library = resolve_check(args.check, host);
   const PluginLibraryInfo info = PluginHost::inspect(library);  // a PluginError says what is wrong
   fmt::print("{}: a kiln plugin this kiln can load (kiln {}, SDK ABI {}, torch {})\n", info.path.string(),
-             KILN_VERSION_STRING, KILN_SDK_ABI, TORCH_VERSION);
+             KILN_VERSION_STRING, KILN_SDK_ABI, own_torch());
   print_details(info);
   return kExitOk;
 }
@@ -74,7 +86,7 @@ int list(const PluginsArgs& args) {
     }
   }
   fmt::print("{} plugin {}, {} usable (kiln {}, SDK ABI {}, torch {})\n", found.size(),
-             found.size() == 1 ? "library" : "libraries", usable, KILN_VERSION_STRING, KILN_SDK_ABI, TORCH_VERSION);
+             found.size() == 1 ? "library" : "libraries", usable, KILN_VERSION_STRING, KILN_SDK_ABI, own_torch());
   return kExitOk;
 }
 

@@ -2,7 +2,9 @@
 #include "plugins/handshake.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdlib>
+#include <optional>
 #include <sstream>
 
 #include <cxxabi.h>
@@ -36,6 +38,17 @@ std::string load_failure(const fs::path& file, const std::string& why) {
   if (why.find("cannot open shared object file") != std::string::npos)
     return fmt::format("{}: a library it needs is missing: {}", file.string(), why);
   return own + why;
+}
+
+/// What the library's optional build entry says about its LibTorch's CUDA; nullopt for a
+/// library without one (built before it existed) or one that does not know.
+std::optional<bool> torch_cuda_of(const boost::dll::shared_library& library) {
+  if (!library.has(kPluginBuildEntry)) return std::nullopt;
+  const PluginBuildInfo* build = library.get<const PluginBuildInfo*()>(kPluginBuildEntry)();
+  if (build == nullptr || build->size < offsetof(PluginBuildInfo, with_cuda) + sizeof build->with_cuda)
+    return std::nullopt;
+  if (build->with_cuda != 0 && build->with_cuda != 1) return std::nullopt;
+  return build->with_cuda == 1;
 }
 
 /// "ns::f(int) (_ZN2ns1fEi)" for a C++ symbol, the symbol itself for any other.
@@ -126,6 +139,7 @@ std::shared_ptr<LoadedLibrary> open_library(const fs::path& file) {
   loaded->info.torch_version = torch_version;
   loaded->info.plugin_name = or_unknown(info->name);
   loaded->info.version = or_unknown(info->version);
+  loaded->info.torch_cuda = torch_cuda_of(loaded->library);
   if (info->register_plugin == nullptr)
     throw PluginError(fmt::format("{} has no register function", describe(loaded->info)));
 

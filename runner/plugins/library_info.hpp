@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ struct PluginLibraryInfo {
   std::filesystem::path path;
   std::string plugin_name, version, torch_version;
   std::uint32_t abi = 0;
+  std::optional<bool> torch_cuda;  ///< whether its LibTorch has CUDA; nullopt: not recorded
   std::map<kiln::Kind, std::vector<std::string>> names;  ///< every kind, names sorted
 };
 

@@ -115,10 +115,10 @@ TEST_F(cli_plugins, check_of_a_good_library_prints_what_it_registers) {
   const std::vector<std::string> out = lines(result.out);
   ASSERT_EQ(out.size(), 8u) << result.out;
   EXPECT_THAT(out[0], MatchesRegex(".*libfixture_good\\.so: a kiln plugin this kiln can load \\(kiln [0-9.]+, SDK ABI "
-                                   KILN_TEST_SDK_ABI ", torch [0-9.]+\\)"));
+                                   KILN_TEST_SDK_ABI ", torch [0-9.]+ with(out)? CUDA\\)"));
   EXPECT_EQ(out[1], "  plugin    fixture_good 1.2.3");
   EXPECT_EQ(out[2], "  sdk abi   " KILN_TEST_SDK_ABI);
-  EXPECT_THAT(out[3], MatchesRegex("  torch     [0-9]+\\.[0-9]+\\.[0-9]+"));
+  EXPECT_THAT(out[3], MatchesRegex("  torch     [0-9]+\\.[0-9]+\\.[0-9]+ with(out)? CUDA"));
   EXPECT_EQ(out[4], "  models    tiny");
   EXPECT_EQ(out[5], "  losses    half_sum");
   EXPECT_EQ(out[6], "  datasets  counting");

@@ -1,12 +1,15 @@
-// The loader's refusals as open_library() words them: C++ symbols demangled.
+// The loader's refusals as open_library() words them (C++ symbols demangled), and what a handshake
+// says about the library's build.
 #include "plugins/handshake.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "kiln/error.hpp"
+#include "kiln/plugin.hpp"
 
 namespace kiln::runner::detail {
 namespace {
@@ -59,6 +62,24 @@ TEST(handshake, library_with_an_undefined_cxx_symbol_is_refused_naming_it_demang
                                              ": undefined symbol: fixture::add_missing(kiln::Registry&) "
                                              "(_ZN7fixture11add_missingERN4kiln8RegistryE)");
   }
+}
+
+/// The fixtures whose handshake says something else about their build: tests/fixtures/build_info.
+fs::path build_info_fixture(const std::string& name) {
+  return fs::canonical(KILN_FIXTURE_DIR).parent_path() / "build_info" / ("lib" + name + ".so");
+}
+
+TEST(handshake, records_whether_the_library_s_libtorch_has_cuda) {
+  const auto good = open_library(fs::path(KILN_FIXTURE_DIR) / "libfixture_good.so");
+  EXPECT_EQ(good->info.torch_cuda, std::optional<bool>(KILN_WITH_CUDA != 0));  // built like kiln
+  EXPECT_EQ(open_library(build_info_fixture("fixture_cuda_build"))->info.torch_cuda, std::optional<bool>(true));
+}
+
+TEST(handshake, a_library_from_before_the_build_entry_loads_with_cuda_not_recorded) {
+  const auto old = open_library(build_info_fixture("fixture_old_handshake"));
+  EXPECT_EQ(old->info.plugin_name, "fixture_old_handshake");
+  EXPECT_EQ(old->info.torch_version, TORCH_VERSION);
+  EXPECT_EQ(old->info.torch_cuda, std::nullopt);
 }
 
 }  // namespace

@@ -26,6 +26,27 @@ struct PluginInfo {
 /// The exported symbol the host looks up.
 inline constexpr const char* kPluginEntry = "kiln_plugin_info";
 
+/// How a plugin library was built, beyond what the handshake checks: what `kiln plugins`
+/// shows. It is a second exported entry rather than more of PluginInfo, so that libraries
+/// built before it existed load as before (kiln shows "not recorded" for them). Fields may
+/// only be added at the end: `size` tells the host which ones a library has.
+struct PluginBuildInfo {
+  std::uint32_t size;  ///< sizeof(PluginBuildInfo) in the library
+  int with_cuda;       ///< 1: its LibTorch has CUDA, 0: CPU only, -1: not known
+};
+
+/// The exported symbol that returns a PluginBuildInfo; optional.
+inline constexpr const char* kPluginBuildEntry = "kiln_plugin_build_info";
+
+namespace detail {
+/// KILN_WITH_CUDA as the plugin's build set it (kiln_add_plugin() does, from its torch).
+#if defined(KILN_WITH_CUDA)
+inline constexpr int kPluginWithCuda = KILN_WITH_CUDA ? 1 : 0;
+#else
+inline constexpr int kPluginWithCuda = -1;
+#endif
+}  // namespace detail
+
 }  // namespace kiln
 
 /// Declares a plugin library and opens its register function, whose parameter is
@@ -42,6 +63,11 @@ inline constexpr const char* kPluginEntry = "kiln_plugin_info";
     static const ::kiln::PluginInfo info{KILN_SDK_ABI, TORCH_VERSION,                   \
                                          _GLIBCXX_USE_CXX11_ABI, NAME, VERSION,         \
                                          &kiln_register_plugin_};                       \
+    return &info;                                                                       \
+  }                                                                                     \
+  extern "C" KILN_API const ::kiln::PluginBuildInfo* kiln_plugin_build_info() {        \
+    static const ::kiln::PluginBuildInfo info{sizeof(::kiln::PluginBuildInfo),         \
+                                              ::kiln::detail::kPluginWithCuda};        \
     return &info;                                                                       \
   }                                                                                     \
   static void kiln_register_plugin_(::kiln::Registry& registry)
