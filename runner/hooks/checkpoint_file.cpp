@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include "common/atomic_file.hpp"
 #include "kiln/error.hpp"
@@ -33,7 +34,11 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "kiln checkpoints store
 
 constexpr std::array<char, 8> kMagic = {'K', 'I', 'L', 'N', 'C', 'K', 'P', 'T'};
 constexpr std::array<char, 8> kTrailerMagic = {'K', 'I', 'L', 'N', 'E', 'N', 'D', '\0'};
-constexpr std::uint32_t kFormatVersion = 1;
+constexpr std::uint32_t kFormatVersion = 2;
+/// The first format version that records the LibTorch version of its writer.
+constexpr std::uint32_t kFirstVersionWithTorch = 2;
+/// A recorded LibTorch version longer than this is a corrupt length.
+constexpr std::uint32_t kMaxTorchVersionBytes = 64;
 
 /// Small fields collect in a buffer this large before one write().
 constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
@@ -181,6 +186,10 @@ WrittenCheckpoint write_entries(const fs::path& path, const CheckpointEntries& e
   out.put(kMagic.data(), kMagic.size());
   out.put_value(kFormatVersion);
   out.put_value(static_cast<std::uint32_t>(entries.size()));
+  constexpr std::string_view torch_version = TORCH_VERSION;
+  static_assert(torch_version.size() <= kMaxTorchVersionBytes);
+  out.put_value(static_cast<std::uint32_t>(torch_version.size()));
+  out.put(torch_version.data(), torch_version.size());
   for (const auto& [name, tensor] : entries) {
     const torch::Tensor stored = storable_form(path, name, tensor);
     out.put_value(static_cast<std::uint32_t>(name.size()));
@@ -351,20 +360,50 @@ std::string entry_label(std::uint32_t index, const std::string& name) {
                      name.size() > kShownNameBytes ? "..." : "");
 }
 
-CheckpointEntries parse(const InputFile& file) {
+/// What precedes the entries.
+struct Header {
+  std::uint32_t count = 0;
+  std::string torch_version;  ///< "" in format 1
+};
+
+Header read_header(const InputFile& file, FieldReader& in) {
   const fs::path& path = file.path();
-  FieldReader in(file);
   std::array<char, kMagic.size()> magic{};
   const auto magic_bytes = static_cast<std::size_t>(std::min<std::uint64_t>(file.size(), kMagic.size()));
   in.take_bytes(magic.data(), magic_bytes, "the magic");
   if (std::memcmp(magic.data(), kMagic.data(), magic_bytes) != 0) fail_not_checkpoint(path);
   in.take_bytes(magic.data() + magic_bytes, kMagic.size() - magic_bytes, "the magic");  // a prefix: truncated
   const auto version = in.take<std::uint32_t>("the format version");
-  if (version != kFormatVersion) {
-    throw CheckpointError(fmt::format("checkpoint {} has format version {}; this kiln reads version {}", path.string(),
-                                      version, kFormatVersion));
+  if (version < 1 || version > kFormatVersion) {
+    throw CheckpointError(fmt::format("checkpoint {} has format version {}; this kiln reads versions 1 to {}",
+                                      path.string(), version, kFormatVersion));
   }
-  const auto count = in.take<std::uint32_t>("the entry count");
+  Header header;
+  header.count = in.take<std::uint32_t>("the entry count");
+  if (version >= kFirstVersionWithTorch) {
+    const auto size = in.take<std::uint32_t>("the LibTorch version's length");
+    if (size > kMaxTorchVersionBytes)
+      fail_corrupt(path, fmt::format("its LibTorch version is {} bytes long; at most {} fit", size, kMaxTorchVersionBytes));
+    header.torch_version = in.take_string(size, "the LibTorch version");
+  }
+  return header;
+}
+
+/// The LibTorch version `file` records, or "" when it records none or its header is unreadable:
+/// for an error's message, so it never throws.
+std::string recorded_torch_version(const InputFile& file) noexcept {
+  try {
+    FieldReader in(file);
+    return read_header(file, in).torch_version;
+  } catch (...) {
+    return "";
+  }
+}
+
+CheckpointEntries parse(const InputFile& file) {
+  const fs::path& path = file.path();
+  FieldReader in(file);
+  const auto count = read_header(file, in).count;
 
   CheckpointEntries entries;
   entries.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(count, in.remaining() / kMinEntryBytes)));
@@ -419,15 +458,29 @@ WrittenCheckpoint write_checkpoint(const fs::path& path, const CheckpointEntries
 
 CheckpointEntries read_checkpoint(const fs::path& path, const std::string& expected_sha256) {
   const InputFile file(path);
-  if (!expected_sha256.empty()) {
-    // A first pass, so that nothing is built from bytes that do not match.
-    const std::string actual = sha256_of(file);
-    if (actual != expected_sha256) {
-      throw CheckpointError(
-          fmt::format("checkpoint {} is corrupt: sha256 {}, expected {}", path.string(), actual, expected_sha256));
+  try {
+    if (!expected_sha256.empty()) {
+      // A first pass, so that nothing is built from bytes that do not match.
+      const std::string actual = sha256_of(file);
+      if (actual != expected_sha256) {
+        throw CheckpointError(
+            fmt::format("checkpoint {} is corrupt: sha256 {}, expected {}", path.string(), actual, expected_sha256));
+      }
     }
+    return parse(file);
+  } catch (const CheckpointError& e) {
+    // Written by a kiln on another LibTorch: the reader should know, whatever went wrong.
+    const std::string writer = recorded_torch_version(file);
+    if (writer.empty() || writer == TORCH_VERSION) throw;
+    throw CheckpointError(fmt::format("{} (written with LibTorch {}; this kiln uses LibTorch {})", e.what(), writer,
+                                      TORCH_VERSION));
   }
-  return parse(file);
+}
+
+std::string checkpoint_torch_version(const fs::path& path) {
+  const InputFile file(path);
+  FieldReader in(file);
+  return read_header(file, in).torch_version;
 }
 
 }  // namespace kiln::runner

@@ -11,12 +11,14 @@
 
 namespace kiln::runner {
 
-// The format, version 1. Every integer is little-endian (kiln only builds on little-endian
+// The format, version 2. Every integer is little-endian (kiln only builds on little-endian
 // machines); there is no padding anywhere.
 //
 //   "KILNCKPT"                  8 bytes, the magic
-//   u32 format version          1
+//   u32 format version          2 (version 1 is the same without the LibTorch version)
 //   u32 entry count             N
+//   u32 length, bytes           the LibTorch version of the kiln that wrote it (TORCH_VERSION,
+//                               e.g. "1.13.0"), at most 64 bytes
 //   N entries, in order:
 //     u32 name length, name bytes (UTF-8, no terminator; names are unique)
 //     i8  dtype                 the c10::ScalarType value: Byte 0, Char 1, Short 2, Int 3,
@@ -29,6 +31,9 @@ namespace kiln::runner {
 //
 // The trailer makes a truncated file an error even when no sha256 is at hand. The sha256 of
 // the whole file, which the saver records in the run store, is what detects flipped bits.
+// Nothing in the format depends on the LibTorch version (dtypes are numbered as c10 numbers
+// them, checked at compile time), so a checkpoint loads in a kiln built on another LibTorch;
+// the recorded version names the writer when one does not load.
 
 /// A checkpoint's content: named tensors in a fixed order (names unique).
 using CheckpointEntries = std::vector<std::pair<std::string, torch::Tensor>>;
@@ -64,7 +69,8 @@ struct WrittenCheckpoint {
 ///   WrittenCheckpoint saved = write_checkpoint(dir / "ckpt-100.kiln", entries);
 WrittenCheckpoint write_checkpoint(const std::filesystem::path& path, const CheckpointEntries& entries);
 
-/// Reads the checkpoint at `path` into CPU tensors, in the order they were written.
+/// Reads the checkpoint at `path` into CPU tensors, in the order they were written. Format
+/// versions 1 and 2 are read.
 ///
 /// When `expected_sha256` is non-empty the whole file's sha256 must equal it, and it is
 /// checked before any tensor is built: "checkpoint PATH is corrupt: sha256 X, expected Y".
@@ -72,12 +78,18 @@ WrittenCheckpoint write_checkpoint(const std::filesystem::path& path, const Chec
 /// Throws a kiln::CheckpointError naming the file for an unreadable file ("cannot read
 /// checkpoint PATH: No such file or directory"), a wrong magic ("PATH is not a kiln
 /// checkpoint"), a cut file ("checkpoint PATH is truncated"), an unknown format version or
-/// dtype, and sizes that do not add up.
+/// dtype, and sizes that do not add up. When the file records another LibTorch version than
+/// this kiln's, such an error names both: "checkpoint PATH is corrupt: ... (written with
+/// LibTorch 2.11.0; this kiln uses LibTorch 1.13.0)".
 ///
 /// Payloads are read straight into the new tensors, so the memory needed is theirs plus a
 /// 1 MiB buffer. With `expected_sha256` the file is read twice through one descriptor (hash,
 /// then parse; the second pass normally comes from the page cache): the file must not be
 /// modified in place meanwhile, which kiln never does (a rename over it is harmless).
 CheckpointEntries read_checkpoint(const std::filesystem::path& path, const std::string& expected_sha256 = "");
+
+/// The LibTorch version the checkpoint at `path` records: "1.13.0"; "" for a format-1 file,
+/// which records none. Reads the header only; throws read_checkpoint()'s errors for it.
+std::string checkpoint_torch_version(const std::filesystem::path& path);
 
 }  // namespace kiln::runner

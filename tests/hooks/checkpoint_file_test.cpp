@@ -1,6 +1,7 @@
 // The checkpoint file: refusing cut, corrupt and foreign files; atomic writes; bit-exact round trips.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <cmath>
 #include <cstring>
@@ -62,6 +63,12 @@ bool has_temp_file(const fs::path& directory) {
   return false;
 }
 
+/// Bytes before the first entry: magic 8, format version 4, entry count 4, the LibTorch
+/// version's length 4 and its bytes.
+constexpr std::size_t kHeader = 8 + 4 + 4 + 4 + sizeof(TORCH_VERSION) - 1;
+
+std::string number(std::size_t value) { return std::to_string(value); }
+
 /// Two small entries whose layout the truncation test spells out byte by byte.
 CheckpointEntries two_entries() {
   return {{"weight", torch::arange(6, torch::kFloat).reshape({2, 3})}, {"step", torch::tensor(std::int64_t{100})}};
@@ -116,21 +123,22 @@ TEST(checkpoint_file, truncated_file_is_refused_at_every_cut) {
   const fs::path file = dir / "ckpt.kiln";
   write_checkpoint(file, two_entries());
   const std::string bytes = file_bytes(file);
-  // magic 8, version 4, count 4 | "weight": 4 + 6, dtype 1, ndim 1, dims 16, size 8, payload 24
+  // header | "weight": 4 + 6, dtype 1, ndim 1, dims 16, size 8, payload 24
   // | "step": 4 + 4, dtype 1, ndim 1, size 8, payload 8 | trailer 8 + 8
-  ASSERT_EQ(bytes.size(), 16u + 60u + 26u + 16u);
-  const std::size_t cuts[] = {0,  4,  8,  10, 14, 16, 18,  22,  23,  30,  40,
-                              50, 60, 70, 75, 76, 90, 100, 102, 106, 110, 117};
+  ASSERT_EQ(bytes.size(), kHeader + 60u + 26u + 16u);
+  std::vector<std::size_t> cuts = {0, 4, 8, 10, 14, 16, 18, 20, kHeader - 1};
+  for (const std::size_t in_entries : {0, 2, 6, 7, 14, 24, 34, 44, 54, 59, 60, 74, 84, 86, 90, 94, 101})
+    cuts.push_back(kHeader + in_entries);
   for (const std::size_t cut : cuts) {
     SCOPED_TRACE(cut);
     write_bytes(file, bytes.substr(0, cut));
     const std::string error = read_error(file);
     EXPECT_EQ(error.rfind("checkpoint " + file.string() + " is truncated: ", 0), 0u) << error;
   }
-  write_bytes(file, bytes.substr(0, 70));
+  write_bytes(file, bytes.substr(0, kHeader + 54));
   EXPECT_EQ(read_error(file), "checkpoint " + file.string() +
-                                  " is truncated: entry 0 ('weight'): the payload needs 24 bytes at offset 52, "
-                                  "the file has 70");
+                                  " is truncated: entry 0 ('weight'): the payload needs 24 bytes at offset " +
+                                  number(kHeader + 36) + ", the file has " + number(kHeader + 54));
 }
 
 TEST(checkpoint_file, sizes_beyond_the_file_are_truncation_not_an_allocation) {
@@ -141,18 +149,19 @@ TEST(checkpoint_file, sizes_beyond_the_file_are_truncation_not_an_allocation) {
   const std::string prefix = "checkpoint " + file.string() + " is truncated: entry 0";
 
   std::string bytes = good;
-  std::memset(&bytes[16], 0xff, 4);  // name length 4 GiB - 1
+  std::memset(&bytes[kHeader], 0xff, 4);  // name length 4 GiB - 1
   write_bytes(file, bytes);
-  EXPECT_EQ(read_error(file), prefix + ": the name needs 4294967295 bytes at offset 20, the file has 118");
+  EXPECT_EQ(read_error(file), prefix + ": the name needs 4294967295 bytes at offset " + number(kHeader + 4) +
+                                  ", the file has " + number(good.size()));
 
   bytes = good;
   const std::int64_t rows = std::int64_t{1} << 40;  // 2^40 x 3 floats: 12 TiB, consistent with its payload size
   const std::uint64_t payload = static_cast<std::uint64_t>(rows) * 3 * 4;
-  std::memcpy(&bytes[28], &rows, sizeof rows);
-  std::memcpy(&bytes[44], &payload, sizeof payload);
+  std::memcpy(&bytes[kHeader + 12], &rows, sizeof rows);
+  std::memcpy(&bytes[kHeader + 28], &payload, sizeof payload);
   write_bytes(file, bytes);
-  EXPECT_EQ(read_error(file), prefix + " ('weight'): the payload needs 13194139533312 bytes at offset 52, the file "
-                                       "has 118");
+  EXPECT_EQ(read_error(file), prefix + " ('weight'): the payload needs 13194139533312 bytes at offset " +
+                                  number(kHeader + 36) + ", the file has " + number(good.size()));
 }
 
 TEST(checkpoint_file, foreign_file_is_not_a_kiln_checkpoint) {
@@ -172,24 +181,24 @@ TEST(checkpoint_file, unknown_version_dtype_and_inconsistent_sizes_are_refused) 
   const std::string prefix = "checkpoint " + file.string();
 
   std::string bytes = good;
-  bytes[8] = 2;  // format version
+  bytes[8] = 3;  // format version
   write_bytes(file, bytes);
-  EXPECT_EQ(read_error(file), prefix + " has format version 2; this kiln reads version 1");
+  EXPECT_EQ(read_error(file), prefix + " has format version 3; this kiln reads versions 1 to 2");
 
   bytes = good;
-  bytes[26] = 9;  // weight's dtype: ComplexFloat
+  bytes[kHeader + 10] = 9;  // weight's dtype: ComplexFloat
   write_bytes(file, bytes);
   EXPECT_EQ(read_error(file), prefix + " has unknown dtype 9 in entry 0 ('weight'); this kiln reads Float, Double, "
                                        "Half, BFloat16, Char, Short, Int, Long, Byte or Bool");
 
   bytes = good;
-  bytes[28] = 4;  // weight's first dimension: 4 x 3 floats, but 24 payload bytes
+  bytes[kHeader + 12] = 4;  // weight's first dimension: 4 x 3 floats, but 24 payload bytes
   write_bytes(file, bytes);
   EXPECT_EQ(read_error(file),
             prefix + " is corrupt: entry 0 ('weight') has shape [4, 3] of Float (48 bytes) but 24 payload bytes");
 
   bytes = good;
-  std::memset(&bytes[28], 0xff, 8);  // dimension -1
+  std::memset(&bytes[kHeader + 12], 0xff, 8);  // dimension -1
   write_bytes(file, bytes);
   EXPECT_EQ(read_error(file), prefix + " is corrupt: entry 0 ('weight') has a negative dimension -1");
 
@@ -201,7 +210,8 @@ TEST(checkpoint_file, unknown_version_dtype_and_inconsistent_sizes_are_refused) 
   bytes = good;
   bytes[good.size() - 16] = 'X';  // the trailer's magic
   write_bytes(file, bytes);
-  EXPECT_EQ(read_error(file), prefix + " is corrupt: no KILNEND trailer at offset 102, after 2 entries");
+  EXPECT_EQ(read_error(file),
+            prefix + " is corrupt: no KILNEND trailer at offset " + number(kHeader + 86) + ", after 2 entries");
 
   write_bytes(file, good + "extra");
   EXPECT_EQ(read_error(file), prefix + " is corrupt: 5 bytes follow the trailer");
