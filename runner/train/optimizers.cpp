@@ -10,22 +10,17 @@
 #include <torch/optim.h>
 
 #include "kiln/error.hpp"
+#include "train/torch_compat.hpp"
 
 namespace kiln::runner {
 namespace {
 
 namespace optim = torch::optim;
 
-using StateKey = std::decay_t<decltype(std::declval<optim::Optimizer&>().state().begin()->first)>;
-
-/// The key LibTorch files a parameter's state under: its TensorImpl's address, as a string
-/// in LibTorch 1.x and as a void* in 2.x. Checkpoints name parameters by index instead, so
-/// their format does not depend on it.
-template <class Key = StateKey>
-Key state_key(const torch::Tensor& param) {
-  if constexpr (std::is_same_v<Key, std::string>) return c10::guts::to_string(param.unsafeGetTensorImpl());
-  else return static_cast<Key>(param.unsafeGetTensorImpl());
-}
+/// The key LibTorch files a parameter's state under, which differs between 1.x and 2.x
+/// (train/torch_compat.hpp). Checkpoints name parameters by index instead, so their format
+/// does not depend on it.
+compat::OptimizerStateKey state_key(const torch::Tensor& param) { return compat::optimizer_state_key(param); }
 
 /// One field of the LibTorch state State: what it is, and how to read and write it. An
 /// undefined tensor from `get` is a field this state does not have (yet).
