@@ -55,6 +55,8 @@ TEST_F(gpu_placement, pix2pix_weights_optimizer_moments_ema_and_evaluation_are_o
   TempDir dir;
   RunFixture run(dir, small_pix2pix(/*max_steps=*/2), {device_override("cuda")});
   EXPECT_EQ(trainer_device(run.trainer), kCuda0);
+  // Built by the loader's worker ([data] workers = 1); the run then trains on batches 1 and 2.
+  expect_next_batch_pinned(run.trainer);
   const runner::RunOutcome outcome = run.execute();
   ASSERT_EQ(outcome.status, "completed") << outcome.error;
   ASSERT_EQ(run.trainer.global_step(), 2);
@@ -111,8 +113,6 @@ TEST_F(gpu_placement, pix2pix_weights_optimizer_moments_ema_and_evaluation_are_o
     EXPECT_TRUE(model.is_training());
   }
   expect_model_on(model, kCuda0);
-
-  expect_next_batch_pinned(run.trainer);  // built by the loader's worker ([data] workers = 1)
 }
 
 TEST_F(gpu_placement, auto_is_the_first_gpu_at_tf32_and_batches_loaded_without_workers_are_pinned_too) {
@@ -120,10 +120,10 @@ TEST_F(gpu_placement, auto_is_the_first_gpu_at_tf32_and_batches_loaded_without_w
   RunFixture run(dir, mlp_with_ema(/*max_steps=*/3), {device_override("auto"), "data.workers=0"});
   EXPECT_EQ(trainer_device(run.trainer), kCuda0);
   EXPECT_EQ(trainer_precision(run.trainer), "tf32") << "CUDA's default precision";
+  expect_next_batch_pinned(run.trainer);  // built on the training thread ([data] workers = 0)
   const runner::RunOutcome outcome = run.execute();
   ASSERT_EQ(outcome.status, "completed") << outcome.error;
   expect_model_on(run.trainer.model(), kCuda0);
-  expect_next_batch_pinned(run.trainer);  // built on the training thread ([data] workers = 0)
 }
 
 }  // namespace
