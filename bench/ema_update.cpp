@@ -69,11 +69,10 @@ int run(const Options& options) {
   std::int64_t numel = 0;
   for (const auto& p : params) numel += p.numel();
 
-  runner::EmaSpec spec;
-  spec.enabled = true;
-  spec.decay = 0.999;
-  spec.params = {"all"};
-  runner::Ema ema(spec);
+  runner::Ema::Options averaging;
+  averaging.decay = 0.999;
+  averaging.params = {"all"};
+  runner::Ema ema(averaging);
   kiln::runner::NullRun run(model);
   ema.begin(run);
 

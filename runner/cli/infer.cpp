@@ -11,6 +11,7 @@
 #include "image/image_io.hpp"
 #include "hooks/checkpoint_file.hpp"
 #include "hooks/ema.hpp"
+#include "hooks/supervisor.hpp"
 #include "plugins/plugin_host.hpp"
 #include "store/checkpoints.hpp"
 #include "store/database.hpp"
@@ -68,10 +69,12 @@ int infer(const InferArgs& args) {
   // for evaluation: its state (hook/ema/ in the checkpoint) loaded into an Ema like the run's.
   std::unique_ptr<Ema> ema;
   std::optional<AveragedWeights> averaged;
-  if (!args.raw && spec.ema.enabled && !spec.ema.params.empty()) {
+  if (!args.raw && spec.ema) {
+    // Its [ema] read as the run's hook read it (the supervisor's table gives its summary schedule).
+    Ema::Options options = Ema::Options::read(*spec.ema, spec.loss_names(), Supervisor::Options::read(spec.supervisor));
     const TensorMap state = entries_under(entries, "hook/ema/", /*keep_prefix=*/false);
-    if (!state.empty()) {
-      ema = std::make_unique<Ema>(spec.ema);
+    if (!options.params.empty() && !state.empty()) {
+      ema = std::make_unique<Ema>(std::move(options));
       ema->load_state(state);
       NullRun run(*model);
       ema->begin(run);

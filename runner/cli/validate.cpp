@@ -13,6 +13,7 @@
 #include "store/history.hpp"
 #include "store/run_ref.hpp"
 #include "train/error_text.hpp"
+#include "train/optimizers.hpp"
 #include "train/trainer.hpp"
 
 namespace kiln::runner::cli {
@@ -75,9 +76,9 @@ int validate(const ValidateArgs& args) {
     std::vector<std::string> names;
     for (const auto& [name, value] : losses)
       if (name.rfind(phase.spec.name + "/", 0) == 0) names.push_back(name.substr(phase.spec.name.size() + 1));
-    fmt::print("  phase      {}: {} lr {} on '{}' ({}), minimizing {}\n", phase.spec.name, phase.spec.type,
-               phase.spec.lr, phase.spec.params, fmt::format("{} tensors", phase.params.size()),
-               fmt::join(names, " + "));
+    const double lr = optimizer_type(phase.spec.type).lr(*phase.optimizer);  // the type's default when not given
+    fmt::print("  phase      {}: {} lr {} on '{}' ({}), minimizing {}\n", phase.spec.name, phase.spec.type, lr,
+               phase.spec.params, fmt::format("{} tensors", phase.params.size()), fmt::join(names, " + "));
   }
   // In the order they run: by priority, ties as added.
   std::vector<std::string> hooks;

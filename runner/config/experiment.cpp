@@ -1,4 +1,5 @@
-// Experiment files → ExperimentSpec: the runner's own keys, typed and cross-checked.
+// Experiment files → ExperimentSpec: the runner's own keys, typed and cross-checked. The
+// built-in hooks' tables and the optimizer types' keys are read where they are used.
 #include "config/experiment.hpp"
 
 #include <algorithm>
@@ -10,7 +11,6 @@
 #include <fmt/format.h>
 
 #include "config/cores.hpp"
-#include "train/optimizers.hpp"
 
 namespace kiln::runner {
 namespace {
@@ -118,20 +118,6 @@ void read_losses(const Config& root, ExperimentSpec& spec) {
   if (spec.losses.empty()) root.fail("", "no [[losses]] declared: an experiment needs at least one loss");
 }
 
-std::vector<std::string> loss_names(const ExperimentSpec& spec) {
-  std::vector<std::string> names;
-  for (const LossSpec& loss : spec.losses) names.push_back(loss.name);
-  return names;
-}
-
-[[noreturn]] void unknown_name(const Config& table, std::string_view key, std::string_view what,
-                               const std::string& name, const std::vector<std::string>& known) {
-  std::string message = fmt::format("no {} named '{}'", what, name);
-  message += kiln::detail::did_you_mean(name, known);
-  message += fmt::format(" (declared: {})", fmt::join(known, ", "));
-  table.fail(key, message);
-}
-
 void read_optimizer_losses(const Config& table, const std::vector<std::string>& known, OptimizerSpec& opt) {
   if (table.has_table("losses")) {
     const Config weights = table.table("losses");
@@ -141,24 +127,23 @@ void read_optimizer_losses(const Config& table, const std::vector<std::string>& 
   }
   if (opt.losses.empty()) table.fail("losses", "names no loss to minimize");
   for (const auto& [name, weight] : opt.losses)
-    if (std::find(known.begin(), known.end(), name) == known.end()) unknown_name(table, "losses", "loss", name, known);
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      fail_unknown_name(table, "losses", "loss", name, known);
 }
 
 void read_optimizers(const Config& root, ExperimentSpec& spec) {
-  const std::vector<std::string> losses = loss_names(spec);
+  const std::vector<std::string> losses = spec.loss_names();
   std::vector<OptimizerSpec> optimizers;
   std::set<std::string> seen;
   for (const Config& table : root.tables("optimizers")) {
     OptimizerSpec opt;
     opt.config = table;
-    opt.type = table.get_choice("type", optimizer_type_names());
-    const OptimizerType& type = optimizer_type(opt.type);
+    opt.type = table.get<std::string>("type");  // checked, with its keys, by the optimizer table
     opt.name = table.get_or<std::string>("name", opt.type);
     if (!seen.insert(opt.name).second)
       table.fail("name", fmt::format("an optimizer named '{}' is already declared", opt.name));
     opt.params = table.get_or<std::string>("params", "all");
-    opt.lr = table.get_positive<double>("lr", type.default_lr);
-    opt.options = type.read_options(table);
+    if (table.contains("lr")) opt.lr = table.get_positive<double>("lr");
     read_optimizer_losses(table, losses, opt);
     opt.after = table.get_or<std::vector<std::string>>("after", {});
     optimizers.push_back(std::move(opt));
@@ -169,7 +154,7 @@ void read_optimizers(const Config& root, ExperimentSpec& spec) {
   for (const OptimizerSpec& opt : optimizers)
     for (const std::string& before : opt.after) {
       if (std::find(names.begin(), names.end(), before) == names.end())
-        unknown_name(opt.config, "after", "optimizer", before, names);
+        fail_unknown_name(opt.config, "after", "optimizer", before, names);
       if (before == opt.name) opt.config.fail("after", fmt::format("'{}' cannot come after itself", opt.name));
     }
   spec.optimizers = order_phases(std::move(optimizers));
@@ -195,46 +180,12 @@ void read_hooks(const Config& root, ExperimentSpec& spec) {
   }
 }
 
-void read_supervisor(const Config& root, ExperimentSpec& spec) {
-  const Config table = root.table_or_empty("supervisor");
-  spec.supervisor.summary_every_steps = table.get_non_negative<std::int64_t>("summary_every_steps", 10);
-  spec.supervisor.summary_every_secs = table.get_non_negative<double>("summary_every_secs", 0.0);
-  spec.supervisor.log_every_steps = table.get_non_negative<std::int64_t>("log_every_steps", 100);
-  spec.supervisor.max_time = table.get_non_negative<double>("max_time", 0.0);
-  spec.supervisor.on_nan = table.get_choice("on_nan", "stop", {"stop", "skip"});
-  spec.supervisor.progress = table.get_choice("progress", "auto", {"auto", "line", "log", "off"});
-}
-
-void read_saver(const Config& root, ExperimentSpec& spec) {
-  const Config table = root.table_or_empty("saver");
-  SaverSpec& saver = spec.saver;
-  saver.enabled = table.get_or<bool>("enabled", true);
-  saver.every_steps = table.get_non_negative<std::int64_t>("every_steps", 0);
-  saver.every_secs = table.get_non_negative<double>("every_secs", saver.every_steps > 0 ? 0.0 : 600.0);
-  saver.max_to_keep = table.get_non_negative<std::int64_t>("max_to_keep", 5);
-  saver.keep_every_hours = table.get_non_negative<double>("keep_every_hours", 0.0);
-}
-
-void read_ema(const Config& root, ExperimentSpec& spec) {
-  if (!root.contains("ema")) return;
-  const Config table = root.table("ema");
-  EmaSpec& ema = spec.ema;
-  ema.enabled = true;
-  ema.config = table;
-  ema.decay = table.get_in_range<double>("decay", 0.999, 0, 1, Bounds::closed_open);
-  ema.num_updates = table.get_or<bool>("num_updates", false);
-  ema.zero_debias = table.get_or<bool>("zero_debias", false);
-  // ema/<loss> beside loss/<loss>: the averages are kept every step, written when the
-  // losses are (they were 89% of a default pix2pix run's summary rows when written every step).
-  ema.summary_every_steps = spec.supervisor.summary_every_steps;
-  ema.summary_every_secs = spec.supervisor.summary_every_secs;
-  ema.params = table.get_or<std::vector<std::string>>("params", {});
-  ema.losses = table.get_or<std::vector<std::string>>("losses", {});
-  const std::vector<std::string> known = loss_names(spec);
-  for (const std::string& loss : ema.losses)
-    if (std::find(known.begin(), known.end(), loss) == known.end()) unknown_name(table, "losses", "loss", loss, known);
-  if (ema.params.empty() && ema.losses.empty())
-    table.fail("", "averages nothing: name parameter groups in `params` and/or losses in `losses`");
+/// The built-in hooks' tables, kept for the hooks to read (run/setup.cpp). Reading them
+/// here makes them known keys of the file, present or not.
+void keep_built_in_tables(const Config& root, ExperimentSpec& spec) {
+  spec.supervisor = root.table_or_empty("supervisor");
+  spec.saver = root.table_or_empty("saver");
+  if (root.contains("ema")) spec.ema = root.table("ema");
 }
 
 void read_init_from(const Config& experiment, ExperimentSpec& spec) {
@@ -254,6 +205,20 @@ void read_init_from(const Config& experiment, ExperimentSpec& spec) {
 }
 
 }  // namespace
+
+std::vector<std::string> ExperimentSpec::loss_names() const {
+  std::vector<std::string> names;
+  for (const LossSpec& loss : losses) names.push_back(loss.name);
+  return names;
+}
+
+void fail_unknown_name(const Config& table, std::string_view key, std::string_view what, const std::string& name,
+                       const std::vector<std::string>& known) {
+  std::string message = fmt::format("no {} named '{}'", what, name);
+  message += kiln::detail::did_you_mean(name, known);
+  message += fmt::format(" (declared: {})", fmt::join(known, ", "));
+  table.fail(key, message);
+}
 
 std::vector<OptimizerSpec> order_phases(std::vector<OptimizerSpec> optimizers) {
   // Depth-first topological sort in declaration order, so that independent phases keep
@@ -301,9 +266,7 @@ ExperimentSpec load_experiment(const fs::path& file, const std::vector<std::stri
   read_losses(spec.root, spec);
   read_optimizers(spec.root, spec);
   read_hooks(spec.root, spec);
-  read_supervisor(spec.root, spec);
-  read_saver(spec.root, spec);
-  read_ema(spec.root, spec);
+  keep_built_in_tables(spec.root, spec);
   read_init_from(spec.root.table("experiment"), spec);
   return spec;
 }

@@ -1,4 +1,5 @@
 // The experiment file as a typed spec: what the runner reads of each table, validated.
+// Torch-free (kiln::config): the built-in hooks and the optimizer table read their own keys.
 #pragma once
 
 #include <cstdint>
@@ -6,15 +7,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "document.hpp"
 #include "kiln/config.hpp"
-
-namespace torch::optim {
-class OptimizerOptions;
-}
 
 namespace kiln::runner {
 
@@ -40,58 +38,23 @@ struct LossSpec {
   PluginSpec source;
 };
 
-/// An [[optimizers]] entry: a phase of each step. Its type's own keys are in `options`,
-/// read and checked by the type's entry in the optimizer table (train/optimizers.hpp).
+/// An [[optimizers]] entry: a phase of each step. Its type's own keys stay in `config`:
+/// the optimizer table (train/optimizers.hpp) checks `type` and reads them when the trainer
+/// builds the optimizer, before any run starts.
 struct OptimizerSpec {
   std::string name;
-  std::string type;    ///< a type of the optimizer table: adam, adamw or sgd
+  std::string type;    ///< the `type` value, e.g. "adam"; the optimizer table checks it
   std::string params;  ///< the model's parameter group, "all" by default
-  double lr = 1e-3;    ///< the learning rate it starts with; the type's default when not given
-  /// The type's options (e.g. torch::optim::AdamOptions), which only its table entry reads.
-  std::shared_ptr<const torch::optim::OptimizerOptions> options;
+  std::optional<double> lr;  ///< the learning rate it starts with; empty: the type's default
   std::vector<std::pair<std::string, double>> losses;  ///< loss name, weight
   std::vector<std::string> after;
-  Config config;  ///< for positioned errors found later (an unknown parameter group)
+  Config config;  ///< the whole table: the type's keys, and positions for errors found later
 };
 
 struct HookSpec {
   std::string name;  ///< unique among the run's hooks; names its state in checkpoints
   PluginSpec source;
   std::optional<int> priority;
-};
-
-struct SupervisorSpec {
-  std::int64_t summary_every_steps = 10;  ///< 0 disables step-based summaries
-  double summary_every_secs = 0;          ///< 0 disables time-based summaries
-  std::int64_t log_every_steps = 100;     ///< progress lines on stderr; 0 disables
-  /// "auto" (a status line on a terminal, else log lines), "line", "log" or "off"
-  std::string progress = "auto";
-  double max_time = 0;                    ///< seconds of training per process; 0 = no limit
-  std::string on_nan = "stop";            ///< "stop" or "skip" (that step's updates)
-};
-
-/// [saver]: when to checkpoint and which checkpoints to keep (tf.train.Saver's rule).
-struct SaverSpec {
-  bool enabled = true;
-  std::int64_t every_steps = 0;   ///< 0 disables step-based saves
-  double every_secs = 600;        ///< 0 disables time-based saves
-  std::int64_t max_to_keep = 5;   ///< 0 keeps every checkpoint
-  double keep_every_hours = 0;    ///< 0 disables; else also keep one per this many hours
-};
-
-/// [ema]: exponential moving averages of parameter groups and losses (tf.train.ExponentialMovingAverage).
-struct EmaSpec {
-  bool enabled = false;              ///< true when the experiment has an [ema] table
-  double decay = 0.999;
-  bool num_updates = false;          ///< decay_t = min(decay, (1 + step) / (10 + step))
-  bool zero_debias = false;          ///< debias loss shadows, which start at 0
-  std::vector<std::string> params;   ///< parameter groups to average
-  std::vector<std::string> losses;   ///< losses to average, as ema/<loss> summaries
-  /// When ema/<loss> summaries are written: the supervisor's schedule for loss/<loss>
-  /// (every step here, for code that builds an EmaSpec by hand).
-  std::int64_t summary_every_steps = 1;
-  double summary_every_secs = 0;
-  Config config;                     ///< for positioned errors (an unknown group)
 };
 
 /// [experiment] init_from: start a new run from another run's weights.
@@ -117,19 +80,30 @@ struct ExperimentSpec {
   std::vector<LossSpec> losses;
   std::vector<OptimizerSpec> optimizers;  ///< in phase order: `after` first, else as declared
   std::vector<HookSpec> hooks;
-  SupervisorSpec supervisor;
-  SaverSpec saver;
-  EmaSpec ema;
+  /// The built-in hooks' tables, which each hook reads itself as a plugin hook reads its own
+  /// (hooks/supervisor.hpp, hooks/saver.hpp, hooks/ema.hpp): [supervisor] and [saver] are
+  /// empty tables when the file has none; [ema] is there only when the file has it.
+  Config supervisor;
+  Config saver;
+  std::optional<Config> ema;
   InitFromSpec init_from;
 
   std::shared_ptr<detail::Document> document;  ///< the resolved document
   Config root;
+
+  /// The declared losses' names, in file order.
+  std::vector<std::string> loss_names() const;
 };
 
 /// Reads and validates an experiment file with `--set` overrides applied in order.
 /// Throws ConfigError with file:line:column. Plugin keys are not checked here: call
 /// `spec.root.reject_unread(...)` once every plugin has been built from its table.
 ExperimentSpec load_experiment(const std::filesystem::path& file, const std::vector<std::string>& overrides = {});
+
+/// A ConfigError at `table`'s `key` for a reference to a `what` that is not declared, with a
+/// did-you-mean and the declared names: "no loss named 'mes'; did you mean 'mse'? (declared: mse)".
+[[noreturn]] void fail_unknown_name(const Config& table, std::string_view key, std::string_view what,
+                                    const std::string& name, const std::vector<std::string>& known);
 
 /// Orders optimizers so that each comes after those its `after` names (stable otherwise).
 /// A cycle is a ConfigError naming it: "a -> b -> a".

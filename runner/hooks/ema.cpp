@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "config/experiment.hpp"  // fail_unknown_name
 #include "document.hpp"
 #include "kiln/model.hpp"
 
@@ -49,14 +50,36 @@ void exchange(torch::Tensor& a, torch::Tensor& b, torch::Tensor& scratch) {
 
 }  // namespace
 
-Ema::Ema(const EmaSpec& spec) : spec_(spec), summaries_(spec.summary_every_steps, spec.summary_every_secs) {
-  for (const std::string& name : spec_.losses) losses_.push_back({name});
+Ema::Options Ema::Options::read(const Config& table, const std::vector<std::string>& declared,
+                                const Supervisor::Options& supervisor) {
+  Options options;
+  options.config = table;
+  options.decay = table.get_in_range<double>("decay", 0.999, 0, 1, Bounds::closed_open);
+  options.num_updates = table.get_or<bool>("num_updates", false);
+  options.zero_debias = table.get_or<bool>("zero_debias", false);
+  // ema/<loss> beside loss/<loss>: the averages are kept every step, written when the
+  // losses are (they were 89% of a default pix2pix run's summary rows when written every step).
+  options.summary_every_steps = supervisor.summary_every_steps;
+  options.summary_every_secs = supervisor.summary_every_secs;
+  options.params = table.get_or<std::vector<std::string>>("params", {});
+  options.losses = table.get_or<std::vector<std::string>>("losses", {});
+  for (const std::string& loss : options.losses)
+    if (std::find(declared.begin(), declared.end(), loss) == declared.end())
+      fail_unknown_name(table, "losses", "loss", loss, declared);
+  if (options.params.empty() && options.losses.empty())
+    table.fail("", "averages nothing: name parameter groups in `params` and/or losses in `losses`");
+  return options;
+}
+
+Ema::Ema(Options options)
+    : options_(std::move(options)), summaries_(options_.summary_every_steps, options_.summary_every_secs) {
+  for (const std::string& name : options_.losses) losses_.push_back({name});
 }
 
 double Ema::decay_at(std::int64_t global_step) const {
-  if (!spec_.num_updates) return spec_.decay;
+  if (!options_.num_updates) return options_.decay;
   const double n = static_cast<double>(global_step);
-  return std::min(spec_.decay, (1.0 + n) / (10.0 + n));
+  return std::min(options_.decay, (1.0 + n) / (10.0 + n));
 }
 
 void Ema::begin(RunContext& run) {
@@ -74,19 +97,19 @@ void Ema::begin(RunContext& run) {
 }
 
 void Ema::resolve(Model& model) {
-  if (spec_.params.empty()) return;  // losses only: no weights, no buffers
+  if (options_.params.empty()) return;  // losses only: no weights, no buffers
   auto groups = model.parameter_groups();
   groups.emplace("all", model.parameters());
   std::vector<std::string> group_names;
   for (const auto& [name, params] : groups) group_names.push_back(name);
 
   std::set<const c10::TensorImpl*> selected;
-  for (const std::string& name : spec_.params) {
+  for (const std::string& name : options_.params) {
     auto group = groups.find(name);
     if (group == groups.end()) {
       std::string message = fmt::format("the model has no parameter group '{}'", name);
       message += kiln::detail::did_you_mean(name, group_names);
-      spec_.config.fail("params", message + fmt::format(" (groups: {})", fmt::join(group_names, ", ")));
+      options_.config.fail("params", message + fmt::format(" (groups: {})", fmt::join(group_names, ", ")));
     }
     for (const torch::Tensor& p : group->second)
       if (p.defined()) selected.insert(p.unsafeGetTensorImpl());
@@ -101,7 +124,7 @@ void Ema::resolve(Model& model) {
   }
   if (!selected.empty())
     throw Error(fmt::format("ema: {} tensor(s) of parameter groups {} are not parameters of the model",
-                            selected.size(), names_of(spec_.params)));
+                            selected.size(), names_of(options_.params)));
   for (const auto& item : model.named_buffers())
     if (item.value().defined()) buffers_.push_back({"buffers/" + item.key(), item.value(), item.value().detach().clone()});
 }
@@ -138,7 +161,7 @@ void Ema::after_step(Step& step) {
                                           step.run().stop_requested());
   for (LossAverage& loss : losses_) {
     const double value = step.losses().at(loss.name).item<double>();
-    if (spec_.zero_debias) {
+    if (options_.zero_debias) {
       // TF's assign_moving_average(zero_debias=True), in float64.
       loss.biased -= (loss.biased - value) * weight;
       loss.local_step += 1;
@@ -158,7 +181,7 @@ TensorMap Ema::state() const {
     for (const Shadowed& s : *list) state.set(s.key, (swapped_ ? s.value : s.shadow).detach());
   for (const LossAverage& loss : losses_) {
     state.set("losses/" + loss.name, torch::scalar_tensor(loss.shadow, torch::kFloat64));
-    if (spec_.zero_debias) {
+    if (options_.zero_debias) {
       state.set("biased/" + loss.name, torch::scalar_tensor(loss.biased, torch::kFloat64));
       state.set("local_step/" + loss.name, torch::scalar_tensor(loss.local_step, torch::kInt64));
     }
@@ -181,7 +204,7 @@ void Ema::apply_state(const TensorMap& state) {
     for (const Shadowed& s : *list) expected[s.key] = s.shadow.sizes().vec();
   for (const LossAverage& loss : losses_) {
     expected["losses/" + loss.name] = {};
-    if (spec_.zero_debias) {
+    if (options_.zero_debias) {
       expected["biased/" + loss.name] = {};
       expected["local_step/" + loss.name] = {};
     }
@@ -211,7 +234,7 @@ void Ema::apply_state(const TensorMap& state) {
     for (Shadowed& s : *list) s.shadow.copy_(state.at(s.key));
   for (LossAverage& loss : losses_) {
     loss.shadow = state.at("losses/" + loss.name).item<double>();
-    if (spec_.zero_debias) {
+    if (options_.zero_debias) {
       loss.biased = state.at("biased/" + loss.name).item<double>();
       loss.local_step = state.at("local_step/" + loss.name).item<std::int64_t>();
     }
@@ -244,7 +267,7 @@ const torch::Tensor& Ema::shadow(const std::string& name) const {
 double Ema::loss_shadow(const std::string& name) const {
   for (const LossAverage& loss : losses_)
     if (loss.name == name) return loss.shadow;
-  throw Error(fmt::format("ema: loss '{}' is not averaged (averaged: {})", name, names_of(spec_.losses)));
+  throw Error(fmt::format("ema: loss '{}' is not averaged (averaged: {})", name, names_of(options_.losses)));
 }
 
 }  // namespace kiln::runner

@@ -6,8 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "config/experiment.hpp"
+#include "hooks/supervisor.hpp"
 #include "kiln/averager.hpp"
+#include "kiln/config.hpp"
 #include "kiln/hook.hpp"
 #include "kiln/schedule.hpp"
 
@@ -31,7 +32,26 @@ namespace kiln::runner {
 /// are reported then) or after it.
 class Ema final : public Hook, public WeightAverager {
  public:
-  explicit Ema(const EmaSpec& spec);
+  /// [ema]: what to average and how (tf.train.ExponentialMovingAverage's arguments).
+  struct Options {
+    double decay = 0.999;
+    bool num_updates = false;          ///< decay_t = min(decay, (1 + step) / (10 + step))
+    bool zero_debias = false;          ///< debias loss shadows, which start at 0
+    std::vector<std::string> params;   ///< parameter groups to average
+    std::vector<std::string> losses;   ///< losses to average, as ema/<loss> summaries
+    /// When ema/<loss> summaries are written: the supervisor's schedule for loss/<loss> (read()
+    /// takes it from the supervisor; every step here, for options made by hand).
+    std::int64_t summary_every_steps = 1;
+    double summary_every_secs = 0;
+    Config config;                     ///< for positioned errors (an unknown group)
+
+    /// The [ema] table: `losses` must name losses of `declared`, and ema/<loss> is written
+    /// when `supervisor` writes loss/<loss>. A bad value is a ConfigError at its key.
+    static Options read(const Config& table, const std::vector<std::string>& declared,
+                        const Supervisor::Options& supervisor);
+  };
+
+  explicit Ema(Options options);
 
   /// After plugin hooks, before the saver and the supervisor.
   int default_priority() const override { return priority::ema; }
@@ -78,7 +98,7 @@ class Ema final : public Hook, public WeightAverager {
   void apply_state(const TensorMap& state);
   const Shadowed* find_param(const std::string& name) const;
 
-  EmaSpec spec_;
+  Options options_;
   Schedule summaries_;  // when ema/<loss> is written: the supervisor's schedule
   std::vector<Shadowed> params_;
   std::vector<Shadowed> buffers_;

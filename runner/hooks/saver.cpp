@@ -43,7 +43,17 @@ std::string first_non_finite(const TensorMap& snapshot) {
 
 }  // namespace
 
-Saver::Saver(SaverSpec spec, SaverContext context) : spec_(std::move(spec)), context_(std::move(context)) {
+Saver::Options Saver::Options::read(const Config& table) {
+  Options options;
+  options.enabled = table.get_or<bool>("enabled", true);
+  options.every_steps = table.get_non_negative<std::int64_t>("every_steps", 0);
+  options.every_secs = table.get_non_negative<double>("every_secs", options.every_steps > 0 ? 0.0 : 600.0);
+  options.max_to_keep = table.get_non_negative<std::int64_t>("max_to_keep", 5);
+  options.keep_every_hours = table.get_non_negative<double>("keep_every_hours", 0.0);
+  return options;
+}
+
+Saver::Saver(Options options, SaverContext context) : options_(std::move(options)), context_(std::move(context)) {
   if (!context_.dir.empty()) context_.dir = fs::absolute(context_.dir);
 }
 
@@ -82,10 +92,10 @@ void Saver::begin(RunContext& run) {
   if (!context_.writer) throw Error("the saver saves a run only once the run has bound it");
   last_saved_step_ = run.global_step();
   last_save_time_ = std::chrono::steady_clock::now();
-  if (spec_.keep_every_hours > 0) {
+  if (options_.keep_every_hours > 0) {
     // tf.train.Saver starts its keep-every-hours clock when it is created; kiln keeps that
     // deadline in the store, so a resumed run goes on with the same one.
-    const double first_deadline = now() + spec_.keep_every_hours * 3600.0;
+    const double first_deadline = now() + options_.keep_every_hours * 3600.0;
     const std::int64_t run_id = context_.run_id;
     context_.writer->commit_durably([run_id, first_deadline](store::Database& db) {
       if (!store::next_keep_time(db, run_id)) store::set_next_keep_time(db, run_id, first_deadline);
@@ -176,10 +186,10 @@ void Saver::after_step(Step& step) {
   if (take_snapshot_signal()) {
     event(k, "signal", "SIGHUP received: saving a snapshot");
     reason = "snapshot";
-  } else if (spec_.every_steps > 0 && k % spec_.every_steps == 0) {
+  } else if (options_.every_steps > 0 && k % options_.every_steps == 0) {
     reason = "steps";
-  } else if (spec_.every_secs > 0 &&
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - last_save_time_).count() >= spec_.every_secs) {
+  } else if (options_.every_secs > 0 &&
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - last_save_time_).count() >= options_.every_secs) {
     reason = "time";
   }
   if (!reason.empty()) save(run, reason);
@@ -229,7 +239,7 @@ void Saver::write(const TensorMap& snapshot, std::int64_t step, const std::strin
   // The row commits after every summary queued before the snapshot, durably; retention is
   // decided in the same transaction, from the rows, so a crash leaves it consistent.
   std::vector<std::string> doomed;
-  const SaverSpec spec = spec_;
+  const Options options = options_;
   const std::int64_t run_id = context_.run_id;
   const auto record = [&](store::Database& db) {
     doomed.clear();  // a retried transaction runs this again
@@ -251,14 +261,14 @@ void Saver::write(const TensorMap& snapshot, std::int64_t step, const std::strin
         recent.push_back({r.step, r.created});
         paths[r.step] = r.path;
       }
-    const double deadline = store::next_keep_time(db, run_id).value_or(created + spec.keep_every_hours * 3600.0);
-    const RetentionDecision decision = apply_retention(recent, spec.max_to_keep, spec.keep_every_hours, deadline);
+    const double deadline = store::next_keep_time(db, run_id).value_or(created + options.keep_every_hours * 3600.0);
+    const RetentionDecision decision = apply_retention(recent, options.max_to_keep, options.keep_every_hours, deadline);
     for (std::int64_t s : decision.keep_hours) store::set_kept(db, run_id, s, "keep_every_hours");
     for (std::int64_t s : decision.remove) {
       store::mark_deleted(db, run_id, s, created);
       doomed.push_back(paths[s]);
     }
-    if (spec.keep_every_hours > 0) store::set_next_keep_time(db, run_id, decision.next_keep_time);
+    if (options.keep_every_hours > 0) store::set_next_keep_time(db, run_id, decision.next_keep_time);
   };
   try {
     context_.writer->commit_durably(record);

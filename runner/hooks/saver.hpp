@@ -40,7 +40,19 @@ struct SaverContext {
 /// fails the run there. Priority: after the EMA, before the supervisor.
 class Saver : public Hook {
  public:
-  Saver(SaverSpec spec, SaverContext context);
+  /// [saver]: when to checkpoint and which checkpoints to keep (tf.train.Saver's rule).
+  struct Options {
+    bool enabled = true;            ///< false: the experiment has no saver (ExperimentSetup builds none)
+    std::int64_t every_steps = 0;   ///< 0 disables step-based saves
+    double every_secs = 600;        ///< 0 disables time-based saves (the default with every_steps)
+    std::int64_t max_to_keep = 5;   ///< 0 keeps every checkpoint
+    double keep_every_hours = 0;    ///< 0 disables; else also keep one per this many hours
+
+    /// The [saver] table (empty when the file has none); a bad value is a ConfigError at its key.
+    static Options read(const Config& table);
+  };
+
+  Saver(Options options, SaverContext context);
   ~Saver() override;
 
   /// The run's part of the context, once its row exists; `clock` replaces the context's
@@ -76,7 +88,7 @@ class Saver : public Hook {
   void event(std::int64_t step, const std::string& kind, const std::string& message);
   void clean_leftovers();
 
-  SaverSpec spec_;
+  Options options_;
   SaverContext context_;
   std::int64_t last_saved_step_ = -1;
   std::chrono::steady_clock::time_point last_save_time_;

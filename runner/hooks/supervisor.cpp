@@ -18,23 +18,34 @@ constexpr double kLossDecay = 0.98;
 
 }  // namespace
 
-ProgressMode resolve_progress(const SupervisorSpec& spec, bool stderr_is_terminal) {
-  if (spec.progress == "off") return ProgressMode::off;
-  if (spec.progress == "line") return ProgressMode::line;
-  if (spec.log_every_steps == 0) return ProgressMode::off;
-  if (spec.progress == "log") return ProgressMode::log;
+ProgressMode resolve_progress(const Supervisor::Options& options, bool stderr_is_terminal) {
+  if (options.progress == "off") return ProgressMode::off;
+  if (options.progress == "line") return ProgressMode::line;
+  if (options.log_every_steps == 0) return ProgressMode::off;
+  if (options.progress == "log") return ProgressMode::log;
   return stderr_is_terminal ? ProgressMode::line : ProgressMode::log;
 }
 
-Supervisor::Supervisor(SupervisorSpec spec)
-    : spec_(spec),
-      summaries_(spec.summary_every_steps, spec.summary_every_secs),
-      logs_(spec.log_every_steps, 0.0) {}
+Supervisor::Options Supervisor::Options::read(const Config& table) {
+  Options options;
+  options.summary_every_steps = table.get_non_negative<std::int64_t>("summary_every_steps", 10);
+  options.summary_every_secs = table.get_non_negative<double>("summary_every_secs", 0.0);
+  options.log_every_steps = table.get_non_negative<std::int64_t>("log_every_steps", 100);
+  options.max_time = table.get_non_negative<double>("max_time", 0.0);
+  options.on_nan = table.get_choice("on_nan", "stop", {"stop", "skip"});
+  options.progress = table.get_choice("progress", "auto", {"auto", "line", "log", "off"});
+  return options;
+}
+
+Supervisor::Supervisor(Options options)
+    : options_(std::move(options)),
+      summaries_(options_.summary_every_steps, options_.summary_every_secs),
+      logs_(options_.log_every_steps, 0.0) {}
 
 void Supervisor::begin(RunContext& run) {
   started_ = window_start_ = Clock::now();
   next_draw_ = started_;
-  progress_ = resolve_progress(spec_, StatusLine::on_stderr().is_terminal());
+  progress_ = resolve_progress(options_, StatusLine::on_stderr().is_terminal());
   run.event("start", fmt::format("run {} starts at step {} of {}", run.run_name(), run.global_step(), run.max_steps()));
 }
 
@@ -47,8 +58,8 @@ void Supervisor::after_step(Step& step) {
                                            step.run().global_step()));
     step.run().request_stop(signal_name(signal));
   }
-  if (spec_.max_time > 0 && std::chrono::duration<double>(now - started_).count() >= spec_.max_time)
-    step.run().request_stop(fmt::format("max_time {} s reached", spec_.max_time));
+  if (options_.max_time > 0 && std::chrono::duration<double>(now - started_).count() >= options_.max_time)
+    step.run().request_stop(fmt::format("max_time {} s reached", options_.max_time));
   // The last step always gets its summaries, so every run records its final losses.
   const bool last = k + 1 >= step.run().max_steps() || step.run().stop_requested();
   if (summaries_.due(k, now) || last) {

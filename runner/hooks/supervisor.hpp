@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "config/experiment.hpp"
 #include "hooks/progress.hpp"
+#include "kiln/config.hpp"
 #include "kiln/hook.hpp"
 #include "kiln/schedule.hpp"
 #include "train/non_finite_policy.hpp"
@@ -26,21 +26,32 @@ enum class ProgressMode {
   line,  ///< a status line on stderr, redrawn in place a few times per second
 };
 
-/// `[supervisor] progress` made concrete: "auto" is a status line when stderr is a terminal
-/// and log lines otherwise, and nothing at all when log_every_steps is 0 (which silenced
-/// progress before the key existed); "log" with log_every_steps 0 is nothing too.
-ProgressMode resolve_progress(const SupervisorSpec& spec, bool stderr_is_terminal);
-
 /// Writes `loss/<name>` for every loss and `time/step_ms` (mean since the previous
 /// summary) on its schedule, shows progress (the step, the recent rate, the ETA and a
 /// per-step EMA of each loss), and turns SIGINT/SIGTERM into a clean stop. It runs after
 /// the other hooks (priority::supervisor) so that it sees what they did.
 class Supervisor : public Hook, public NonFinitePolicy {
  public:
-  explicit Supervisor(SupervisorSpec spec);
+  /// [supervisor]
+  struct Options {
+    std::int64_t summary_every_steps = 10;  ///< 0 disables step-based summaries
+    double summary_every_secs = 0;          ///< 0 disables time-based summaries
+    std::int64_t log_every_steps = 100;     ///< progress lines on stderr; 0 disables
+    /// "auto" (a status line on a terminal, else log lines), "line", "log" or "off"
+    std::string progress = "auto";
+    double max_time = 0;                    ///< seconds of training per process; 0 = no limit
+    std::string on_nan = "stop";            ///< "stop" or "skip" (that step's updates)
+
+    /// The [supervisor] table (empty when the file has none); a bad value is a ConfigError at its key.
+    static Options read(const Config& table);
+  };
+
+  explicit Supervisor(Options options);
+  /// From its [supervisor] table, as a plugin hook is built from its own.
+  explicit Supervisor(const Config& table) : Supervisor(Options::read(table)) {}
 
   /// `[supervisor] on_nan`: "skip" drops a step whose loss is not finite, "stop" fails the run.
-  bool skip_non_finite() const override { return spec_.on_nan == "skip"; }
+  bool skip_non_finite() const override { return options_.on_nan == "skip"; }
 
   int default_priority() const override { return priority::supervisor; }
   void begin(RunContext& run) override;
@@ -55,7 +66,7 @@ class Supervisor : public Hook, public NonFinitePolicy {
   /// The progress line for `done` steps of `max_steps` at `now`.
   std::string progress_text(std::int64_t done, std::int64_t max_steps, Clock::time_point now) const;
 
-  SupervisorSpec spec_;
+  Options options_;
   Schedule summaries_;
   Schedule logs_;
   Clock::time_point started_;
@@ -66,5 +77,10 @@ class Supervisor : public Hook, public NonFinitePolicy {
   std::vector<std::pair<std::string, LossAverage>> averages_;  // in step.losses() order
   Clock::time_point next_draw_;  // the status line is not drawn again before then
 };
+
+/// `[supervisor] progress` made concrete: "auto" is a status line when stderr is a terminal
+/// and log lines otherwise, and nothing at all when log_every_steps is 0 (which silenced
+/// progress before the key existed); "log" with log_every_steps 0 is nothing too.
+ProgressMode resolve_progress(const Supervisor::Options& options, bool stderr_is_terminal);
 
 }  // namespace kiln::runner

@@ -17,19 +17,24 @@ ExperimentSetup::ExperimentSetup(const std::filesystem::path& file, const std::v
     : spec(load_experiment(file, overrides)),
       host(spec.plugin_paths, plugin_dir.empty() ? cli::default_plugin_dir() : plugin_dir),
       trainer(spec, host) {
-  trainer.add_hook("supervisor", std::make_shared<Supervisor>(spec.supervisor));
-  if (spec.ema.enabled) trainer.add_hook("ema", std::make_shared<Ema>(spec.ema));
+  // The built-in hooks read their own tables, as plugin hooks do; the EMA's cross-checks
+  // get what they need (the declared losses, the supervisor's summary schedule) from here.
+  const Supervisor::Options supervision = Supervisor::Options::read(spec.supervisor);
+  const Saver::Options saving = Saver::Options::read(spec.saver);
+  trainer.add_hook("supervisor", std::make_shared<Supervisor>(supervision));
+  if (spec.ema)
+    trainer.add_hook("ema", std::make_shared<Ema>(Ema::Options::read(*spec.ema, spec.loss_names(), supervision)));
   // threads = 0: as many as the cores this process may use, fewer while others compete.
   if (const int cores = usable_cores(); spec.threads == 0 && cores > 1) {
     ThreadGovernor::Options options;
     options.max_threads = cores;
     trainer.add_hook("threads", std::make_shared<ThreadGovernor>(std::move(options)));
   }
-  if (spec.saver.enabled) {
+  if (saving.enabled) {
     SaverContext context;
     context.database = spec.database;
     context.init_from = spec.init_from;
-    saver = std::make_shared<Saver>(spec.saver, std::move(context));
+    saver = std::make_shared<Saver>(saving, std::move(context));
     trainer.add_hook("saver", saver);
   }
   spec.root.reject_unread("");

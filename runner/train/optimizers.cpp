@@ -185,8 +185,9 @@ std::vector<std::string> optimizer_type_names() {
 }
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const OptimizerSpec& spec, std::vector<torch::Tensor> params) {
-  if (!spec.options) throw Error(fmt::format("optimizer '{}' has no options: it was not read by load_experiment", spec.name));
-  return optimizer_type(spec.type).build(*spec.options, spec.lr, std::move(params));
+  const OptimizerType& type = optimizer_type(spec.config.get_choice("type", optimizer_type_names()));
+  const auto options = type.read_options(spec.config);
+  return type.build(*options, spec.lr.value_or(type.default_lr), std::move(params));
 }
 
 }  // namespace kiln::runner

@@ -28,13 +28,14 @@ struct StateField {
 
 /// One optimizer type: its `type` name, its keys and how kiln builds it, saves and restores
 /// its state and changes its learning rate. Everything kiln does with an optimizer goes
-/// through its entry in the table (train/optimizers.cpp), so a type is added there alone.
+/// through its entry in the table (train/optimizers.cpp), so a type is added there alone:
+/// the experiment's reader (config/experiment.cpp) knows no type and reads none of its keys.
 struct OptimizerType {
   std::string name;   ///< the `type` value, e.g. "adam"
   double default_lr;  ///< the learning rate when the table gives no `lr`
   /// Reads this type's own keys of an [[optimizers]] table (every key but the runner's:
-  /// name, type, params, lr, losses, after), each through a checked lookup, into the
-  /// options OptimizerSpec holds. A bad value is a ConfigError at its key.
+  /// name, type, params, lr, losses, after), each through a checked lookup. A bad value is a
+  /// ConfigError at its key.
   std::function<std::shared_ptr<const torch::optim::OptimizerOptions>(const Config& table)> read_options;
   /// A new optimizer over `params` with `options` (from read_options) and learning rate `lr`.
   std::function<std::unique_ptr<torch::optim::Optimizer>(const torch::optim::OptimizerOptions& options, double lr,
@@ -61,14 +62,16 @@ struct OptimizerType {
   const StateField* field(const std::string& name) const;
 };
 
-/// The entry for `type`; an Error naming the known types when there is none (config
-/// validation lets only those through, so this is a bug, never a fallback).
+/// The entry for `type`; an Error naming the known types when there is none (make_optimizer
+/// lets only those through, so this is a bug, never a fallback).
 const OptimizerType& optimizer_type(const std::string& type);
 
 /// Every type's name, in table order: what `type` may be.
 std::vector<std::string> optimizer_type_names();
 
-/// A new optimizer for an [[optimizers]] entry over `params`.
+/// A new optimizer for an [[optimizers]] entry over `params`: its `type` checked against the
+/// table (a ConfigError at `type` with a did-you-mean), the type's keys read from the entry's
+/// table, and `lr`, else the type's default learning rate.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spec, std::vector<torch::Tensor> params);
 
 }  // namespace kiln::runner

@@ -63,11 +63,11 @@ class FakeRun final : public kiln::runner::NullRun {
   std::map<std::string, std::vector<std::pair<std::int64_t, double>>> summaries;
 };
 
-/// An [ema] table, so that errors have a position; the document lives as long as the spec.
+/// Options made by hand from an [ema] table, so that errors have a position; the document
+/// lives as long as the options.
 struct SpecFixture {
   explicit SpecFixture(const std::string& params, const std::string& extra = "")
       : document(kiln::detail::Document::parse("[ema]\nparams = " + params + "\n" + extra, "exp.toml")) {
-    spec.enabled = true;
     spec.config = document->root().table("ema");
     spec.params = spec.config.get<std::vector<std::string>>("params");
     spec.losses = spec.config.get_or<std::vector<std::string>>("losses", {});
@@ -76,7 +76,7 @@ struct SpecFixture {
     spec.zero_debias = spec.config.get_or<bool>("zero_debias", false);
   }
   std::shared_ptr<kiln::detail::Document> document;
-  EmaSpec spec;
+  Ema::Options spec;
 };
 
 std::vector<double> doubles(const torch::Tensor& t) {
@@ -488,6 +488,73 @@ TEST(ema, averaged_weights_swap_back_on_an_exception) {
   run_step(ema, run, 2);  // and training goes on
 }
 
+// ---- its table ----
+
+/// The EMA's options as ExperimentSetup reads them: from [ema], against the declared losses
+/// and the supervisor's schedule.
+Ema::Options options_of(const ExperimentSpec& spec) {
+  return Ema::Options::read(spec.ema.value(), spec.loss_names(), Supervisor::Options::read(spec.supervisor));
+}
+
+/// The error reading the [ema] of an mlp experiment with `extra` gives, its file shown as exp.toml.
+std::string error_of(const std::string& extra) {
+  TempDir dir;
+  const auto file = write_text(dir, "exp.toml", mlp_experiment(extra));
+  try {
+    options_of(load_experiment(file));
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    return what.rfind(file.string(), 0) == 0 ? "exp.toml" + what.substr(file.string().size()) : what;
+  }
+  return "(no error)";
+}
+
+TEST(ema_options, are_read_from_the_table_with_defaults) {
+  TempDir dir;
+  const auto spec = load_experiment(write_text(dir, "exp.toml", mlp_experiment("[ema]\nparams = [\"all\"]\n")));
+  const Ema::Options options = options_of(spec);
+  EXPECT_EQ(options.decay, 0.999);
+  EXPECT_FALSE(options.num_updates);
+  EXPECT_FALSE(options.zero_debias);
+  EXPECT_EQ(options.params, std::vector<std::string>{"all"});
+  EXPECT_TRUE(options.losses.empty());
+
+  const auto full = load_experiment(
+      write_text(dir, "full.toml",
+                 mlp_experiment("[ema]\ndecay = 0.5\nnum_updates = true\nzero_debias = true\nlosses = [\"mse\"]\n")));
+  const Ema::Options read = options_of(full);
+  EXPECT_EQ(read.decay, 0.5);
+  EXPECT_TRUE(read.num_updates);
+  EXPECT_TRUE(read.zero_debias);
+  EXPECT_TRUE(read.params.empty());
+  EXPECT_EQ(read.losses, std::vector<std::string>{"mse"});
+}
+
+TEST(ema_options, summaries_follow_the_supervisors_schedule) {
+  TempDir dir;
+  const auto spec = load_experiment(write_text(dir, "exp.toml", mlp_experiment("[ema]\nlosses = [\"mse\"]\n")),
+                                    {"supervisor.summary_every_steps=7", "supervisor.summary_every_secs=1.5"});
+  const Ema::Options options = options_of(spec);
+  EXPECT_EQ(options.summary_every_steps, 7);
+  EXPECT_EQ(options.summary_every_secs, 1.5);
+  // Without a [supervisor], the supervisor's defaults.
+  EXPECT_EQ(options_of(load_experiment(write_text(dir, "b.toml", mlp_experiment("[ema]\nlosses = [\"mse\"]\n"))))
+                .summary_every_steps,
+            10);
+}
+
+TEST(ema_options, bad_values_are_errors_at_their_keys) {
+  EXPECT_EQ(error_of("[ema]\nlosses = [\"mse\"]\ndecay = nan\n"),
+            "exp.toml:25:9: ema.decay: must be a finite number, got nan");
+  EXPECT_EQ(error_of("[ema]\nlosses = [\"mse\"]\ndecay = 1\n"), "exp.toml:25:9: ema.decay: must be in [0, 1), got 1");
+  EXPECT_EQ(error_of("[ema]\nlosses = [\"mes\"]\n"),
+            "exp.toml:24:10: ema.losses: no loss named 'mes'; did you mean 'mse'? (declared: mse)");
+  EXPECT_EQ(error_of("[ema]\ndecay = 0.9\n"),
+            "exp.toml:23:1: [ema]: averages nothing: name parameter groups in `params` and/or losses in `losses`");
+  EXPECT_EQ(error_of("[ema]\nlosses = [\"mse\"]\nnum_updates = 1\n"),
+            "exp.toml:25:15: ema.num_updates: expected a boolean (true or false), got an integer");
+}
+
 // ---- in the trainer ----
 
 TEST(ema, through_the_trainer_ema_summaries_follow_the_losses) {
@@ -495,10 +562,10 @@ TEST(ema, through_the_trainer_ema_summaries_follow_the_losses) {
   const std::string ema_table = "[ema]\ndecay = 0.8\nparams = [\"all\"]\nlosses = [\"mse\"]\n";
   const auto spec = load_experiment(write_text(dir, "exp.toml", mlp_experiment(ema_table, 6)),
                                     {"supervisor.summary_every_steps=1", "supervisor.log_every_steps=0"});
-  ASSERT_TRUE(spec.ema.enabled);
+  ASSERT_TRUE(spec.ema.has_value());
   PluginHost host(spec.plugin_paths, KILN_PLUGIN_DIR);
   Trainer trainer(spec, host);
-  auto ema = std::make_shared<Ema>(spec.ema);
+  auto ema = std::make_shared<Ema>(options_of(spec));
   trainer.add_hook("ema", ema, ema->default_priority());
   trainer.add_hook("supervisor", std::make_shared<Supervisor>(spec.supervisor));
   MemoryRecorder recorder;
@@ -526,10 +593,10 @@ TEST(ema, summaries_are_written_on_the_losses_schedule_and_at_the_last_step) {
   const std::string ema_table = "[ema]\ndecay = 0.8\nlosses = [\"mse\"]\n";
   const auto spec = load_experiment(write_text(dir, "exp.toml", mlp_experiment(ema_table, 10)),
                                     {"supervisor.summary_every_steps=4", "supervisor.log_every_steps=0"});
-  EXPECT_EQ(spec.ema.summary_every_steps, 4);
+  EXPECT_EQ(options_of(spec).summary_every_steps, 4);
   PluginHost host(spec.plugin_paths, KILN_PLUGIN_DIR);
   Trainer trainer(spec, host);
-  auto ema = std::make_shared<Ema>(spec.ema);
+  auto ema = std::make_shared<Ema>(options_of(spec));
   trainer.add_hook("ema", ema);
   trainer.add_hook("supervisor", std::make_shared<Supervisor>(spec.supervisor));
   MemoryRecorder recorder;
@@ -554,7 +621,7 @@ struct EmaTrainer {
                              {"supervisor.summary_every_steps=1", "supervisor.log_every_steps=0"})),
         host(spec.plugin_paths, KILN_PLUGIN_DIR),
         trainer(spec, host),
-        ema(std::make_shared<Ema>(spec.ema)) {
+        ema(std::make_shared<Ema>(options_of(spec))) {
     trainer.add_hook("ema", ema, ema->default_priority());
     trainer.attach(recorder, "t", dir.path());
   }

@@ -1,21 +1,14 @@
-// The supervisor's progress: loss averages, the rate window, durations, widths, the
-// progress key and which mode it resolves to.
+// The supervisor's progress: loss averages, the rate window, durations, widths. Torch-free,
+// like kiln::cli, whose part it is; the progress key and its modes are in supervisor_test.cpp.
 #include <cmath>
 #include <limits>
 
 #include <gtest/gtest.h>
 
-#include "../support/experiment_file.hpp"
-#include "config/experiment.hpp"
 #include "hooks/progress.hpp"
-#include "hooks/supervisor.hpp"
 
 namespace kiln::runner {
 namespace {
-
-using kiln::test::mlp_experiment;
-using kiln::test::TempDir;
-using kiln::test::write_text;
 
 TEST(loss_average, has_no_value_before_the_first_step) {
   EXPECT_EQ(LossAverage(0.98).value(), std::nullopt);
@@ -148,54 +141,6 @@ TEST(format_progress, without_a_rate_has_an_unknown_eta) {
   EXPECT_EQ(format_progress(report), "step 1/10  ETA -:--:--  elapsed 0:00:00");
   report.rate = 0.0;  // stalled
   EXPECT_EQ(format_progress(report), "step 1/10  0.000 steps/s  ETA -:--:--  elapsed 0:00:00");
-}
-
-SupervisorSpec with_progress(const std::string& progress, std::int64_t log_every_steps) {
-  SupervisorSpec spec;
-  spec.progress = progress;
-  spec.log_every_steps = log_every_steps;
-  return spec;
-}
-
-TEST(supervisor_progress, auto_is_a_status_line_on_a_terminal_and_log_lines_elsewhere) {
-  EXPECT_EQ(resolve_progress(with_progress("auto", 100), /*stderr_is_terminal=*/true), ProgressMode::line);
-  EXPECT_EQ(resolve_progress(with_progress("auto", 100), /*stderr_is_terminal=*/false), ProgressMode::log);
-}
-
-TEST(supervisor_progress, log_every_steps_0_silences_auto_and_log_but_not_line) {
-  EXPECT_EQ(resolve_progress(with_progress("auto", 0), true), ProgressMode::off);
-  EXPECT_EQ(resolve_progress(with_progress("log", 0), false), ProgressMode::off);
-  EXPECT_EQ(resolve_progress(with_progress("line", 0), false), ProgressMode::line);
-}
-
-TEST(supervisor_progress, explicit_modes_ignore_the_terminal) {
-  EXPECT_EQ(resolve_progress(with_progress("line", 10), false), ProgressMode::line);
-  EXPECT_EQ(resolve_progress(with_progress("log", 10), true), ProgressMode::log);
-  EXPECT_EQ(resolve_progress(with_progress("off", 10), true), ProgressMode::off);
-}
-
-TEST(supervisor_progress, unknown_value_is_a_config_error_with_its_position) {
-  TempDir dir;
-  const auto file = write_text(dir, "exp.toml", mlp_experiment("[supervisor]\nprogress = \"lines\"\n"));
-  try {
-    load_experiment(file);
-    FAIL() << "progress = \"lines\" was accepted";
-  } catch (const ConfigError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              file.string() + ":24:12: supervisor.progress: expected \"auto\", \"line\", \"log\" or \"off\", "
-                              "got \"lines\"; did you mean \"line\"?");
-  }
-}
-
-TEST(supervisor_progress, is_read_and_defaults_to_auto) {
-  TempDir dir;
-  EXPECT_EQ(load_experiment(write_text(dir, "a.toml", mlp_experiment())).supervisor.progress, "auto");
-  EXPECT_EQ(load_experiment(write_text(dir, "b.toml", mlp_experiment("[supervisor]\nprogress = \"log\"\n")))
-                .supervisor.progress,
-            "log");
-  EXPECT_EQ(load_experiment(write_text(dir, "c.toml", mlp_experiment()), {"supervisor.progress=\"off\""})
-                .supervisor.progress,
-            "off");
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// The saver: retention as tf.train.Saver, restore with fallback, strictness, init_from, NaN.
+// The saver: its table, retention as tf.train.Saver, restore with fallback, strictness,
+// init_from, NaN.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -16,6 +17,7 @@ namespace {
 using kiln::test::mlp_experiment;
 using kiln::test::RunFixture;
 using kiln::test::TempDir;
+using kiln::test::write_text;
 
 namespace fs = std::filesystem;
 
@@ -36,6 +38,78 @@ std::vector<std::string> files_in(const fs::path& dir) {
   for (const auto& entry : fs::directory_iterator(dir)) out.push_back(entry.path().filename().string());
   std::sort(out.begin(), out.end());
   return out;
+}
+
+/// The saver's options of an mlp experiment with `extra` at its end and `overrides`.
+Saver::Options options_of(const std::string& extra, const std::vector<std::string>& overrides = {}) {
+  TempDir dir;
+  return Saver::Options::read(load_experiment(write_text(dir, "exp.toml", mlp_experiment(extra)), overrides).saver);
+}
+
+/// The error reading them is, the file's path shown as exp.toml.
+std::string error_of(const std::string& extra) {
+  TempDir dir;
+  const auto file = write_text(dir, "exp.toml", mlp_experiment(extra));
+  try {
+    Saver::Options::read(load_experiment(file).saver);
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    return what.rfind(file.string(), 0) == 0 ? "exp.toml" + what.substr(file.string().size()) : what;
+  }
+  return "(no error)";
+}
+
+TEST(saver_options, without_a_table_are_the_defaults) {
+  const Saver::Options options = options_of("");
+  EXPECT_TRUE(options.enabled);
+  EXPECT_EQ(options.every_steps, 0);
+  EXPECT_EQ(options.every_secs, 600.0);
+  EXPECT_EQ(options.max_to_keep, 5);
+  EXPECT_EQ(options.keep_every_hours, 0.0);
+}
+
+TEST(saver_options, are_read_from_the_table_and_every_steps_turns_the_time_default_off) {
+  const Saver::Options options =
+      options_of("[saver]\nenabled = false\nevery_steps = 50\nmax_to_keep = 0\nkeep_every_hours = 0.5\n");
+  EXPECT_FALSE(options.enabled);
+  EXPECT_EQ(options.every_steps, 50);
+  EXPECT_EQ(options.every_secs, 0.0);
+  EXPECT_EQ(options.max_to_keep, 0);
+  EXPECT_EQ(options.keep_every_hours, 0.5);
+  EXPECT_EQ(options_of("[saver]\nevery_steps = 50\n", {"saver.every_secs=30"}).every_secs, 30.0);
+}
+
+TEST(saver_options, bad_values_are_errors_at_their_keys) {
+  EXPECT_EQ(error_of("[saver]\nevery_secs = nan\n"),
+            "exp.toml:24:14: saver.every_secs: must be a finite number, got nan");
+  EXPECT_EQ(error_of("[saver]\nkeep_every_hours = -1\n"),
+            "exp.toml:24:20: saver.keep_every_hours: must be 0 or more, got -1");
+  EXPECT_EQ(error_of("[saver]\nmax_to_keep = -2\n"), "exp.toml:24:15: saver.max_to_keep: must be 0 or more, got -2");
+  EXPECT_EQ(error_of("[saver]\nenabled = \"no\"\n"),
+            "exp.toml:24:11: saver.enabled: expected a boolean (true or false), got a string");
+}
+
+TEST(saver, enabled_false_means_no_saver_and_its_other_keys_are_still_known) {
+  TempDir dir;
+  RunFixture run(dir, mlp_experiment("[saver]\nenabled = false\nevery_steps = 5\n", 10),
+                 {"supervisor.log_every_steps=0"});
+  EXPECT_EQ(run.saver, nullptr);
+  for (const OrderedHook& hook : run.trainer.hooks()) EXPECT_NE(hook.name, "saver");
+  EXPECT_EQ(run.execute().status, "completed");
+  EXPECT_EQ(column(dir / "runs" / "kiln.db", "SELECT COUNT(*) FROM checkpoints"), std::vector<std::string>{"0"});
+}
+
+TEST(saver, a_misspelled_key_of_its_table_is_an_unknown_key_with_a_suggestion) {
+  TempDir dir;
+  try {
+    RunFixture run(dir, mlp_experiment("[saver]\nevery_step = 5\n", 10));
+    FAIL() << "every_step was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              (dir / "exp.toml").string() +
+                  ":24:1: unknown key 'every_step' in [saver]; did you mean 'every_steps'? "
+                  "(known keys: enabled, every_secs, every_steps, keep_every_hours, max_to_keep)");
+  }
 }
 
 TEST(retention, max_to_keep_zero_keeps_everything) {
