@@ -6,7 +6,7 @@
 #
 # Targets that also link libkiln_sdk.so (kiln::runner, libkiln_train.so, the torch tests) take
 # every SDK symbol from it: it comes first on their link line, so no member of this archive is
-# pulled in beside it (runner/CMakeLists.txt checks libkiln_train.so for that).
+# pulled in beside it (tests/CMakeLists.txt checks libkiln_train.so and kiln_runner_tests for that).
 get_target_property(sdk_sources kiln_sdk SOURCES)
 get_target_property(sdk_dir kiln_sdk SOURCE_DIR)
 list(FILTER sdk_sources EXCLUDE REGEX "interfaces\\.cpp$")

@@ -1,0 +1,65 @@
+# Checks on what a built binary links, run by ctest as `cmake -P` (tests/CMakeLists.txt):
+#
+#   -DCHECK=no_torch -DFILE=<binary> -DREADELF=<readelf>
+#     FILE needs no LibTorch: its dynamic section names no libtorch*, libc10* and no
+#     libkiln_sdk.so (which needs LibTorch). For the torch-free test binaries.
+#   -DCHECK=sdk_from_shared -DFILE=<binary> -DCORE=<libkiln_sdk_core.a> -DNM=<nm>
+#     FILE defines none of kiln::sdk_core's functions: it links libkiln_sdk.so ahead of the
+#     static SDK half (kiln::config and kiln::store link it), so every SDK symbol comes from
+#     the shared library and a process holds one copy of each (cmake/KilnSdkCore.cmake).
+cmake_minimum_required(VERSION 3.18)
+
+if(CHECK STREQUAL "no_torch")
+  execute_process(COMMAND ${READELF} -d ${FILE} OUTPUT_VARIABLE dynamic RESULT_VARIABLE failed)
+  if(failed)
+    message(FATAL_ERROR "${READELF} -d ${FILE} failed (${failed})")
+  endif()
+  string(REGEX MATCHALL "Shared library: \\[[^]]+\\]" entries "${dynamic}")
+  set(needed)
+  set(forbidden)
+  foreach(entry IN LISTS entries)
+    string(REGEX REPLACE "Shared library: \\[([^]]+)\\]" "\\1" library "${entry}")
+    list(APPEND needed ${library})
+    if(library MATCHES "^lib(torch|c10|kiln_sdk)")
+      list(APPEND forbidden ${library})
+    endif()
+  endforeach()
+  if(NOT needed)
+    message(FATAL_ERROR "${FILE}: no NEEDED entries read from `readelf -d`:\n${dynamic}")
+  endif()
+  if(forbidden)
+    message(FATAL_ERROR "${FILE} needs ${forbidden}, but must load no LibTorch (it needs: ${needed})")
+  endif()
+  message(STATUS "${FILE} needs only: ${needed}")
+elseif(CHECK STREQUAL "sdk_from_shared")
+  execute_process(COMMAND ${NM} -g --defined-only ${CORE} OUTPUT_VARIABLE core RESULT_VARIABLE failed)
+  if(failed)
+    message(FATAL_ERROR "${NM} ${CORE} failed (${failed})")
+  endif()
+  execute_process(COMMAND ${NM} --defined-only ${FILE} OUTPUT_VARIABLE defined RESULT_VARIABLE failed)
+  if(failed)
+    message(FATAL_ERROR "${NM} ${FILE} failed (${failed})")
+  endif()
+  # kiln::sdk_core's functions: its global text symbols ("0000000000000000 T _ZN4kiln...").
+  string(REGEX MATCHALL "[0-9a-f]+ T [^\n]+" functions "${core}")
+  list(LENGTH functions count)
+  if(count EQUAL 0)
+    message(FATAL_ERROR "no functions read from ${CORE}")
+  endif()
+  set(copied)
+  foreach(line IN LISTS functions)
+    string(REGEX REPLACE "^[0-9a-f]+ T " "" symbol "${line}")
+    string(FIND "${defined}" " ${symbol}\n" at)
+    if(NOT at EQUAL -1)
+      list(APPEND copied ${symbol})
+    endif()
+  endforeach()
+  if(copied)
+    list(JOIN copied "\n  " shown)
+    message(FATAL_ERROR "${FILE} defines functions of kiln::sdk_core that must come from libkiln_sdk.so "
+                        "(link kiln::sdk or kiln::sdk_internal ahead of it):\n  ${shown}")
+  endif()
+  message(STATUS "${FILE} defines none of kiln::sdk_core's ${count} functions")
+else()
+  message(FATAL_ERROR "CHECK must be no_torch or sdk_from_shared, got '${CHECK}'")
+endif()
