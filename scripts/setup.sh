@@ -4,9 +4,15 @@
 #   scripts/setup.sh              # install what is missing, build kiln and its plugins
 #   scripts/setup.sh --tests      # ... and build everything: the tests and benchmarks too
 #   KILN_BUILD_DIR=out scripts/setup.sh
+#   KILN_LIBTORCH=<prefix> scripts/setup.sh   # against that LibTorch instead of Debian's (CPU)
+#                                 # libtorch-dev: a LibTorch zip's folder, a pip torch's
+#                                 # torch.utils.cmake_prefix_path, or "python" to ask python3's torch
+# A build directory keeps the LibTorch it was configured with: build against another one in
+# another directory (KILN_BUILD_DIR=build-gpu).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+. scripts/libtorch.sh
 build_dir=${KILN_BUILD_DIR:-build}
 target=kiln_app
 case "${1:-}" in
@@ -15,10 +21,15 @@ case "${1:-}" in
   *) echo "setup: unknown argument '$1' (scripts/setup.sh [--tests])" >&2; exit 2 ;;
 esac
 
+# The user's LibTorch, checked before anything is installed.
+libtorch_prefix=
+if [ -n "${KILN_LIBTORCH:-}" ]; then
+  libtorch_prefix=$(kiln_libtorch_prefix "$KILN_LIBTORCH") || exit 2
+  torch_dir=$(kiln_torch_dir "$libtorch_prefix") || exit 2
+fi
+
 packages=(
   cmake ninja-build g++ pkg-config
-  libtorch-dev            # LibTorch (CPU)
-  libopenblas0-pthread    # LibTorch's BLAS: OpenBLAS, not the slow reference BLAS
   libboost-dev            # Boost.DLL (header-only)
   libtomlplusplus-dev libfmt-dev libspdlog-dev libcli11-dev
   libsqlite3-dev sqlite3
@@ -28,6 +39,12 @@ packages=(
   chromium                # headless, for the kiln report test (tests/report): a ~110 MB download
   dpkg-dev                # dpkg-shlibdeps: the .deb's Depends (cpack -G DEB, tests/install)
 )
+if [ -z "$libtorch_prefix" ]; then
+  packages+=(
+    libtorch-dev            # LibTorch (CPU)
+    libopenblas0-pthread    # LibTorch's BLAS: OpenBLAS, not the slow reference BLAS
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -44,11 +61,16 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || true)
-case "$blas" in
-  *openblas*) ;;
-  *) echo "setup: warning: libblas.so.3 is $blas, not OpenBLAS; training will be slow" >&2 ;;
-esac
+if [ -z "$libtorch_prefix" ]; then
+  torch_dir=$(dirname "$(dpkg -L libtorch-dev | grep '/TorchConfig\.cmake$')")
+  blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || true)
+  case "$blas" in
+    *openblas*) ;;
+    *) echo "setup: warning: libblas.so.3 is $blas, not OpenBLAS; training will be slow" >&2 ;;
+  esac
+fi
 
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# Torch_DIR always: CMake refuses a build directory configured with another LibTorch.
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DTorch_DIR=$torch_dir" \
+  ${libtorch_prefix:+"-DCMAKE_PREFIX_PATH=$libtorch_prefix"}
 cmake --build "$build_dir" --target "$target"

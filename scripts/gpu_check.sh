@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The GPU check: on a machine with a GPU and a pip-installed CUDA torch, builds kiln against
+# that torch's LibTorch into build-gpu/ on every core, runs the tests labelled gpu and the GPU
+# benchmark (kiln_bench_gpu), and prints one summary. The machine needs no network: the Debian
+# packages kiln may find missing there (toml++, stb, SQLite's and OpenSSL's headers) travel
+# with the source as .deb files, and only those it lacks are unpacked (dpkg -x) and used.
+#   scripts/gpu_check.sh --fetch-debs   # on Debian 12, beforehand: apt-get download into gpu-debs/
+#   scripts/gpu_check.sh                # on the GPU machine, with gpu-debs/ copied beside it
+# Settings: KILN_LIBTORCH (python: python3's torch, the default; or a prefix, as for setup.sh),
+# KILN_BUILD_DIR (build-gpu), KILN_GPU_TARGETS (all), KILN_GPU_BENCH_ARGS (none),
+# KILN_GPU_DEBS=all (unpack every .deb, even for what the machine has: to try it elsewhere).
+# Logs: <build dir>/gpu-check/. Exit 0 when the build, every gpu test and the benchmark passed.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+. scripts/libtorch.sh
+debs=gpu-debs
+# What the GPU machine may lack: the header that shows it, then the Debian 12 packages that
+# bring it. libstb0 is left out: kiln compiles stb itself (image/pixels.cpp). The runtime
+# libraries come along because the -dev packages' .so links point at them.
+wanted=(
+  "toml++/toml.h libtomlplusplus-dev"
+  "stb/stb_image.h libstb-dev"
+  "sqlite3.h libsqlite3-dev libsqlite3-0"
+  "openssl/evp.h libssl-dev libssl3"
+)
+
+if [ "${1:-}" = --fetch-debs ]; then
+  packages=()
+  for entry in "${wanted[@]}"; do
+    read -r -a parts <<<"$entry"
+    packages+=("${parts[@]:1}")
+  done
+  mkdir -p "$debs"
+  rm -f "$debs"/*.deb
+  (cd "$debs" && apt-get download "${packages[@]}")
+  ls -l "$debs"
+  exit 0
+fi
+[ $# -eq 0 ] || { echo "gpu_check: unknown argument '$1' (scripts/gpu_check.sh [--fetch-debs])" >&2; exit 2; }
+
+build_dir=${KILN_BUILD_DIR:-build-gpu}
+logs=$build_dir/gpu-check
+torch_prefix=$(kiln_libtorch_prefix "${KILN_LIBTORCH:-python}") || exit 2
+torch_dir=$(kiln_torch_dir "$torch_prefix") || exit 2
+mkdir -p "$logs"
+root=$(cd "$build_dir" && pwd)/debs
+rm -rf "$root"
+arch=$(${CXX:-c++} -dumpmachine)
+
+# Unpack what this machine lacks.
+has_header() { printf '#include <%s>\n' "$1" | ${CXX:-c++} -x c++ -std=c++17 -E - -o /dev/null 2>/dev/null; }
+from_debs=()
+for entry in "${wanted[@]}"; do
+  read -r -a parts <<<"$entry"
+  header=${parts[0]}
+  if [ "${KILN_GPU_DEBS:-}" != all ] && has_header "$header"; then continue; fi
+  for package in "${parts[@]:1}"; do
+    found=("$debs/${package}"_*.deb)
+    deb=${found[0]}
+    if [ ! -f "$deb" ]; then
+      echo "gpu_check: this machine lacks <$header> and $debs/ has no ${package}_*.deb; run" \
+           "scripts/gpu_check.sh --fetch-debs on Debian 12 and bring $debs/ along" >&2
+      exit 1
+    fi
+    dpkg -x "$deb" "$root"
+  done
+  from_debs+=("$header")
+done
+prefix_path=$torch_prefix
+if ((${#from_debs[@]})); then
+  # CMake finds the packages (and their libraries, by full path: the build's RPATH reaches
+  # them) through CMAKE_PREFIX_PATH; the compiler needs CPATH for OpenSSL's multiarch headers.
+  prefix_path="$root/usr;$prefix_path"
+  export CPATH="$root/usr/include:$root/usr/include/$arch${CPATH:+:$CPATH}"
+  export PKG_CONFIG_PATH="$root/usr/lib/$arch/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+  sed -i "s|^prefix=/usr\$|prefix=$root/usr|" "$root/usr/lib/$arch"/pkgconfig/*.pc 2>/dev/null || true
+fi
+
+# Build.
+read -r -a targets <<<"${KILN_GPU_TARGETS:-all}"
+read -r -a bench_args <<<"${KILN_GPU_BENCH_ARGS:-}"
+SECONDS=0
+build=failed
+if cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DTorch_DIR=$torch_dir" \
+     "-DCMAKE_PREFIX_PATH=$prefix_path" >"$logs/configure.log" 2>&1; then
+  if cmake --build "$build_dir" -j "$(nproc)" --target "${targets[@]}" >"$logs/build.log" 2>&1; then
+    build=ok
+  fi
+else
+  cp "$logs/configure.log" "$logs/build.log"
+fi
+build_seconds=$SECONDS
+
+# The tests labelled gpu: each passes, fails, or skips itself (no GPU) with a message.
+tests="not run: the build failed"
+if [ $build = ok ]; then
+  ctest --test-dir "$build_dir" -L gpu --no-tests=ignore --timeout 600 --output-on-failure \
+    --output-junit "$PWD/$logs/gpu-tests.xml" >"$logs/ctest.log" 2>&1 || true
+  count() { grep -o "<testsuite [^>]*" "$logs/gpu-tests.xml" 2>/dev/null | grep -o " $1=\"[0-9]*\"" | grep -o "[0-9]*" || echo 0; }
+  total=$(count tests) failed=$(count failures) skipped=$(count skipped)
+  tests="$((total - failed - skipped)) passed, $failed failed, $skipped skipped"
+  [ "$total" -gt 0 ] || tests="none: no test is labelled gpu yet"
+fi
+
+# The GPU benchmark.
+bench_status=skipped
+bench_lines="not run: the build failed"
+if [ $build = ok ]; then
+  bench=$(find "$build_dir" -name kiln_bench_gpu -type f -perm -u+x | head -n 1)
+  if [ -z "$bench" ]; then
+    bench_lines="skipped: $build_dir has no kiln_bench_gpu (no such target yet, or KILN_GPU_TARGETS left it out)"
+  elif "$bench" "${bench_args[@]}" >"$logs/bench.log" 2>&1; then
+    bench_status=ok
+    bench_lines=$(grep -v '^[[:space:]]*$' "$logs/bench.log" | tail -n 40)
+  else
+    bench_status=failed
+    bench_lines="failed (exit $?): $(tail -n 20 "$logs/bench.log")"
+  fi
+fi
+
+echo
+echo "==== kiln GPU check ===="
+echo "libtorch:  $(grep -o 'kiln: LibTorch.*' "$logs/configure.log" | head -n 1 || echo "not found: see $logs/configure.log")"
+echo "from debs: ${from_debs[*]:-none (this machine has every header)}"
+if ((${#from_debs[@]})); then
+  grep -E '^(tomlplusplus_DIR|KILN_STB_INCLUDE_DIR|SQLite3_INCLUDE_DIR|SQLite3_LIBRARY|OPENSSL_INCLUDE_DIR|OPENSSL_CRYPTO_LIBRARY):' \
+    "$build_dir/CMakeCache.txt" 2>/dev/null | sed 's/^/           /' || true
+fi
+if [ $build = ok ]; then
+  echo "build:     ok in ${build_seconds} s (${targets[*]}, $(nproc) jobs)"
+else
+  echo "build:     FAILED after ${build_seconds} s; the end of $logs/build.log:"
+  tail -n 25 "$logs/build.log" | sed 's/^/           /'
+fi
+echo "gpu tests: $tests"
+[ ! -s "$logs/ctest.log" ] || grep -E '(Failed|Not Run|Skipped|\*\*\*)' "$logs/ctest.log" | sed 's/^/           /' || true
+echo "bench:     kiln_bench_gpu $bench_status"
+printf '%s\n' "$bench_lines" | sed 's/^/           /'
+[ $build = ok ] && [ "${failed:-1}" -eq 0 ] && [ $bench_status != failed ]
