@@ -33,6 +33,7 @@
 
 #include "kiln/kiln.hpp"
 #include "run/setup.hpp"
+#include "train/device.hpp"
 #include "train/recorder.hpp"
 #include "train/trainer.hpp"
 
@@ -296,8 +297,10 @@ int bench(const Options& o) {
   std::optional<std::string> torch = o.kiln_only ? std::nullopt : torch_version(o, why_no_torch);
   if (o.kiln_only) why_no_torch = "--kiln-only";
 
-  fmt::print("kiln_bench_gpu: pix2pix at {0}x{0}, ngf {1}, ndf {2}, on {3}; kiln's LibTorch {4}\n", o.size, o.ngf,
-             o.ndf, device.str(), TORCH_VERSION);
+  const runner::DeviceDescription gpu = runner::describe(device, runner::Precision::tf32);
+  fmt::print("kiln_bench_gpu: pix2pix at {0}x{0}, ngf {1}, ndf {2}, on {3} ({4}); kiln's LibTorch {5}, CUDA {6}, "
+             "cuDNN {7}\n",
+             o.size, o.ngf, o.ndf, gpu.device, gpu.name, gpu.torch_version, gpu.cuda_version, gpu.cudnn_version);
   if (torch)
     fmt::print("plain PyTorch: {} (torch {}) running {}\n", o.python, *torch, o.script);
   else

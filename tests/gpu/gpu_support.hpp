@@ -25,6 +25,8 @@
 #include "../support/experiment_file.hpp"
 #include "hooks/checkpoint_file.hpp"
 #include "store/query.hpp"
+#include "train/device.hpp"
+#include "train/precision.hpp"
 #include "train/trainer.hpp"
 
 namespace kiln::test::gpu {
@@ -86,7 +88,7 @@ c10::Device trainer_device(T& trainer) {
 template <class T>
 std::string trainer_precision(T& trainer) {
   if constexpr (detail::has_precision<T>::value) {
-    return std::string(precision_name(trainer.precision()));  // runner::precision_name, by ADL
+    return std::string(runner::precision_name(trainer.precision()));
   } else {
     return "(no Trainer::precision())";
   }
