@@ -37,7 +37,8 @@ std::vector<std::uint8_t> encode_png(const torch::Tensor& image) {
   if (image.dim() != 3)
     throw Error(fmt::format("cannot encode a tensor of shape {} as PNG: expected H×W×C uint8 or C×H×W float",
                             fmt::join(image.sizes(), "×")));
-  const torch::Tensor hwc = (image.scalar_type() == torch::kUInt8 ? image : to_bytes(image)).contiguous();
+  const torch::Tensor on_cpu = image.to(torch::kCPU);
+  const torch::Tensor hwc = (on_cpu.scalar_type() == torch::kUInt8 ? on_cpu : to_bytes(on_cpu)).contiguous();
   const auto height = hwc.size(0), width = hwc.size(1), channels = hwc.size(2);
   return encode_png(hwc.data_ptr<std::uint8_t>(), static_cast<int>(width), static_cast<int>(height),
                     static_cast<int>(channels));

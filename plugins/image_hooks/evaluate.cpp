@@ -44,7 +44,10 @@ double Evaluate::measure(RunContext& run) {
   std::int64_t elements = 0;
   for (const Batch& batch : batches_) {
     const Outputs outputs = run.evaluate(batch, averaged_);
-    const torch::Tensor diff = outputs.at(prediction_) - batch.at(target_);
+    // The outputs are on the training device (and in bf16/fp16 under autocast): compare there,
+    // in float32.
+    const torch::Tensor prediction = outputs.at(prediction_).to(torch::kFloat);
+    const torch::Tensor diff = prediction - batch.at(target_).to(prediction.device(), torch::kFloat);
     sum += (metric_ == "l1" ? diff.abs() : diff.square()).sum().item<double>();
     elements += diff.numel();
   }

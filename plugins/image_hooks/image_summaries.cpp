@@ -34,7 +34,9 @@ std::filesystem::path ImageSummaries::write(RunContext& run) {
   for (const Batch& batch : batches_) {
     const Outputs outputs = run.evaluate(batch, averaged_);
     std::vector<torch::Tensor> cells;
-    for (const std::string& name : columns_) cells.push_back(outputs.contains(name) ? outputs.at(name) : batch.at(name));
+    // Outputs come from the training device, possibly in bf16/fp16: the grid is float32 on the CPU.
+    for (const std::string& name : columns_)
+      cells.push_back((outputs.contains(name) ? outputs.at(name) : batch.at(name)).to(torch::kCPU, torch::kFloat));
     // Examples side by side along the width: N×C×H×W → N rows of C×H×(W·columns).
     const torch::Tensor row = torch::cat(cells, /*dim=*/3);
     for (std::int64_t i = 0; i < row.size(0); ++i) rows.push_back(row[i]);

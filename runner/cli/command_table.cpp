@@ -135,6 +135,7 @@ void infer_options(CLI::App& command, InferArgs& args) {
   command.add_flag("--paired", args.paired, "inputs are pix2pix-format pairs (input | target): translate the left half");
   command.add_option("--input-key", args.input_key, "the batch entry the model reads (default: input)");
   command.add_option("--output-key", args.output_key, "the model output to write (default: fake)");
+  command.add_option("--device", args.device, "auto, cpu, cuda or cuda:N (default: auto, the first GPU if there is one)");
 }
 
 void data_options(CLI::App& command, DataArgs& args) {

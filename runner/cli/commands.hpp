@@ -102,6 +102,7 @@ struct InferArgs {
   bool paired = false;                 ///< inputs are pix2pix pairs: translate their left half
   std::string input_key = "input";     ///< the batch entry the model reads
   std::string output_key = "fake";     ///< the output to write
+  std::string device;                  ///< "auto", "cpu", "cuda[:N]"; empty: auto
 };
 int infer(const InferArgs& args);
 

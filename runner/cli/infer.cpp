@@ -16,7 +16,9 @@
 #include "store/checkpoints.hpp"
 #include "store/database.hpp"
 #include "store/run_ref.hpp"
+#include "train/device.hpp"
 #include "train/null_run.hpp"
+#include "train/precision.hpp"
 #include "train/state.hpp"
 
 namespace kiln::runner::cli {
@@ -65,6 +67,19 @@ int infer(const InferArgs& args) {
   const std::shared_ptr<Model> model = host.make_model(spec.model.plugin, spec.model.library, spec.model.config);
   const CheckpointEntries entries = read_checkpoint(chosen->path, chosen->sha256);
   load_model_weights(*model, entries_under(entries, "model/", /*keep_prefix=*/true), /*strict=*/true);
+  // Checkpoints hold CPU tensors: a run trained on a GPU translates on the CPU and the other
+  // way round. The first GPU when there is one (--device chooses), at the run's precision
+  // where this device has it (tf32 and fp16 are CUDA's: fp32 on the CPU).
+  std::string problem;
+  const std::optional<c10::Device> found =
+      parse_device(args.device.empty() ? "auto" : args.device, CudaProbe::detect(), problem);
+  if (!found) throw Error("--device " + problem);
+  const c10::Device device = *found;
+  const bool cuda_only = spec.precision == "tf32" || spec.precision == "fp16";
+  const Precision precision = resolve_precision(device.is_cpu() && cuda_only ? "auto" : spec.precision, device,
+                                                spec.root.table("experiment"), "precision");
+  set_math_modes(device, precision);
+  model->to(device);
   // The EMA's averages in place of the trained weights, as the run's own hook swaps them in
   // for evaluation: its state (hook/ema/ in the checkpoint) loaded into an Ema like the run's.
   std::unique_ptr<Ema> ema;
@@ -92,12 +107,13 @@ int infer(const InferArgs& args) {
     if (args.paired) image = image.narrow(/*dim=*/2, /*start=*/0, image.size(2) / 2);
     if (size > 0 && (image.size(1) != size || image.size(2) != size)) image = image::resize(image, size, size);
     Batch batch("batch");
-    batch.set(args.input_key, image.unsqueeze(0));
+    batch.set(args.input_key, image.unsqueeze(0).to(device));
     // Inference needs no run; the step only tells the model it is not training.
     NullRun context(*model);
     Step step(context, 0);
     step.set_phase("infer");
     step.set_training(false);
+    AutocastScope autocast(device, precision);
     const Outputs outputs = model->forward(batch, step);
     image::write_png(args.out / (file.stem().string() + ".png"), outputs.at(args.output_key)[0]);
     ++written;

@@ -47,6 +47,7 @@ int run(const RunArgs& args) {
   fmt::print("run {} {}: step {} of {} ({} step{} in {:.1f} s){}\n", outcome.name, outcome.status, outcome.step,
              spec.max_steps, outcome.steps_run, outcome.steps_run == 1 ? "" : "s", outcome.seconds,
              outcome.status == "stopped" ? fmt::format(", {}", outcome.stop_reason) : "");
+  if (!outcome.device.empty()) fmt::print("  device         {}\n", outcome.device);
   fmt::print("  run directory  {}\n", outcome.run_dir.string());
   if (const fs::path images = outcome.run_dir / "images"; fs::is_directory(images))
     fmt::print("  images         {} (input | output | target grids, newest last)\n", images.string());

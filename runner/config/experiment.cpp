@@ -70,6 +70,10 @@ void read_experiment(const Config& root, ExperimentSpec& spec) {
     table.fail("threads", fmt::format("must be at most {} ({} per usable core, and this process may use {}), got {}; "
                                       "0 uses one per core",
                                       kThreadsPerCore * cores, kThreadsPerCore, cores, spec.threads));
+  // Checked against the machine by the trainer (train/device.hpp): a CUDA device that is not
+  // there is an error at this key, from the trainer.
+  spec.device = table.get_or<std::string>("device", "auto");
+  spec.precision = table.get_choice("precision", "auto", {"auto", "fp32", "tf32", "bf16", "fp16"});
   spec.runs_dir = table.get_or<std::string>("runs_dir", "runs");
   // The file's own choice, else $KILN_DB (as every other command reads it), else runs_dir.
   const char* env = std::getenv("KILN_DB");

@@ -71,6 +71,8 @@ struct ExperimentSpec {
   std::uint64_t seed = 0;
   std::int64_t max_steps = 0;
   int threads = 0;  ///< intra-op threads, at most 4 per usable core; 0: one per usable core, fewer under load
+  std::string device = "auto";     ///< "auto", "cpu", "cuda" or "cuda:N", as written (train/device.hpp resolves it)
+  std::string precision = "auto";  ///< "auto" (tf32 on CUDA, fp32 on the CPU), "fp32", "tf32", "bf16" or "fp16"
   std::filesystem::path runs_dir;  ///< run directories go in runs_dir/<run name>
   std::filesystem::path database;
   std::vector<std::filesystem::path> plugin_paths;  ///< absolute

@@ -19,6 +19,7 @@
 #include "plugins/sha256.hpp"
 #include "store/checkpoints.hpp"
 #include "store/writer.hpp"
+#include "train/device.hpp"
 #include "train/error_text.hpp"
 #include "train/store_recorder.hpp"
 
@@ -110,6 +111,7 @@ std::optional<RunOutcome> Run::already_done() {
   if (ended_unrecorded && !final_checkpoint_verified(checkpoints.back())) return std::nullopt;
   RunOutcome outcome;
   outcome.name = name_;
+  outcome.device = device_line_;
   outcome.run_dir = run_dir_;
   outcome.status = "done";
   outcome.step = checkpoints.back().step;
@@ -163,6 +165,19 @@ std::optional<RunOutcome> Run::record_start() {
     if (existing_) store_.resume_run(run_id_, record, spec.document->flatten());
     else store_.record_params(run_id_, spec.document->flatten());
     store_.record_plugins(run_id_, setup_.host.records());
+    const Trainer& trainer = setup_.trainer;
+    const DeviceDescription device = describe(trainer.device(), trainer.precision());
+    store::RunEnvironment environment;
+    environment.device = device.device;
+    environment.device_name = device.name;
+    environment.device_memory = device.memory_bytes;
+    environment.torch_version = device.torch_version;
+    environment.cuda_version = device.cuda_version;
+    environment.cudnn_version = device.cudnn_version;
+    environment.precision = device.precision;
+    const std::string changed = store_.record_environment(run_id_, environment, unix_now());
+    device_line_ = describe_line(device);
+    if (!changed.empty()) spdlog::warn("run {} resumes in another environment: {}", name_, changed);
   } catch (const StoreError& e) {
     RunOutcome outcome;
     outcome.name = name_;
@@ -190,6 +205,7 @@ RunOutcome Run::train() {
 
   RunOutcome outcome;
   outcome.name = name_;
+  outcome.device = device_line_;
   outcome.run_dir = run_dir_;
   outcome.status = "completed";
   const auto started = std::chrono::steady_clock::now();

@@ -36,6 +36,7 @@ struct RunOutcome {
   std::string error;         ///< a failed run's "step N: what (in hook 'x', after_step)"
   std::string unrecorded;    ///< why the final status could not be recorded, or ""
   std::string stop_reason;   ///< a stopped run's reason
+  std::string device;        ///< where it trained: "cpu, torch 1.13.0, fp32" (describe_line)
   std::int64_t step = 0;     ///< the run's global step at the end
   std::int64_t steps_run = 0;
   double seconds = 0;        ///< training time in this process
@@ -84,6 +85,7 @@ class Run {
 
   ExperimentSetup& setup_;
   RunOptions options_;
+  std::string device_line_;  // describe_line() of the trainer's device, once recorded
   store::RunStore store_;
   std::string name_;
   std::optional<store::RunStore::ExistingRun> existing_;

@@ -48,27 +48,33 @@ std::string_view precision_name(Precision precision) {
   return "fp32";
 }
 
-c10::Device resolve_device(std::string_view requested, const Config& table, std::string_view key,
-                           const CudaProbe& probe) {
+std::optional<c10::Device> parse_device(std::string_view requested, const CudaProbe& probe, std::string& problem) {
   if (requested == "auto") return probe.device_count > 0 ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
   if (requested == "cpu") return c10::Device(c10::kCPU);
   const std::optional<int> index = requested == "cuda" ? std::optional<int>(0) : cuda_index(requested);
   if (!index)
-    table.fail(key, fmt::format("must be \"auto\", \"cpu\", \"cuda\" or \"cuda:N\" (N a GPU's index), got \"{}\"",
-                                requested));
-  if (!probe.built_with_cuda)
-    table.fail(key, fmt::format("\"{}\" needs CUDA, but this kiln's LibTorch {} was built without it; use \"cpu\" "
-                                "(or \"auto\"), or build kiln against a CUDA LibTorch (README.md, \"GPUs\")",
-                                requested, TORCH_VERSION));
-  if (probe.device_count == 0)
-    table.fail(key, fmt::format("\"{}\" needs a GPU, and CUDA sees none here (no NVIDIA driver, no GPU, or "
-                                "CUDA_VISIBLE_DEVICES hides them); use \"cpu\" or \"auto\"",
-                                requested));
-  if (*index >= probe.device_count)
-    table.fail(key, fmt::format("\"{}\" is out of range: CUDA sees {} here, cuda:0{}", requested,
-                                gpus(probe.device_count),
-                                probe.device_count > 1 ? fmt::format(" to cuda:{}", probe.device_count - 1) : ""));
-  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(*index));
+    problem = fmt::format("must be \"auto\", \"cpu\", \"cuda\" or \"cuda:N\" (N a GPU's index), got \"{}\"", requested);
+  else if (!probe.built_with_cuda)
+    problem = fmt::format("\"{}\" needs CUDA, but this kiln's LibTorch {} was built without it; use \"cpu\" "
+                          "(or \"auto\"), or build kiln against a CUDA LibTorch (README.md, \"GPUs\")",
+                          requested, TORCH_VERSION);
+  else if (probe.device_count == 0)
+    problem = fmt::format("\"{}\" needs a GPU, and CUDA sees none here (no NVIDIA driver, no GPU, or "
+                          "CUDA_VISIBLE_DEVICES hides them); use \"cpu\" or \"auto\"",
+                          requested);
+  else if (*index >= probe.device_count)
+    problem = fmt::format("\"{}\" is out of range: CUDA sees {} here, cuda:0{}", requested, gpus(probe.device_count),
+                          probe.device_count > 1 ? fmt::format(" to cuda:{}", probe.device_count - 1) : "");
+  else
+    return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(*index));
+  return std::nullopt;
+}
+
+c10::Device resolve_device(std::string_view requested, const Config& table, std::string_view key,
+                           const CudaProbe& probe) {
+  std::string problem;
+  if (const std::optional<c10::Device> device = parse_device(requested, probe, problem)) return *device;
+  table.fail(key, problem);
 }
 
 Precision resolve_precision(std::string_view requested, c10::Device device, const Config& table,

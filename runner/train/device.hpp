@@ -28,6 +28,10 @@ enum class Precision { fp32, tf32, bf16, fp16 };
 
 std::string_view precision_name(Precision precision);
 
+/// `requested` resolved as resolve_device() does, or nullopt with `problem` saying why not
+/// (for a command-line flag, which has no position).
+std::optional<c10::Device> parse_device(std::string_view requested, const CudaProbe& probe, std::string& problem);
+
 /// `device` as written ("auto", "cpu", "cuda", "cuda:N") resolved: auto is the first GPU when
 /// there is one, else the CPU. Asking for CUDA where there is none (a CPU LibTorch, no GPU
 /// visible, N out of range) is a ConfigError at `key` of `table` naming what is missing.

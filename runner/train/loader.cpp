@@ -70,6 +70,9 @@ std::vector<Sample> DataLoader::samples(std::int64_t k) const {
 Batch DataLoader::build(std::int64_t k) const {
   Batch batch = dataset_->get_batch(samples(k));
   if (batch.empty()) throw Error(fmt::format("the dataset returned an empty batch for batch {}", k));
+  if (options_.pin_memory)
+    for (auto& [name, tensor] : batch)
+      if (tensor.defined() && tensor.device().is_cpu() && !tensor.is_pinned()) tensor = tensor.pin_memory();
   return batch;
 }
 

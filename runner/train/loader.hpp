@@ -21,6 +21,9 @@ struct LoaderOptions {
   int workers = 1;
   int prefetch = 2;
   std::uint64_t seed = 0;
+  /// Put every batch in page-locked memory (when training on CUDA): the trainer's copy to the
+  /// GPU is then asynchronous. Done by the workers, off the training thread.
+  bool pin_memory = false;
 };
 
 /// Where the loader is in the data; saved in checkpoints so a resumed run sees the same

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "train/optimizers.hpp"
+#include "train/precision.hpp"
 #include "train/state.hpp"
 #include "train/trainer.hpp"
 
@@ -16,6 +17,13 @@ namespace {
 constexpr const char* kStep = "step";
 constexpr const char* kLoaderBatch = "loader/batch";
 constexpr const char* kTorchRng = "rng/torch";
+/// The training GPU's generator (dropout on CUDA draws from it); absent from CPU runs.
+constexpr const char* kCudaRng = "rng/cuda";
+
+/// A copy on the CPU: checkpoints hold no device, so a GPU run resumes on the CPU and back.
+torch::Tensor host_copy(const torch::Tensor& tensor) {
+  return tensor.detach().to(torch::TensorOptions().device(torch::kCPU), /*non_blocking=*/false, /*copy=*/true);
+}
 
 /// A parameter index in "optim/<phase>/<index>/<field>": decimal digits, else nullopt.
 std::optional<std::size_t> parse_index(const std::string& text) {
@@ -96,13 +104,19 @@ TensorMap Trainer::capture_state() {
   state.set(kStep, torch::tensor(global_step_, torch::kLong));
   state.set(kLoaderBatch, torch::tensor(loader_->cursor().batch, torch::kLong));
   state.set(kTorchRng, at::detail::getDefaultCPUGenerator().get_state());
-  for (const auto& [name, tensor] : model_tensors(*model_)) state.set(name, tensor.detach().clone());
-  for (Phase& phase : phases_)
+  if (device_.is_cuda()) state.set(kCudaRng, at::globalContext().defaultGenerator(device_).get_state());
+  for (const auto& [name, tensor] : model_tensors(*model_)) state.set(name, host_copy(tensor));
+  for (Phase& phase : phases_) {
     for (const auto& [index, fields] : optimizer_type(phase.spec.type).capture(*phase.optimizer, phase.params))
       for (const auto& [field, tensor] : fields)
-        state.set(fmt::format("optim/{}/{}/{}", phase.spec.name, index, field), tensor);
+        state.set(fmt::format("optim/{}/{}/{}", phase.spec.name, index, field), host_copy(tensor));
+    if (phase.scaler)
+      for (const auto& [field, tensor] : phase.scaler->state())
+        state.set(fmt::format("scaler/{}/{}", phase.spec.name, field), tensor);
+  }
   for (OrderedHook& hook : hooks_)
-    for (const auto& [key, tensor] : hook.hook->state()) state.set(fmt::format("hook/{}/{}", hook.name, key), tensor.clone());
+    for (const auto& [key, tensor] : hook.hook->state())
+      state.set(fmt::format("hook/{}/{}", hook.name, key), host_copy(tensor));
   return state;
 }
 
@@ -137,7 +151,17 @@ void Trainer::restore_state(const TensorMap& state, bool roll_back) {
   for (OrderedHook& hook : hooks_) hooks[hook.name] = &hook;
   std::map<Phase*, std::map<std::size_t, StateFields>> optim_entries;
   std::map<OrderedHook*, TensorMap> hook_entries;
+  std::map<Phase*, TensorMap> scaler_entries;
   for (const auto& [name, value] : state) {
+    if (name.rfind("scaler/", 0) == 0) {
+      // fp16's loss scale: restored where the phase has a scaler, ignored where it has none (a
+      // checkpoint written at fp16 resumes at another precision, and the other way round).
+      const auto slash = name.find('/', 7);
+      auto phase = slash == std::string::npos ? phases.end() : phases.find(name.substr(7, slash - 7));
+      if (phase == phases.end()) bad.unexpected.push_back(name);
+      else scaler_entries.try_emplace(phase->second, "grad scaler state").first->second.set(name.substr(slash + 1), value);
+      continue;
+    }
     if (name.rfind("optim/", 0) == 0) {
       const auto first = name.find('/', 6), second = name.find('/', first + 1);
       auto phase = first == std::string::npos ? phases.end() : phases.find(name.substr(6, first - 6));
@@ -152,8 +176,10 @@ void Trainer::restore_state(const TensorMap& state, bool roll_back) {
       }
       const std::string field = name.substr(second + 1);
       const StateField* known = optimizer_type(phase->second->spec.type).field(field);
-      if (known && known->param_shaped) bad.check(name, value, phase->second->params[*index]);
-      optim_entries[phase->second][*index][field] = value;
+      const torch::Tensor& param = phase->second->params[*index];
+      if (known && known->param_shaped) bad.check(name, value, param);
+      // The state lives where its parameter does.
+      optim_entries[phase->second][*index][field] = known && known->param_shaped ? value.to(param.device()) : value;
     } else if (name.rfind("hook/", 0) == 0) {
       const auto slash = name.find('/', 5);
       auto hook = slash == std::string::npos ? hooks.end() : hooks.find(name.substr(5, slash - 5));
@@ -162,7 +188,8 @@ void Trainer::restore_state(const TensorMap& state, bool roll_back) {
         continue;
       }
       hook_entries.try_emplace(hook->second, "hook state").first->second.set(name.substr(slash + 1), value);
-    } else if (name.rfind("model/", 0) != 0 && name != kStep && name != kLoaderBatch && name != kTorchRng) {
+    } else if (name.rfind("model/", 0) != 0 && name != kStep && name != kLoaderBatch && name != kTorchRng &&
+               name != kCudaRng) {
       bad.unexpected.push_back(name);
     }
   }
@@ -185,8 +212,15 @@ void Trainer::restore_state(const TensorMap& state, bool roll_back) {
     loader_->seek({state.at(kLoaderBatch).item<std::int64_t>()});
     at::Generator generator = at::detail::getDefaultCPUGenerator();
     generator.set_state(state.at(kTorchRng));
-    for (Phase& phase : phases_)
+    // A CPU run's checkpoint has no GPU generator state: a GPU run resumed from it keeps its seed's.
+    if (device_.is_cuda() && state.contains(kCudaRng)) {
+      at::Generator cuda_generator = at::globalContext().defaultGenerator(device_);
+      cuda_generator.set_state(state.at(kCudaRng));
+    }
+    for (Phase& phase : phases_) {
       optimizer_type(phase.spec.type).restore(*phase.optimizer, phase.params, optim_entries[&phase]);
+      if (phase.scaler && scaler_entries.count(&phase)) phase.scaler->load_state(scaler_entries.at(&phase));
+    }
     for (auto& [hook, entries] : hook_entries) hook->hook->load_state(entries);
     for (OrderedHook& hook : hooks_) hook.hook->after_restore(*this);
   } catch (...) {

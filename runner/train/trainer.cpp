@@ -16,6 +16,7 @@
 #include "plugins/plugin_host.hpp"
 #include "train/non_finite_policy.hpp"
 #include "train/optimizers.hpp"
+#include "train/precision.hpp"
 
 namespace kiln::runner {
 
@@ -29,9 +30,17 @@ Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host)
   // parallel regions instead (150 pix2pix steps: 9 s, against 26 s and up).
   if (auto* set_blas_threads = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
     set_blas_threads(1);
+  // Seeds the CUDA generators too, where there are any.
   torch::manual_seed(spec.seed);
+  const Config experiment = spec.root.table("experiment");
+  device_ = resolve_device(spec.device, experiment, "device");
+  precision_ = resolve_precision(spec.precision, device_, experiment, "precision");
+  set_math_modes(device_, precision_);
 
+  // Built on the CPU from the CPU generator, then moved: the same seed gives the same initial
+  // weights on any device.
   model_ = host.make_model(spec.model.plugin, spec.model.library, spec.model.config);
+  model_->to(device_);
   model_->train(true);
   for (const LossSpec& loss : spec.losses)
     losses_.push_back({loss.name, host.make_loss(loss.source.plugin, loss.source.library, loss.source.config)});
@@ -52,12 +61,19 @@ Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host)
   options.workers = spec.data.workers;
   options.prefetch = spec.data.prefetch;
   options.seed = spec.seed;
+  options.pin_memory = device_.is_cuda();
   try {
     loader_ = std::make_unique<DataLoader>(dataset_, options);
   } catch (const Error& e) {
     spec.data.source.config.fail("", e.what());
   }
 }
+
+// Out of line: GradScaler is complete here only.
+Phase::Phase() = default;
+Phase::Phase(Phase&&) noexcept = default;
+Phase& Phase::operator=(Phase&&) noexcept = default;
+Phase::~Phase() = default;
 
 Trainer::~Trainer() {
   // Workers call into the dataset's plugin code: stop them before anything else goes.
@@ -87,6 +103,7 @@ void Trainer::build_phases(const ExperimentSpec& spec) {
       phase.losses.emplace_back(static_cast<std::size_t>(it - losses_.begin()), weight);
     }
     phase.optimizer = make_optimizer(opt, phase.params);
+    if (precision_ == Precision::fp16) phase.scaler = std::make_unique<GradScaler>(device_, GradScaler::Options{});
     phases_.push_back(std::move(phase));
   }
 }
@@ -140,7 +157,8 @@ TensorMap Trainer::evaluate(const TensorMap& batch, bool averaged) {
   Step step(*this, global_step_);
   step.set_phase("eval");
   step.set_training(false);
-  return model_->forward(batch, step);
+  AutocastScope autocast(device_, precision_);
+  return model_->forward(to_device(batch), step);
 }
 
 void Trainer::image(std::string_view tag, std::int64_t step, const std::filesystem::path& file) {
@@ -179,13 +197,24 @@ void check_scalar(const torch::Tensor& value, const std::string& loss) {
 
 }  // namespace
 
+Batch Trainer::to_device(const Batch& batch) const {
+  if (device_.is_cpu()) return batch;
+  Batch moved(batch.label());
+  // From pinned memory (the loader's workers pin batches on CUDA), an asynchronous copy: the
+  // host goes on queueing the step's kernels behind it.
+  for (const auto& [name, tensor] : batch)
+    moved.set(name, tensor.defined() ? tensor.to(device_, /*non_blocking=*/tensor.is_pinned()) : tensor);
+  return moved;
+}
+
 std::vector<std::pair<std::string, double>> Trainer::check_losses() {
   torch::NoGradGuard no_grad;
-  const Batch batch = loader_->next();
+  const Batch batch = to_device(loader_->next());
   std::vector<std::pair<std::string, double>> values;
   for (Phase& phase : phases_) {
     Step step(*this, global_step_);
     step.set_phase(phase.spec.name);
+    AutocastScope autocast(device_, precision_);
     const Outputs outputs = model_->forward(batch, step);
     for (const auto& [index, weight] : phase.losses) {
       const NamedLoss& named = losses_[index];
@@ -213,15 +242,20 @@ std::string Trainer::failed_hook() const {
 
 bool Trainer::run_phase(Phase& phase, const Batch& batch, Step& step) {
   step.set_phase(phase.spec.name);
-  Outputs outputs = model_->forward(batch, step);
+  Outputs outputs;
   torch::Tensor total;
-  for (const auto& [index, weight] : phase.losses) {
-    const NamedLoss& named = losses_[index];
-    torch::Tensor value = named.loss->compute(outputs, batch, step);
-    check_scalar(value, named.name);
-    step.set_loss(named.name, value.detach().reshape({}));
-    torch::Tensor weighted = weight == 1.0 ? value.reshape({}) : value.reshape({}) * weight;
-    total = total.defined() ? total + weighted : weighted;
+  {
+    // bf16/fp16: the forward pass and the losses under autocast, the backward pass outside it.
+    AutocastScope autocast(device_, precision_);
+    outputs = model_->forward(batch, step);
+    for (const auto& [index, weight] : phase.losses) {
+      const NamedLoss& named = losses_[index];
+      torch::Tensor value = named.loss->compute(outputs, batch, step);
+      check_scalar(value, named.name);
+      step.set_loss(named.name, value.detach().reshape({}));
+      torch::Tensor weighted = weight == 1.0 ? value.reshape({}) : value.reshape({}) * weight;
+      total = total.defined() ? total + weighted : weighted;
+    }
   }
   // One read of the scalar: cheaper than torch::isfinite, which builds a tensor and dispatches.
   if (!std::isfinite(total.item<double>())) {
@@ -240,10 +274,19 @@ bool Trainer::run_phase(Phase& phase, const Batch& batch, Step& step) {
   }
   // Gradients for this phase's parameters only: the other networks' weights get none.
   const std::vector<torch::Tensor> grads =
-      torch::autograd::grad({total}, phase.params, /*grad_outputs=*/{}, /*retain_graph=*/false,
-                            /*create_graph=*/false, /*allow_unused=*/true);
+      torch::autograd::grad({phase.scaler ? phase.scaler->scale(total) : total}, phase.params,
+                            /*grad_outputs=*/{}, /*retain_graph=*/false, /*create_graph=*/false,
+                            /*allow_unused=*/true);
   for (std::size_t i = 0; i < grads.size(); ++i) phase.params[i].mutable_grad() = grads[i];
-  phase.optimizer->step();
+  if (phase.scaler) {
+    // fp16: an overflowed gradient skips this phase's update and lowers the scale, as
+    // torch.amp.GradScaler does; the step goes on.
+    const bool finite = phase.scaler->unscale(phase.params);
+    if (finite) phase.optimizer->step();
+    phase.scaler->update(finite);
+  } else {
+    phase.optimizer->step();
+  }
   step.set_outputs(std::move(outputs));
   each_hook("after_phase", [&](Hook& hook) { hook.after_phase(step); });
   return true;
@@ -270,7 +313,7 @@ void Trainer::run() {
   each_hook("begin", [&](Hook& hook) { hook.begin(*this); });
   first_step_ = global_step_;
   while (global_step_ < max_steps_ && !stop_requested()) {
-    const Batch batch = loader_->next();
+    const Batch batch = to_device(loader_->next());
     Step step(*this, global_step_);
     train_step(batch, step);
   }

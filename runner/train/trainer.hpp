@@ -14,11 +14,13 @@
 
 #include "config/experiment.hpp"
 #include "kiln/kiln.hpp"
+#include "train/device.hpp"
 #include "train/loader.hpp"
 #include "train/recorder.hpp"
 
 namespace kiln::runner {
 
+class GradScaler;
 class NonFinitePolicy;
 class PluginHost;
 
@@ -28,6 +30,11 @@ struct Phase {
   std::vector<torch::Tensor> params;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::vector<std::pair<std::size_t, double>> losses;  ///< index into the trainer's losses, weight
+  std::unique_ptr<GradScaler> scaler;  ///< fp16 only: the phase's loss scale
+  Phase();
+  Phase(Phase&&) noexcept;
+  Phase& operator=(Phase&&) noexcept;
+  ~Phase();
 };
 
 struct NamedLoss {
@@ -94,6 +101,13 @@ class Trainer final : public RunContext {
   /// call); empty when the failure was not in a hook.
   std::string failed_hook() const;
 
+  /// Where the model, its optimizers' state and every batch live, and the arithmetic of the
+  /// steps ([experiment] device and precision, resolved).
+  c10::Device device() const { return device_; }
+  Precision precision() const { return precision_; }
+  /// `batch` on the training device (itself on the CPU).
+  Batch to_device(const Batch& batch) const;
+
   /// Steps this process ran (after any restore).
   std::int64_t steps_run() const { return global_step_ - first_step_; }
   const std::vector<Phase>& phases() const { return phases_; }
@@ -131,6 +145,8 @@ class Trainer final : public RunContext {
   std::vector<Phase> phases_;
   std::vector<OrderedHook> hooks_;
 
+  c10::Device device_{c10::kCPU};
+  Precision precision_ = Precision::fp32;
   std::int64_t max_steps_;
   std::int64_t global_step_ = 0;
   const OrderedHook* running_hook_ = nullptr;  // the hook being called, for failed_hook()

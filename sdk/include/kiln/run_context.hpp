@@ -40,6 +40,9 @@ class KILN_API RunContext {
   /// Runs the model on `batch` for evaluation: eval mode, no gradients, step phase "eval",
   /// with the averaged weights when `averaged` and the run has an averager. The model is
   /// back in training mode, with its trained weights, when this returns (or throws).
+  /// `batch` may be on the CPU (it is copied to the training device); the outputs are on the
+  /// training device, in the run's precision (bf16/fp16 under autocast): move and convert
+  /// them before comparing with CPU tensors or reading their bytes.
   virtual TensorMap evaluate(const TensorMap& batch, bool averaged = true) = 0;
   /// Records an image file the hook wrote (a PNG in the run directory) as a row of `images`.
   virtual void image(std::string_view tag, std::int64_t step, const std::filesystem::path& file) = 0;
