@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "report/format.hpp"
+
 namespace kiln::runner {
 
 void LossAverage::add(double value) {
@@ -35,12 +37,6 @@ std::optional<double> RateWindow::rate() const {
   return static_cast<double>(latest_.step - oldest.step) / seconds;
 }
 
-std::string format_duration(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "-:--:--";
-  const auto total = static_cast<std::int64_t>(std::llround(seconds));
-  return fmt::format("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60);
-}
-
 std::string format_rate(double per_second) {
   if (per_second >= 99.95) return fmt::format("{:.0f}", per_second);
   if (per_second >= 9.995) return fmt::format("{:.1f}", per_second);
@@ -64,11 +60,11 @@ std::string format_progress(const ProgressReport& report) {
   if (report.rate) {
     const double left = static_cast<double>(report.max_steps - report.step);
     line += fmt::format("  {} steps/s  ETA {}", format_rate(*report.rate),
-                        format_duration(*report.rate > 0 ? left / *report.rate : -1));
+                        report::format_clock(*report.rate > 0 ? left / *report.rate : -1));
   } else {
-    line += fmt::format("  ETA {}", format_duration(-1));
+    line += fmt::format("  ETA {}", report::format_clock(-1));
   }
-  line += fmt::format("  elapsed {}", format_duration(report.elapsed));
+  line += fmt::format("  elapsed {}", report::format_clock(report.elapsed));
   const char* label = "  ema ";
   for (const auto& [name, value] : report.losses) {
     if (!value) continue;

@@ -58,9 +58,6 @@ class RateWindow {
   Sample latest_;
 };
 
-/// A duration as h:mm:ss ("0:00:07", "1:02:03", "27:46:40"); negative or non-finite: "-:--:--".
-std::string format_duration(double seconds);
-
 /// A rate with three significant digits and no exponent: "2345", "12.3", "0.456".
 std::string format_rate(double per_second);
 

@@ -21,6 +21,12 @@ std::string format_bytes(std::int64_t bytes) {
   return fmt::format("{:.2f} GB", static_cast<double>(bytes) / 1e9);
 }
 
+std::string format_clock(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "-:--:--";
+  const auto total = static_cast<std::int64_t>(std::llround(seconds));
+  return fmt::format("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60);
+}
+
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "-";
   if (seconds < 10) return fmt::format("{:.1f} s", seconds);

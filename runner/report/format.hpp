@@ -16,6 +16,10 @@ std::string format_bytes(std::int64_t bytes);
 /// A duration for people: "0.5 s", "42 s", "3 min 12 s", "2 h 05 min"; "-" when unknown or negative.
 std::string format_duration(double seconds);
 
+/// A duration as a clock, h:mm:ss ("0:00:07", "1:02:03", "27:46:40"), for the progress
+/// line's ETA and elapsed time; negative or non-finite: "-:--:--".
+std::string format_clock(double seconds);
+
 /// Unix seconds as local time, "2026-11-26 01:49:50"; "-" when not finite.
 std::string format_time(double unix_seconds);
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "hooks/progress.hpp"
+#include "report/format.hpp"
 
 namespace kiln::runner {
 namespace {
@@ -82,18 +83,18 @@ TEST(rate_window, mixes_the_two_rates_while_the_ring_turns_over) {
   EXPECT_DOUBLE_EQ(*window.rate(), 3010.0 / 31.0);
 }
 
-TEST(format_duration, is_hours_minutes_seconds) {
-  EXPECT_EQ(format_duration(0), "0:00:00");
-  EXPECT_EQ(format_duration(7.4), "0:00:07");
-  EXPECT_EQ(format_duration(59.6), "0:01:00");
-  EXPECT_EQ(format_duration(3723), "1:02:03");
-  EXPECT_EQ(format_duration(100000), "27:46:40");
+TEST(format_clock, is_hours_minutes_seconds) {
+  EXPECT_EQ(report::format_clock(0), "0:00:00");
+  EXPECT_EQ(report::format_clock(7.4), "0:00:07");
+  EXPECT_EQ(report::format_clock(59.6), "0:01:00");
+  EXPECT_EQ(report::format_clock(3723), "1:02:03");
+  EXPECT_EQ(report::format_clock(100000), "27:46:40");
 }
 
-TEST(format_duration, of_an_unknown_time_is_dashes) {
-  EXPECT_EQ(format_duration(-1), "-:--:--");
-  EXPECT_EQ(format_duration(std::numeric_limits<double>::infinity()), "-:--:--");
-  EXPECT_EQ(format_duration(std::numeric_limits<double>::quiet_NaN()), "-:--:--");
+TEST(format_clock, of_an_unknown_time_is_dashes) {
+  EXPECT_EQ(report::format_clock(-1), "-:--:--");
+  EXPECT_EQ(report::format_clock(std::numeric_limits<double>::infinity()), "-:--:--");
+  EXPECT_EQ(report::format_clock(std::numeric_limits<double>::quiet_NaN()), "-:--:--");
 }
 
 TEST(format_rate, keeps_three_digits_without_an_exponent) {
