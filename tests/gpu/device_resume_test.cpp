@@ -67,6 +67,9 @@ void resume_across_devices(const std::string& first, const std::string& second) 
     EXPECT_EQ(probe->step, kSteps);
     EXPECT_EQ(probe->device, second_device);
     EXPECT_TRUE(tensors_close(probe->state, saved, kRestored, Tolerance{}, /*min_entries=*/12));
+    // ... and trained there: the optimizer's moments and the EMA's shadows live on it too.
+    expect_optimizer_moments_on(resumed.trainer, second_device);
+    EXPECT_EQ(expect_ema_shadows_on(resumed.trainer, second_device), 4u);  // two layers' weights and biases
     resumed_weights = model_weights(resumed.trainer.model());
   }
 

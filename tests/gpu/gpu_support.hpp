@@ -24,8 +24,10 @@
 
 #include "../support/experiment_file.hpp"
 #include "hooks/checkpoint_file.hpp"
+#include "hooks/ema.hpp"
 #include "store/query.hpp"
 #include "train/device.hpp"
+#include "train/optimizers.hpp"
 #include "train/precision.hpp"
 #include "train/trainer.hpp"
 
@@ -302,6 +304,54 @@ inline ::testing::AssertionResult summaries_close(const Summaries& actual, const
     return ::testing::AssertionFailure() << bad << " of " << expected.size() << " summaries outside " << atol << " + "
                                          << rtol << "·|expected|:" << problems.str();
   return ::testing::AssertionSuccess();
+}
+
+/// Every optimizer moment (a state field shaped like its parameter) of every phase on
+/// `device`, and every parameter of a phase with state. A step count is a scalar field:
+/// LibTorch's AdamParamState keeps it as an int64, which the optimizer table turns into a
+/// CPU tensor, so it has no device to check.
+inline void expect_optimizer_moments_on(const runner::Trainer& trainer, const c10::Device& device) {
+  ASSERT_FALSE(trainer.phases().empty());
+  for (const runner::Phase& phase : trainer.phases()) {
+    const runner::OptimizerType& type = runner::optimizer_type(phase.spec.type);
+    const auto states = type.capture(*phase.optimizer, phase.params);
+    EXPECT_EQ(states.size(), phase.params.size()) << "phase " << phase.spec.name << ": parameters with state";
+    std::size_t moments = 0;
+    for (const auto& [index, fields] : states) {
+      for (const auto& [field, tensor] : fields) {
+        const runner::StateField* about = type.field(field);
+        ASSERT_NE(about, nullptr) << field;
+        if (!about->param_shaped) continue;
+        ++moments;
+        EXPECT_EQ(tensor.device(), device) << "phase " << phase.spec.name << ", parameter " << index << ", " << field;
+      }
+    }
+    EXPECT_GE(moments, 2 * phase.params.size()) << "phase " << phase.spec.name << ": exp_avg and exp_avg_sq each";
+  }
+}
+
+/// The built-in EMA hook of `trainer`, or null.
+inline std::shared_ptr<runner::Ema> ema_of(const runner::Trainer& trainer) {
+  for (const runner::OrderedHook& hook : trainer.hooks())
+    if (hook.name == "ema") return std::dynamic_pointer_cast<runner::Ema>(hook.hook);
+  return nullptr;
+}
+
+/// Every shadow of the EMA on `device` (Ema::shadow: the tensor itself, not a copy); returns
+/// how many parameters it averages.
+inline std::size_t expect_ema_shadows_on(const runner::Trainer& trainer, const c10::Device& device) {
+  const std::shared_ptr<runner::Ema> ema = ema_of(trainer);
+  EXPECT_TRUE(ema) << "no built-in hook named 'ema'";
+  if (!ema) return 0;
+  std::size_t shadows = 0;
+  for (const auto& entry : ema->state()) {
+    const std::string& key = entry.first;
+    if (!starts_with(key, "params/")) continue;  // buffers/: copies; losses/: CPU doubles
+    ++shadows;
+    const std::string name = key.substr(7);
+    EXPECT_EQ(ema->shadow(name).device(), device) << "the EMA's shadow of " << name;
+  }
+  return shadows;
 }
 
 /// A hook that runs after every other one in begin(), once the run is restored and every

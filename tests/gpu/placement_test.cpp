@@ -2,7 +2,6 @@
 // shadows and evaluate()'s outputs on cuda:0; the loader's batches in pinned host memory,
 // so that the trainer's copy to the device can be non_blocking.
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -11,19 +10,11 @@
 
 #include "../support/run_fixture.hpp"
 #include "gpu_support.hpp"
-#include "hooks/ema.hpp"
-#include "train/optimizers.hpp"
 
 namespace kiln::test::gpu {
 namespace {
 
 class gpu_placement : public GpuTest {};
-
-std::shared_ptr<runner::Ema> ema_of(const runner::Trainer& trainer) {
-  for (const runner::OrderedHook& hook : trainer.hooks())
-    if (hook.name == "ema") return std::dynamic_pointer_cast<runner::Ema>(hook.hook);
-  return nullptr;
-}
 
 /// Every parameter and buffer of the model on `device`; returns how many parameters.
 std::size_t expect_model_on(Model& model, const c10::Device& device) {
@@ -64,40 +55,12 @@ TEST_F(gpu_placement, pix2pix_weights_optimizer_moments_ema_and_evaluation_are_o
   Model& model = run.trainer.model();
   expect_model_on(model, kCuda0);
 
-  // After two steps every parameter of both phases has Adam's state; its moments (tensors of
-  // the parameter's shape) are on the GPU. A step count is a scalar field: LibTorch's
-  // AdamParamState keeps it as an int64, which the optimizer table turns into a CPU tensor.
+  // After two steps every parameter of both phases has Adam's state, on the GPU.
   ASSERT_EQ(run.trainer.phases().size(), 2u);
-  for (const runner::Phase& phase : run.trainer.phases()) {
-    const runner::OptimizerType& type = runner::optimizer_type(phase.spec.type);
-    const auto states = type.capture(*phase.optimizer, phase.params);
-    EXPECT_EQ(states.size(), phase.params.size()) << "phase " << phase.spec.name << ": parameters with state";
-    std::size_t moments = 0;
-    for (const auto& [index, fields] : states) {
-      for (const auto& [field, tensor] : fields) {
-        const runner::StateField* about = type.field(field);
-        ASSERT_NE(about, nullptr) << field;
-        if (!about->param_shaped) continue;
-        ++moments;
-        EXPECT_EQ(tensor.device(), kCuda0) << "phase " << phase.spec.name << ", parameter " << index << ", " << field;
-      }
-    }
-    EXPECT_GE(moments, 2 * phase.params.size()) << "phase " << phase.spec.name << ": exp_avg and exp_avg_sq each";
-  }
+  expect_optimizer_moments_on(run.trainer, kCuda0);
 
-  // The EMA's shadows, one per generator parameter (Ema::shadow: the tensor itself).
-  const std::shared_ptr<runner::Ema> ema = ema_of(run.trainer);
-  ASSERT_TRUE(ema) << "no built-in hook named 'ema'";
-  std::set<const c10::TensorImpl*> generator;
-  for (const torch::Tensor& p : model.parameter_groups().at("generator")) generator.insert(p.unsafeGetTensorImpl());
-  std::size_t shadows = 0;
-  for (const auto& item : model.named_parameters()) {
-    if (!generator.count(item.value().unsafeGetTensorImpl())) continue;
-    ++shadows;
-    EXPECT_EQ(ema->shadow(item.key()).device(), kCuda0) << "the EMA's shadow of " << item.key();
-  }
-  EXPECT_EQ(shadows, generator.size());
-  EXPECT_GT(shadows, 0u);
+  // The EMA's shadows: one per generator parameter.
+  EXPECT_EQ(expect_ema_shadows_on(run.trainer, kCuda0), model.parameter_groups().at("generator").size());
 
   // evaluate() takes a batch as a hook builds it, on the CPU, and answers on the device, with
   // the EMA's weights and with the trained ones; the model is back in training mode after.
