@@ -10,6 +10,7 @@
 #include <torch/optim.h>
 
 #include "kiln/error.hpp"
+#include "train/multi_tensor.hpp"
 #include "train/torch_compat.hpp"
 
 namespace kiln::runner {
@@ -42,21 +43,61 @@ Derived& as(Base& from, const std::string& type, const char* what) {
   return *own;
 }
 
-/// The entry of the LibTorch optimizer Optim, with options Options and per-parameter state
-/// State: `read` reads the type's keys, `fields` lists its state.
-template <class Optim, class Options, class State>
+/// How an entry's step runs (`implementation`), carried from read_options to build beside
+/// LibTorch's options: an optimizer's options object has no room for it.
+struct StepChoice {
+  explicit StepChoice(StepImplementation chosen) : implementation(chosen) {}
+  virtual ~StepChoice() = default;
+  StepImplementation implementation;
+};
+
+template <class Options>
+struct OptionsWithStep : Options, StepChoice {
+  OptionsWithStep(const Options& options, StepImplementation chosen) : Options(options), StepChoice(chosen) {}
+};
+
+/// The implementation `options` (from read_options) asks for; auto for options without one.
+StepImplementation implementation_of(const optim::OptimizerOptions& options) {
+  const auto* choice = dynamic_cast<const StepChoice*>(&options);
+  return choice ? choice->implementation : StepImplementation::automatic;
+}
+
+/// `implementation`: auto, loop, foreach (types with a multi-tensor step) or fused (where
+/// this LibTorch has the type's fused kernel; the parameters' device is checked by
+/// make_optimizer). Anything unavailable is a ConfigError at the key naming why.
+StepImplementation read_implementation(const Config& table, const std::string& type, bool multi_tensor) {
+  const StepImplementation chosen =
+      step_implementation(table.get_choice("implementation", "auto", step_implementation_names()));
+  if (!multi_tensor && chosen != StepImplementation::automatic && chosen != StepImplementation::loop)
+    table.fail("implementation", fmt::format("{} has only LibTorch's own step: \"auto\" or \"loop\"", type));
+  if (chosen == StepImplementation::fused && !has_fused_step(type)) table.fail("implementation", fused_step_refusal(type));
+  return chosen;
+}
+
+/// The entry of an optimizer Built (a LibTorch optimizer, or kiln's multi-tensor one over it),
+/// with options Options and per-parameter state State: `read` reads the type's keys, `fields`
+/// lists its state. Every entry reads `implementation`; only a multi-tensor Built has more
+/// than LibTorch's own step.
+template <class Built, class Options, class State>
 OptimizerType entry(std::string name, double default_lr, Options (*read)(const Config& table),
                     std::vector<Field<State>> fields) {
+  constexpr bool kMultiTensor = std::is_base_of_v<MultiTensorStep, Built>;
   OptimizerType type;
   type.name = name;
   type.default_lr = default_lr;
-  type.read_options = [read](const Config& table) -> std::shared_ptr<const optim::OptimizerOptions> {
-    return std::make_shared<Options>(read(table));
+  type.read_options = [read, name](const Config& table) -> std::shared_ptr<const optim::OptimizerOptions> {
+    const Options options = read(table);
+    return std::make_shared<OptionsWithStep<Options>>(options, read_implementation(table, name, kMultiTensor));
   };
   type.build = [name](const optim::OptimizerOptions& options, double lr, std::vector<torch::Tensor> params) {
     Options own = as<const Options>(options, name, "options");
     own.lr(lr);
-    return std::unique_ptr<optim::Optimizer>(std::make_unique<Optim>(std::move(params), own));
+    if constexpr (kMultiTensor) {
+      return std::unique_ptr<optim::Optimizer>(
+          std::make_unique<Built>(std::move(params), own, implementation_of(options)));
+    } else {
+      return std::unique_ptr<optim::Optimizer>(std::make_unique<Built>(std::move(params), own));
+    }
   };
   for (const Field<State>& field : fields) type.fields.push_back(field.about);
   type.capture_one = [name, fields](const optim::OptimizerParamState& state) {
@@ -106,28 +147,38 @@ Options read_adam(const Config& table, double default_weight_decay) {
   return Options()
       .betas({betas[0], betas[1]})
       .eps(table.get_positive<double>("eps", 1e-8))
-      .weight_decay(table.get_non_negative<double>("weight_decay", default_weight_decay));
+      .weight_decay(table.get_non_negative<double>("weight_decay", default_weight_decay))
+      .amsgrad(table.get_or<bool>("amsgrad", false));
+}
+
+/// SGD's keys. Nesterov momentum needs a momentum and no dampening (LibTorch's SGD checks it
+/// too, unpositioned).
+optim::SGDOptions read_sgd(const Config& table) {
+  const auto options = optim::SGDOptions(/*lr=*/1e-2)
+                           .weight_decay(table.get_non_negative<double>("weight_decay", 0.0))
+                           .momentum(table.get_non_negative<double>("momentum", 0.0))
+                           .dampening(table.get_in_range<double>("dampening", 0.0, 0, 1))
+                           .nesterov(table.get_or<bool>("nesterov", false));
+  if (options.nesterov() && (options.momentum() <= 0 || options.dampening() != 0))
+    table.fail("nesterov", fmt::format("nesterov momentum needs momentum > 0 and dampening = 0, got momentum = {} "
+                                       "and dampening = {}",
+                                       options.momentum(), options.dampening()));
+  return options;
 }
 
 /// The table: one entry per optimizer type, in the order error messages list them.
 const std::vector<OptimizerType>& table() {
   static const std::vector<OptimizerType> types = {
-      entry<optim::Adam, optim::AdamOptions, optim::AdamParamState>(
+      entry<MultiTensorAdam, optim::AdamOptions, optim::AdamParamState>(
           "adam", /*default_lr=*/1e-3,
           [](const Config& table) { return read_adam<optim::AdamOptions>(table, /*default_weight_decay=*/0.0); },
           adam_fields<optim::AdamParamState>()),
-      entry<optim::AdamW, optim::AdamWOptions, optim::AdamWParamState>(
+      entry<MultiTensorAdamW, optim::AdamWOptions, optim::AdamWParamState>(
           "adamw", /*default_lr=*/1e-3,
           [](const Config& table) { return read_adam<optim::AdamWOptions>(table, /*default_weight_decay=*/1e-2); },
           adam_fields<optim::AdamWParamState>()),
-      entry<optim::SGD, optim::SGDOptions, optim::SGDParamState>(
-          "sgd", /*default_lr=*/1e-2,
-          [](const Config& table) {
-            return optim::SGDOptions(/*lr=*/1e-2)
-                .weight_decay(table.get_non_negative<double>("weight_decay", 0.0))
-                .momentum(table.get_non_negative<double>("momentum", 0.0))
-                .nesterov(table.get_or<bool>("nesterov", false));
-          },
+      entry<MultiTensorSGD, optim::SGDOptions, optim::SGDParamState>(
+          "sgd", /*default_lr=*/1e-2, read_sgd,
           {{{"momentum_buffer", kRequired, kParamShaped}, [](const optim::SGDParamState& s) { return s.momentum_buffer(); },
             [](optim::SGDParamState& s, const torch::Tensor& v) { s.momentum_buffer(v); }}}),
   };
@@ -187,6 +238,11 @@ std::vector<std::string> optimizer_type_names() {
 std::unique_ptr<optim::Optimizer> make_optimizer(const OptimizerSpec& spec, std::vector<torch::Tensor> params) {
   const OptimizerType& type = optimizer_type(spec.config.get_choice("type", optimizer_type_names()));
   const auto options = type.read_options(spec.config);
+  if (implementation_of(*options) == StepImplementation::fused)
+    for (const torch::Tensor& param : params)
+      if (!param.is_cuda())
+        spec.config.fail("implementation", fmt::format("\"fused\" runs on CUDA only; this phase's parameters are on {}",
+                                                       param.device().str()));
   return type.build(*options, spec.lr.value_or(type.default_lr), std::move(params));
 }
 

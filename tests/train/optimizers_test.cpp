@@ -55,6 +55,7 @@ TEST(optimizer_table, each_type_reads_its_own_keys_and_has_its_default_lr) {
   EXPECT_DOUBLE_EQ(std::get<1>(adam_options.betas()), 0.99);
   EXPECT_DOUBLE_EQ(adam_options.eps(), 1e-6);
   EXPECT_DOUBLE_EQ(adam_options.weight_decay(), 0.1);
+  EXPECT_FALSE(adam_options.amsgrad());
 
   const auto adamw = build(with_optimizer("type = \"adamw\"\nlr = 0.5\n"));
   const auto& adamw_options = options_of<torch::optim::AdamWOptions>(*adamw);
@@ -63,6 +64,9 @@ TEST(optimizer_table, each_type_reads_its_own_keys_and_has_its_default_lr) {
   EXPECT_DOUBLE_EQ(std::get<1>(adamw_options.betas()), 0.999);
   EXPECT_DOUBLE_EQ(adamw_options.eps(), 1e-8);
   EXPECT_DOUBLE_EQ(adamw_options.weight_decay(), 1e-2);
+  EXPECT_FALSE(adamw_options.amsgrad());
+  const auto amsgrad = build(with_optimizer("type = \"adamw\"\namsgrad = true\n"));
+  EXPECT_TRUE(options_of<torch::optim::AdamWOptions>(*amsgrad).amsgrad());
 
   const auto sgd = build(with_optimizer("type = \"sgd\"\nnesterov = true\nmomentum = 0.5\n"));
   const auto& sgd_options = options_of<torch::optim::SGDOptions>(*sgd);
@@ -70,6 +74,9 @@ TEST(optimizer_table, each_type_reads_its_own_keys_and_has_its_default_lr) {
   EXPECT_DOUBLE_EQ(sgd_options.momentum(), 0.5);
   EXPECT_TRUE(sgd_options.nesterov());
   EXPECT_DOUBLE_EQ(sgd_options.weight_decay(), 0.0);
+  EXPECT_DOUBLE_EQ(sgd_options.dampening(), 0.0);
+  const auto damped = build(with_optimizer("type = \"sgd\"\nmomentum = 0.9\ndampening = 0.25\n"));
+  EXPECT_DOUBLE_EQ(options_of<torch::optim::SGDOptions>(*damped).dampening(), 0.25);
 }
 
 TEST(optimizer_table, an_unknown_type_is_an_error_at_type_with_a_suggestion) {
@@ -91,6 +98,16 @@ TEST(optimizer_table, bad_option_values_are_errors_at_their_keys) {
             "[0.5, 0.999]");
   EXPECT_EQ(error_of(mlp_experiment(), {"optimizers.adam.betas=[0.9, 1]"}),
             "--set optimizers.adam.betas=[0.9, 1]: optimizers.adam.betas[1]: must be in [0, 1), got 1");
+  EXPECT_EQ(error_of(mlp_experiment(), {"optimizers.adam.type=\"sgd\"", "optimizers.adam.dampening=2"}),
+            "--set optimizers.adam.dampening=2: optimizers.adam.dampening: must be between 0 and 1, got 2");
+  // LibTorch's SGD refuses these too, but with no position.
+  EXPECT_EQ(error_of(mlp_experiment(), {"optimizers.adam.type=\"sgd\"", "optimizers.adam.nesterov=true"}),
+            "--set optimizers.adam.nesterov=true: optimizers.adam.nesterov: nesterov momentum needs momentum > 0 and "
+            "dampening = 0, got momentum = 0 and dampening = 0");
+  EXPECT_EQ(error_of(mlp_experiment(), {"optimizers.adam.type=\"sgd\"", "optimizers.adam.nesterov=true",
+                                        "optimizers.adam.momentum=0.9", "optimizers.adam.dampening=0.5"}),
+            "--set optimizers.adam.nesterov=true: optimizers.adam.nesterov: nesterov momentum needs momentum > 0 and "
+            "dampening = 0, got momentum = 0.9 and dampening = 0.5");
 }
 
 TEST(optimizer_table, a_key_of_another_type_is_left_unread) {
