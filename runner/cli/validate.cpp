@@ -12,6 +12,7 @@
 #include "store/database.hpp"
 #include "store/history.hpp"
 #include "store/run_ref.hpp"
+#include "train/device.hpp"
 #include "train/error_text.hpp"
 #include "train/optimizers.hpp"
 #include "train/trainer.hpp"
@@ -64,6 +65,7 @@ int validate(const ValidateArgs& args) {
   for (const torch::Tensor& p : trainer.model().parameters()) parameters += p.numel();
   fmt::print("{}: valid\n", args.experiment.string());
   fmt::print("  run        {}\n", run_plan(spec));
+  fmt::print("  device     {}\n", describe_line(describe(trainer.device(), trainer.precision())));
   fmt::print("  model      {}: {} parameters, from {}\n", spec.model.plugin, with_commas(parameters),
              plugin_of(host, "model", spec.model.plugin));
   const Dataset& data = *trainer.dataset("train");

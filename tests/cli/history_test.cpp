@@ -16,6 +16,7 @@ namespace kiln::test {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::ContainsRegex;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -185,6 +186,8 @@ TEST(cli_validate, a_valid_experiment_is_described_and_nothing_is_written) {
   ASSERT_EQ(result.exit_code(), 0) << result.describe();
   EXPECT_THAT(result.out, StartsWith("exp.toml: valid\n"));
   EXPECT_THAT(result.out, HasSubstr("  run        would start run t (no database yet at runs/kiln.db)\n"));
+  // Where it would train: the CPU here (auto), with LibTorch's version and the precision.
+  EXPECT_THAT(result.out, ContainsRegex("\n  device     (cpu|cuda:0 \\(.*\\)), torch [0-9.]+.*, (fp32|tf32)\n"));
   // mlp 4 -> 8 -> 1: 4*8 + 8 + 8*1 + 1 weights.
   EXPECT_THAT(result.out, HasSubstr("  model      mlp: 49 parameters, from mlp 1.0.0 (libmlp.so)\n"));
   EXPECT_THAT(result.out, HasSubstr("  data       synthetic_regression: 256 examples, batches of 16 (16 per epoch)"));
