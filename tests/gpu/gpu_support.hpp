@@ -12,7 +12,6 @@
 #include <ostream>
 #include <sstream>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -59,41 +58,12 @@ inline std::string precision_override(const std::string& precision) {
 
 // The trainer's device API (Trainer::device(), Trainer::precision(), Phase::scaler), in one
 // place so that a change of it is one edit here.
-// INTERIM until the trainer's device commit lands: each call is made only where it exists.
-namespace detail {
-template <class T, class = void>
-struct has_device : std::false_type {};
-template <class T>
-struct has_device<T, std::void_t<decltype(std::declval<const T&>().device())>> : std::true_type {};
-template <class T, class = void>
-struct has_precision : std::false_type {};
-template <class T>
-struct has_precision<T, std::void_t<decltype(std::declval<const T&>().precision())>> : std::true_type {};
-template <class T, class = void>
-struct has_scaler : std::false_type {};
-template <class T>
-struct has_scaler<T, std::void_t<decltype(std::declval<const T&>().scaler.get())>> : std::true_type {};
-}  // namespace detail
 
-/// Where the trainer trains.
-template <class T>
-c10::Device trainer_device(T& trainer) {
-  if constexpr (detail::has_device<T>::value) {
-    return trainer.device();
-  } else {
-    const auto params = trainer.model().parameters();
-    return params.empty() ? kCpu : params.front().device();
-  }
-}
+inline c10::Device trainer_device(const runner::Trainer& trainer) { return trainer.device(); }
 
 /// The trainer's precision by name: "fp32", "tf32", "bf16", "fp16".
-template <class T>
-std::string trainer_precision(T& trainer) {
-  if constexpr (detail::has_precision<T>::value) {
-    return std::string(runner::precision_name(trainer.precision()));
-  } else {
-    return "(no Trainer::precision())";
-  }
+inline std::string trainer_precision(const runner::Trainer& trainer) {
+  return std::string(runner::precision_name(trainer.precision()));
 }
 
 /// A phase's fp16 gradient scaler as it stands.
@@ -109,22 +79,14 @@ inline std::ostream& operator<<(std::ostream& out, const ScalerState& s) {
 }
 
 /// The state of `phase`'s gradient scaler; nullopt when it has none.
-template <class P>
-std::optional<ScalerState> scaler_state(const P& phase) {
-  if constexpr (detail::has_scaler<P>::value) {
-    if (!phase.scaler) return std::nullopt;
-    return ScalerState{phase.scaler->current_scale(), phase.scaler->clean_steps()};
-  } else {
-    return std::nullopt;
-  }
+inline std::optional<ScalerState> scaler_state(const runner::Phase& phase) {
+  if (!phase.scaler) return std::nullopt;
+  return ScalerState{phase.scaler->current_scale(), phase.scaler->clean_steps()};
 }
 
 /// What an overflow does to `phase`'s scaler (its scale backs off); nothing without one.
-template <class P>
-void back_off_scaler(const P& phase) {
-  if constexpr (detail::has_scaler<P>::value) {
-    if (phase.scaler) phase.scaler->update(/*finite=*/false);
-  }
+inline void back_off_scaler(const runner::Phase& phase) {
+  if (phase.scaler) phase.scaler->update(/*finite=*/false);
 }
 
 /// The hello-world MLP with an EMA of all its weights: small enough that a CPU and a GPU
