@@ -156,11 +156,31 @@ void Ema::after_step(Step& step) {
     for (Shadowed& p : params_) p.shadow.mul_(decay).add_(p.value, weight);
     for (Shadowed& b : buffers_) b.shadow.copy_(b.value);
   }
+  if (losses_.empty()) return;
   const std::int64_t k = step.global_step();
-  const bool write = !losses_.empty() && (summaries_.due(k) || k + 1 >= step.run().max_steps() ||
-                                          step.run().stop_requested());
+  const bool write = summaries_.due(k) || k + 1 >= step.run().max_steps() || step.run().stop_requested();
+  loss_steps_.emplace_back(k, write);
+  if (!hands_out_values(step.run())) on_values(values_of(step), step.run());
+}
+
+void Ema::on_values(const StepScalars& values, RunContext& run) {
+  while (!loss_steps_.empty() && loss_steps_.front().first < values.step) loss_steps_.pop_front();
+  // Values of a step whose after_step() did not run here (the run failed in between) count for nothing.
+  if (loss_steps_.empty() || loss_steps_.front().first != values.step) return;
+  const bool write = loss_steps_.front().second;
+  loss_steps_.pop_front();
+  const double decay = decay_at(values.step);
+  const double weight = 1.0 - decay;
   for (LossAverage& loss : losses_) {
-    const double value = step.losses().at(loss.name).item<double>();
+    const auto found = std::find_if(values.values.begin(), values.values.end(),
+                                    [&](const auto& value) { return value.first == loss.name; });
+    if (found == values.values.end()) {
+      std::vector<std::string> names;
+      for (const auto& [name, value] : values.values) names.push_back(name);
+      throw Error(fmt::format("no tensor '{}' in losses (has: {})", loss.name,
+                              names.empty() ? "nothing" : fmt::format("{}", fmt::join(names, ", "))));
+    }
+    const double value = found->second;
     if (options_.zero_debias) {
       // TF's assign_moving_average(zero_debias=True), in float64.
       loss.biased -= (loss.biased - value) * weight;
@@ -169,7 +189,7 @@ void Ema::after_step(Step& step) {
     } else {
       loss.shadow -= (loss.shadow - value) * weight;
     }
-    if (write) step.summary("ema/" + loss.name, loss.shadow);
+    if (write) run.summary("ema/" + loss.name, values.step, loss.shadow);
   }
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "kiln/config.hpp"
 #include "kiln/hook.hpp"
 #include "kiln/schedule.hpp"
+#include "train/step_values.hpp"
 
 namespace kiln::runner {
 
@@ -21,6 +23,9 @@ namespace kiln::runner {
 /// by another hook's begin() count), loss shadows at 0 (with `zero_debias`, TF's debiased
 /// estimate). Model buffers (BatchNorm statistics) are copied, not averaged. Losses go to
 /// the summaries as `ema/<loss>` when the supervisor writes `loss/<loss>` (and at the last step).
+/// Parameters are averaged at after_step(); losses when the step's values come (on_values:
+/// on CUDA a step later, at the latest before a checkpoint's state is taken), with the
+/// decay and the step of the step they belong to.
 ///
 /// State, as state() returns it and load_state() wants it back (strictly):
 ///   params/<name>      shadow of each averaged parameter (names from named_parameters())
@@ -30,7 +35,7 @@ namespace kiln::runner {
 ///   local_step/<loss>  with zero_debias: updates so far (int64, 0-d)
 /// load_state() may come before begin() (the state is kept and applied there; mismatches
 /// are reported then) or after it.
-class Ema final : public Hook, public WeightAverager {
+class Ema final : public Hook, public WeightAverager, public StepValuesListener {
  public:
   /// [ema]: what to average and how (tf.train.ExponentialMovingAverage's arguments).
   struct Options {
@@ -59,6 +64,8 @@ class Ema final : public Hook, public WeightAverager {
   void begin(RunContext& run) override;
   void before_step(Step& step) override;
   void after_step(Step& step) override;
+  /// The loss shadows' update for a step, and its ema/<loss> summaries when they were due.
+  void on_values(const StepScalars& values, RunContext& run) override;
 
   /// The shadows themselves, not copies (Trainer::capture_state copies what hooks return,
   /// and restore only asks whether it is empty): clone to keep them across steps.
@@ -106,6 +113,8 @@ class Ema final : public Hook, public WeightAverager {
   bool resolved_ = false;
   bool shadows_fresh_ = false;             // take the parameters' values before the first update
   std::optional<TensorMap> pending_state_;  // loaded before begin()
+  /// Steps whose loss values have not come yet: whether their ema/<loss> summaries are due.
+  std::deque<std::pair<std::int64_t, bool>> loss_steps_;
   bool swapped_ = false;
   torch::Tensor swap_scratch_;  // reused by swaps that cannot exchange bytes in place
 };

@@ -61,25 +61,50 @@ void Supervisor::after_step(Step& step) {
   if (options_.max_time > 0 && std::chrono::duration<double>(now - started_).count() >= options_.max_time)
     step.run().request_stop(fmt::format("max_time {} s reached", options_.max_time));
   // The last step always gets its summaries, so every run records its final losses.
-  const bool last = k + 1 >= step.run().max_steps() || step.run().stop_requested();
-  if (summaries_.due(k, now) || last) {
-    for (const auto& [name, value] : step.losses()) step.summary("loss/" + name, value);
+  Decision decision;
+  decision.step = k;
+  decision.now = now;
+  decision.last = k + 1 >= step.run().max_steps() || step.run().stop_requested();
+  if (summaries_.due(k, now) || decision.last) {
+    decision.summaries = true;
     const double ms = std::chrono::duration<double, std::milli>(now - window_start_).count();
-    step.summary("time/step_ms", ms / static_cast<double>(window_steps_));
+    decision.step_ms = ms / static_cast<double>(window_steps_);
     window_start_ = now;
     window_steps_ = 0;
   }
+  decisions_.push_back(decision);
+  if (!hands_out_values(step.run())) on_values(values_of(step), step.run());
+}
+
+void Supervisor::on_values(const StepScalars& values, RunContext& run) {
+  // A step whose values never came (it had no losses) still gets its time/step_ms.
+  while (!decisions_.empty() && decisions_.front().step < values.step) {
+    if (decisions_.front().summaries) run.summary("time/step_ms", decisions_.front().step, decisions_.front().step_ms);
+    decisions_.pop_front();
+  }
+  // Values of a step whose after_step() did not run here (the run failed in between) count for nothing.
+  if (decisions_.empty() || decisions_.front().step != values.step) return;
+  const Decision decision = decisions_.front();
+  decisions_.pop_front();
+  const std::int64_t k = decision.step;
+  if (decision.summaries) {
+    for (const auto& [name, value] : values.values) run.summary("loss/" + name, k, value);
+    run.summary("time/step_ms", k, decision.step_ms);
+  }
   if (progress_ == ProgressMode::off) return;
-  track(step, now);
-  if (progress_ == ProgressMode::line && now >= next_draw_) {
-    StatusLine::on_stderr().show(progress_text(k + 1, step.run().max_steps(), now));
-    next_draw_ = now + kRedrawInterval;
-  } else if (progress_ == ProgressMode::log && (logs_.due(k, now) || last)) {
-    spdlog::info("{}", progress_text(k + 1, step.run().max_steps(), now));
+  track(values, decision.now);
+  if (progress_ == ProgressMode::line && decision.now >= next_draw_) {
+    StatusLine::on_stderr().show(progress_text(k + 1, run.max_steps(), decision.now));
+    next_draw_ = decision.now + kRedrawInterval;
+  } else if (progress_ == ProgressMode::log && (logs_.due(k, decision.now) || decision.last)) {
+    spdlog::info("{}", progress_text(k + 1, run.max_steps(), decision.now));
   }
 }
 
 void Supervisor::end(RunContext& run) {
+  for (const Decision& decision : decisions_)
+    if (decision.summaries) run.summary("time/step_ms", decision.step, decision.step_ms);
+  decisions_.clear();
   const Clock::time_point now = Clock::now();
   if (progress_ == ProgressMode::line) {
     // The line ends as the run does, and with a newline, so what follows prints below it.
@@ -92,9 +117,9 @@ void Supervisor::end(RunContext& run) {
                                 run.global_step(), secs));
 }
 
-void Supervisor::track(const Step& step, Clock::time_point now) {
+void Supervisor::track(const StepScalars& values, Clock::time_point now) {
   // The names are the same every step: compare them (no allocation), rebuild only if not.
-  const TensorMap& losses = step.losses();
+  const auto& losses = values.values;
   bool same = averages_.size() == losses.size();
   auto average = averages_.begin();
   for (auto loss = losses.begin(); same && loss != losses.end(); ++loss, ++average) same = average->first == loss->first;
@@ -103,9 +128,8 @@ void Supervisor::track(const Step& step, Clock::time_point now) {
     for (const auto& [name, value] : losses) averages_.emplace_back(name, LossAverage(kLossDecay));
   }
   average = averages_.begin();
-  // item() waits for the value; on CPU the loss is already computed, so it is a copy.
-  for (const auto& [name, value] : losses) (average++)->second.add(value.item<double>());
-  rate_.add(std::chrono::duration<double>(now - started_).count(), step.global_step() + 1);
+  for (const auto& [name, value] : losses) (average++)->second.add(value);
+  rate_.add(std::chrono::duration<double>(now - started_).count(), values.step + 1);
 }
 
 std::string Supervisor::progress_text(std::int64_t done, std::int64_t max_steps, Clock::time_point now) const {

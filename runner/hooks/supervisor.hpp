@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "kiln/hook.hpp"
 #include "kiln/schedule.hpp"
 #include "train/non_finite_policy.hpp"
+#include "train/step_values.hpp"
 
 namespace kiln::runner {
 
@@ -29,8 +31,10 @@ enum class ProgressMode {
 /// Writes `loss/<name>` for every loss and `time/step_ms` (mean since the previous
 /// summary) on its schedule, shows progress (the step, the recent rate, the ETA and a
 /// per-step EMA of each loss), and turns SIGINT/SIGTERM into a clean stop. It runs after
-/// the other hooks (priority::supervisor) so that it sees what they did.
-class Supervisor : public Hook, public NonFinitePolicy {
+/// the other hooks (priority::supervisor) so that it sees what they did. What is due is
+/// decided at each step's after_step(); the loss values come through on_values (on CUDA a
+/// step later) and are recorded, and shown, at the step they belong to.
+class Supervisor : public Hook, public NonFinitePolicy, public StepValuesListener {
  public:
   /// [supervisor]
   struct Options {
@@ -57,12 +61,24 @@ class Supervisor : public Hook, public NonFinitePolicy {
   void begin(RunContext& run) override;
   void after_step(Step& step) override;
   void end(RunContext& run) override;
+  /// The loss/<name> summaries of a step whose summaries were due, then its time/step_ms,
+  /// and its progress.
+  void on_values(const StepScalars& values, RunContext& run) override;
 
  private:
   using Clock = std::chrono::steady_clock;
 
-  /// Adds this step's losses to their averages and the step to the rate window.
-  void track(const Step& step, Clock::time_point now);
+  /// What after_step() decided for a step, for when its values come.
+  struct Decision {
+    std::int64_t step = 0;
+    Clock::time_point now;
+    bool last = false;       // the run's last step: everything is due
+    bool summaries = false;  // loss/<name> and time/step_ms are written
+    double step_ms = 0;      // time/step_ms's value
+  };
+
+  /// Adds a step's losses to their averages and the step to the rate window.
+  void track(const StepScalars& values, Clock::time_point now);
   /// The progress line for `done` steps of `max_steps` at `now`.
   std::string progress_text(std::int64_t done, std::int64_t max_steps, Clock::time_point now) const;
 
@@ -76,6 +92,7 @@ class Supervisor : public Hook, public NonFinitePolicy {
   RateWindow rate_;
   std::vector<std::pair<std::string, LossAverage>> averages_;  // in step.losses() order
   Clock::time_point next_draw_;  // the status line is not drawn again before then
+  std::deque<Decision> decisions_;  // steps whose values have not come yet, oldest first
 };
 
 /// `[supervisor] progress` made concrete: "auto" is a status line when stderr is a terminal

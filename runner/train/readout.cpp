@@ -15,7 +15,7 @@ struct Readout::Pending {
   std::unique_ptr<c10::Event> copied;  // none on the CPU: the copy was synchronous
 };
 
-Readout::Readout(c10::Device device) : device_(device) {}
+Readout::Readout(c10::Device device, bool hold) : device_(device), hold_(hold) {}
 Readout::~Readout() = default;
 
 void Readout::add(std::string name, const at::Tensor& value) {
@@ -49,6 +49,7 @@ std::vector<StepScalars> Readout::collect(std::size_t lag) {
   while (!pending_.empty()) {
     Pending& oldest = *pending_.front();
     const bool must = pending_.size() > lag;
+    if (!must && hold_) break;
     if (oldest.copied) {
       if (!must && !oldest.copied->query()) break;
       // c10::Event has no wait in LibTorch 1.13: poll, which the lag keeps rare.

@@ -24,7 +24,10 @@ struct StepScalars {
 
 class Readout {
  public:
-  explicit Readout(c10::Device device);
+  /// `hold`: a step's values are handed out only once collect() must (more than `lag` steps
+  /// behind the newest), as if every copy were still in flight: the latest a GPU can hand
+  /// them out, so that tests on the CPU see what a lagged consumer sees on CUDA. Test-only.
+  explicit Readout(c10::Device device, bool hold = false);
   ~Readout();
   Readout(const Readout&) = delete;
   Readout& operator=(const Readout&) = delete;
@@ -40,10 +43,13 @@ class Readout {
   std::vector<StepScalars> collect(std::size_t lag);
   /// Steps ended and not yet collected.
   std::size_t in_flight() const { return pending_.size(); }
+  /// Whether values were added since the last end_step().
+  bool gathering() const { return !values_.empty(); }
 
  private:
   struct Pending;
   c10::Device device_;
+  bool hold_;
   std::vector<std::string> names_;
   std::vector<at::Tensor> values_;
   std::deque<std::unique_ptr<Pending>> pending_;

@@ -99,6 +99,9 @@ void copy_fitting(const TensorMap& weights, const std::map<std::string, torch::T
 }  // namespace
 
 TensorMap Trainer::capture_state() {
+  // The values in flight first: a non-finite loss fails the run here, before its update is
+  // saved, and the hooks' state (the EMA's loss averages) holds every step it counts.
+  flush_values();
   torch::NoGradGuard no_grad;
   TensorMap state("checkpoint");
   state.set(kStep, torch::tensor(global_step_, torch::kLong));

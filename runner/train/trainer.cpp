@@ -5,6 +5,8 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cstring>
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -19,6 +21,22 @@
 #include "train/precision.hpp"
 
 namespace kiln::runner {
+namespace {
+
+// What each value of the readout is, in its name: "l<phase>/<loss>" a loss of a phase (indices),
+// "t<phase>" the phase's weighted total, "s<step>/<tag>" a tensor summary.
+std::string loss_entry(std::size_t phase, std::size_t loss) { return fmt::format("l{}/{}", phase, loss); }
+std::string total_entry(std::size_t phase) { return fmt::format("t{}", phase); }
+std::string summary_entry(std::int64_t step, std::string_view tag) { return fmt::format("s{}/{}", step, tag); }
+
+/// The two numbers of an entry after its kind letter ("3/1": 3 and 1), and what follows the '/'.
+std::pair<std::int64_t, std::string_view> split_entry(std::string_view entry) {
+  const std::size_t slash = entry.find('/');
+  const std::string_view number = entry.substr(1, slash == std::string_view::npos ? entry.npos : slash - 1);
+  return {std::stoll(std::string(number)), slash == std::string_view::npos ? std::string_view() : entry.substr(slash + 1)};
+}
+
+}  // namespace
 
 Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host)
     : max_steps_(spec.max_steps) {
@@ -36,6 +54,8 @@ Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host)
   device_ = resolve_device(spec.device, experiment, "device");
   precision_ = resolve_precision(spec.precision, device_, experiment, "precision");
   set_math_modes(device_, precision_);
+  readout_ = std::make_unique<Readout>(device_);
+  value_lag_ = device_.is_cuda() ? 1 : 0;
 
   // Built on the CPU from the CPU generator, then moved: the same seed gives the same initial
   // weights on any device.
@@ -112,6 +132,7 @@ void Trainer::add_hook(std::string name, std::shared_ptr<Hook> hook, int priorit
   for (const OrderedHook& other : hooks_)
     if (other.name == name)
       throw Error(fmt::format("two hooks are named '{}'; give one of them another `name`", name));
+  if (auto* listener = dynamic_cast<StepValuesListener*>(hook.get())) inboxes_.push_back({hook.get(), listener, {}});
   OrderedHook entry{std::move(name), priority, std::move(hook)};
   auto at = std::upper_bound(hooks_.begin(), hooks_.end(), entry,
                              [](const OrderedHook& a, const OrderedHook& b) { return a.priority < b.priority; });
@@ -170,6 +191,20 @@ void Trainer::image(std::string_view tag, std::int64_t step, const std::filesyst
 
 void Trainer::summary(std::string_view tag, std::int64_t step, double value) {
   if (recorder_) recorder_->summary(tag, step, value);
+}
+
+void Trainer::tensor_summary(std::string_view tag, std::int64_t step, const torch::Tensor& scalar) {
+  // Not one element: item() says so, as it always did.
+  if (value_lag_ == 0 || !scalar.defined() || scalar.numel() != 1) {
+    summary(tag, step, scalar.item<double>());
+    return;
+  }
+  readout_->add(summary_entry(step, tag), scalar);
+}
+
+void Trainer::force_value_lag_for_tests(std::size_t lag) {
+  value_lag_ = lag;
+  readout_ = std::make_unique<Readout>(device_, /*hold=*/lag > 0);
 }
 
 void Trainer::event(std::string_view kind, std::string_view message) {
@@ -240,8 +275,15 @@ std::string Trainer::failed_hook() const {
   return running_hook_ ? fmt::format("hook '{}', {}", running_hook_->name, running_call_) : "";
 }
 
+bool Trainer::nan_check_deferred() const {
+  if (value_lag_ == 0) return false;
+  const NonFinitePolicy* policy = non_finite_policy();
+  return !(policy && policy->skip_non_finite());
+}
+
 bool Trainer::run_phase(Phase& phase, const Batch& batch, Step& step) {
   step.set_phase(phase.spec.name);
+  const auto phase_index = static_cast<std::size_t>(&phase - phases_.data());
   Outputs outputs;
   torch::Tensor total;
   {
@@ -253,12 +295,16 @@ bool Trainer::run_phase(Phase& phase, const Batch& batch, Step& step) {
       torch::Tensor value = named.loss->compute(outputs, batch, step);
       check_scalar(value, named.name);
       step.set_loss(named.name, value.detach().reshape({}));
+      readout_->add(loss_entry(phase_index, index), value);
       torch::Tensor weighted = weight == 1.0 ? value.reshape({}) : value.reshape({}) * weight;
       total = total.defined() ? total + weighted : weighted;
     }
   }
-  // One read of the scalar: cheaper than torch::isfinite, which builds a tensor and dispatches.
-  if (!std::isfinite(total.item<double>())) {
+  readout_->add(total_entry(phase_index), total);
+  // On CUDA with on_nan = "stop" the check is the collected values' (take_values), a step
+  // late, without a wait here. Else one read of the scalar before the update: cheaper than
+  // torch::isfinite, which builds a tensor and dispatches; on CUDA ("skip") a wait per phase.
+  if (!nan_check_deferred() && !std::isfinite(total.item<double>())) {
     std::vector<std::string> bad;
     for (const auto& [index, weight] : phase.losses)
       if (!std::isfinite(step.losses().at(losses_[index].name).item<double>())) bad.push_back(losses_[index].name);
@@ -301,8 +347,103 @@ void Trainer::train_step(const Batch& batch, Step& step) {
   // The step's updates are done: hooks after it (the saver among them) see it counted. A
   // skipped step counts too, but its non-finite losses never reach the hooks (the EMA).
   ++global_step_;
-  if (complete) each_hook("after_step", [&](Hook& hook) { hook.after_step(step); });
+  if (!complete && readout_->gathering()) incomplete_steps_.insert(step.global_step());
+  readout_->end_step(step.global_step());
+  // This step's values on the CPU; on CUDA the previous step's, whose copy has landed or
+  // is waited for while this step's kernels run.
+  take_values(readout_->collect(value_lag_), /*failing=*/false);
+  // Each listener gets its values after its own after_step(), which decided what is due.
+  each_hook("after_step", [&](Hook& hook) {
+    if (complete) hook.after_step(step);
+    deliver_to(hook);
+  });
   if (recorder_) recorder_->check();
+}
+
+void Trainer::take_values(std::vector<StepScalars> collected, bool failing) {
+  const bool check = !failing && nan_check_deferred();
+  for (StepScalars& scalars : collected) {
+    if (values_poisoned_) break;
+    const bool complete = incomplete_steps_.erase(scalars.step) == 0;
+    std::map<std::string, double> losses;  // by name, as Step::losses(): a later phase's value wins
+    std::vector<std::string> bad;          // the current phase's losses that are not finite
+    std::int64_t bad_phase = -1;
+    // In the order they were added: what came after a phase's total came after its check.
+    for (const auto& [entry, value] : scalars.values) {
+      const auto [number, rest] = split_entry(entry);
+      if (entry[0] == 's') {
+        summary(rest, number, value);
+      } else if (entry[0] == 'l') {
+        if (number != bad_phase) bad.clear(), bad_phase = number;
+        const std::string& name = losses_.at(std::stoull(std::string(rest))).name;
+        losses[name] = value;
+        if (!std::isfinite(value)) bad.push_back(name);
+      } else if (!std::isfinite(value)) {  // a phase's total: run_phase's check, a step late
+        if (number != bad_phase) bad.clear();
+        if (!check) {
+          // Skipped (an incomplete step) or stopped already: nothing after it happened.
+          if (failing) values_poisoned_ = true;
+          break;
+        }
+        const std::string what = fmt::format("step {}, phase {}: loss {} is not finite", scalars.step,
+                                             phases_.at(static_cast<std::size_t>(number)).spec.name,
+                                             fmt::join(bad, ", "));
+        values_poisoned_ = true;
+        // The run failed at that step, as on the CPU, not at the one that found it (its
+        // updates, and those of the step queued after it, are not counted). A hook that
+        // asked for a checkpoint did not fail: the loss did.
+        global_step_ = scalars.step;
+        running_hook_ = nullptr;
+        event("nan", what);
+        throw Error(what + " (on_nan = \"stop\")");
+      }
+    }
+    if (values_poisoned_ || !complete || losses.empty()) continue;
+    StepScalars values;
+    values.step = scalars.step;
+    values.values.assign(losses.begin(), losses.end());
+    for (Inbox& inbox : inboxes_) inbox.values.push_back(values);
+  }
+}
+
+void Trainer::deliver_to(Hook& hook) {
+  for (Inbox& inbox : inboxes_) {
+    if (inbox.hook != &hook) continue;
+    while (!inbox.values.empty()) {
+      const StepScalars values = std::move(inbox.values.front());
+      inbox.values.pop_front();
+      inbox.listener->on_values(values, *this);
+    }
+  }
+}
+
+void Trainer::flush_values() {
+  take_values(readout_->collect(0), /*failing=*/false);
+  // Inside the after_step() hooks, only those that ran have decided about the newest step;
+  // the others get it at their turn.
+  const bool in_after_step = running_hook_ && std::strcmp(running_call_, "after_step") == 0;
+  for (OrderedHook& hook : hooks_) {
+    if (in_after_step && &hook == running_hook_) break;
+    deliver_to(*hook.hook);
+  }
+}
+
+void Trainer::flush_after_failure() noexcept {
+  const OrderedHook* hook = running_hook_;
+  const char* call = running_call_;
+  try {
+    // A step that failed half way: its tensor summaries count, its losses do not.
+    if (readout_->gathering()) {
+      incomplete_steps_.insert(global_step_);
+      readout_->end_step(global_step_);
+    }
+    take_values(readout_->collect(0), /*failing=*/true);
+    for (OrderedHook& entry : hooks_) deliver_to(*entry.hook);
+  } catch (...) {
+    // The run failed already: that error is the one to report.
+  }
+  running_hook_ = hook;
+  running_call_ = call;
 }
 
 void Trainer::prepare() {
@@ -312,12 +453,27 @@ void Trainer::prepare() {
 void Trainer::run() {
   each_hook("begin", [&](Hook& hook) { hook.begin(*this); });
   first_step_ = global_step_;
-  while (global_step_ < max_steps_ && !stop_requested()) {
-    const Batch batch = to_device(loader_->next());
-    Step step(*this, global_step_);
-    train_step(batch, step);
+  try {
+    while (global_step_ < max_steps_ && !stop_requested()) {
+      const Batch batch = to_device(loader_->next());
+      Step step(*this, global_step_);
+      train_step(batch, step);
+    }
+    // The values still in flight (the last step's, on CUDA) reach the hooks before they end;
+    // tensor summaries recorded after the last step's end too.
+    if (readout_->gathering()) readout_->end_step(global_step_);
+    take_values(readout_->collect(0), /*failing=*/false);
+    each_hook("after_step", [&](Hook& hook) { deliver_to(hook); });
+    each_hook("end", [&](Hook& hook) { hook.end(*this); });
+    // Tensor summaries the hooks' end() recorded.
+    if (readout_->gathering()) {
+      readout_->end_step(global_step_);
+      take_values(readout_->collect(0), /*failing=*/false);
+    }
+  } catch (...) {
+    flush_after_failure();
+    throw;
   }
-  each_hook("end", [&](Hook& hook) { hook.end(*this); });
 }
 
 }  // namespace kiln::runner

@@ -3,10 +3,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,7 +18,9 @@
 #include "kiln/kiln.hpp"
 #include "train/device.hpp"
 #include "train/loader.hpp"
+#include "train/readout.hpp"
 #include "train/recorder.hpp"
+#include "train/step_values.hpp"
 
 namespace kiln::runner {
 
@@ -52,7 +56,11 @@ struct OrderedHook {
 /// the seed) and runs the loop of docs/architecture.md, "One training step". It is the
 /// RunContext hooks see. Construction errors are the experiment's fault (ConfigError,
 /// PluginError, Error); errors from run() are a failed run.
-class Trainer final : public RunContext {
+///
+/// Loss values reach the host through a Readout: on the CPU within the step, on CUDA one
+/// stacked copy per step, handled a step later (the host stays a step ahead of the GPU).
+/// The built-in hooks that read them are StepValuesListeners (step_values.hpp).
+class Trainer final : public RunContext, public StepValuesSource {
  public:
   Trainer(const ExperimentSpec& spec, PluginHost& host);
   ~Trainer() override;
@@ -89,6 +97,9 @@ class Trainer final : public RunContext {
   TensorMap evaluate(const TensorMap& batch, bool averaged) override;
   void image(std::string_view tag, std::int64_t step, const std::filesystem::path& file) override;
   void summary(std::string_view tag, std::int64_t step, double value) override;
+  /// Read now on the CPU; on CUDA gathered with the step's losses and recorded when they
+  /// are collected, at `step`.
+  void tensor_summary(std::string_view tag, std::int64_t step, const torch::Tensor& scalar) override;
   void event(std::string_view kind, std::string_view message) override;
   TensorMap capture_state() override;
   void restore_state(const TensorMap& state) override;
@@ -123,6 +134,12 @@ class Trainer final : public RunContext {
   /// tests and benchmarks).
   void train_step(const Batch& batch, Step& step);
 
+  /// Steps whose values may be in flight when a step ends: 0 on the CPU, 1 on CUDA.
+  std::size_t value_lag() const { return value_lag_; }
+  /// Test-only: handles values `lag` steps late, as CUDA does (1), on any device; the
+  /// values are held back even on the CPU, where they are there at once. Call before run().
+  void force_value_lag_for_tests(std::size_t lag);
+
  private:
   void build_phases(const ExperimentSpec& spec);
   /// restore_state(), putting the state before it back when a hook refuses its part and
@@ -132,6 +149,22 @@ class Trainer final : public RunContext {
   const NonFinitePolicy* non_finite_policy() const;
   /// False when the phase's loss was not finite and the policy dropped its update.
   bool run_phase(Phase& phase, const Batch& batch, Step& step);
+  /// Whether a non-finite loss is checked from collected values (on CUDA with on_nan =
+  /// "stop"), not read before each phase's update.
+  bool nan_check_deferred() const;
+  /// Handles collected steps, oldest first: records their tensor summaries, fails the run
+  /// for a non-finite loss when the check is deferred (the message names the step and
+  /// phase), and puts each complete step's loss values in every listener's inbox. After a
+  /// failure (`failing`): no check, and nothing from a non-finite step on.
+  void take_values(std::vector<StepScalars> collected, bool failing);
+  /// Hands `hook` what its inbox holds, if it is a StepValuesListener.
+  void deliver_to(Hook& hook);
+  /// Everything in flight, now (capture_state() calls it: no checkpoint is written after a
+  /// non-finite loss); delivered to the listeners whose after_step() for the newest step
+  /// has run (all of them outside after_step).
+  void flush_values();
+  /// After a failure: what was in flight goes where it would have; errors are dropped.
+  void flush_after_failure() noexcept;
 
   /// Calls `call` on every hook in order, remembering which one runs for failed_hook().
   template <class Call>
@@ -158,6 +191,18 @@ class Trainer final : public RunContext {
   std::atomic<bool> stop_requested_{false};
   mutable std::mutex stop_mutex_;  // stop requests may come from other threads
   std::string stop_reason_;
+
+  /// Losses, phase totals and (on CUDA) tensor summaries of each step, read without waiting.
+  std::unique_ptr<Readout> readout_;
+  std::size_t value_lag_ = 0;
+  std::set<std::int64_t> incomplete_steps_;  // ended without all updates: no loss values for hooks
+  bool values_poisoned_ = false;             // a non-finite loss stopped the run: nothing after it
+  struct Inbox {
+    const Hook* hook;
+    StepValuesListener* listener;
+    std::deque<StepScalars> values;
+  };
+  std::vector<Inbox> inboxes_;  // one per listener hook, in the order they were added
 };
 
 }  // namespace kiln::runner

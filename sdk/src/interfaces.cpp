@@ -23,6 +23,10 @@ std::vector<std::string> TensorMap::names() const {
 
 RunContext::~RunContext() = default;
 
+void RunContext::tensor_summary(std::string_view tag, std::int64_t step, const torch::Tensor& scalar) {
+  summary(tag, step, scalar.item<double>());
+}
+
 WeightAverager::~WeightAverager() = default;
 
 Step::Step(RunContext& run, std::int64_t global_step) : run_(&run), global_step_(global_step) {}
@@ -30,7 +34,7 @@ Step::Step(RunContext& run, std::int64_t global_step) : run_(&run), global_step_
 void Step::summary(std::string_view tag, double value) { run_->summary(tag, global_step_, value); }
 
 void Step::summary(std::string_view tag, const torch::Tensor& scalar) {
-  summary(tag, scalar.item<double>());
+  run_->tensor_summary(tag, global_step_, scalar);
 }
 
 Model::~Model() = default;

@@ -68,6 +68,12 @@ class KILN_API RunContext {
   virtual bool stop_requested() const = 0;
   /// Why the run was asked to stop ("SIGINT", "max_time 60 s reached", ...), or "".
   virtual std::string stop_reason() const = 0;
+
+  /// Records a one-element tensor as a scalar summary at `step` (Step::summary's tensor
+  /// form). The runner may read it later, with the step's other values, so that a GPU is not
+  /// waited for; by default it is read now. (Last, so that the other entries keep their
+  /// places in the vtable.)
+  virtual void tensor_summary(std::string_view tag, std::int64_t step, const torch::Tensor& scalar);
 };
 
 }  // namespace kiln
