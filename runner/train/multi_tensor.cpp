@@ -291,8 +291,7 @@ bool has_fused_step(std::string_view type) {
 
 StepImplementation resolve_step(StepImplementation requested, const c10::Device& device, bool fused_available) {
   if (requested != StepImplementation::automatic) return requested;
-  if (!device.is_cuda()) return StepImplementation::loop;
-  return fused_available ? StepImplementation::fused : StepImplementation::foreach;
+  return device.is_cuda() && fused_available ? StepImplementation::fused : StepImplementation::foreach;
 }
 
 const at::Tensor& DeviceStepCounts::at_step(const at::Tensor& param, std::int64_t step) {

@@ -22,7 +22,7 @@ namespace kiln::runner {
 
 /// How an optimizer's step runs: `implementation` of an [[optimizers]] table.
 enum class StepImplementation {
-  automatic,  ///< "auto": fused on CUDA where the type has a fused kernel, else foreach on CUDA, loop on the CPU
+  automatic,  ///< "auto": fused on CUDA where the type has a fused kernel, else foreach
   loop,       ///< torch::optim's own step, parameter by parameter
   foreach,    ///< _foreach_ kernels over every parameter at once
   fused,      ///< one fused kernel (adam, adamw; CUDA and LibTorch 2.0 or later)
@@ -41,8 +41,8 @@ bool has_fused_step(std::string_view type);
 std::string fused_step_refusal(std::string_view type);
 
 /// What a step asked to run as `requested` runs as over parameters on `device`: auto is fused
-/// on CUDA when `fused_available`, foreach on other CUDA and loop on the CPU (where the
-/// foreach kernels are per-tensor loops themselves: bench/README.md, "Optimizer step").
+/// on CUDA when `fused_available`, else foreach, on the CPU too, where it measured faster than
+/// LibTorch's loop and gives the same numbers (bench/README.md, "kiln_bench_optim").
 StepImplementation resolve_step(StepImplementation requested, const c10::Device& device, bool fused_available);
 
 /// The implementation an optimizer was asked for and the one its last step ran.

@@ -235,15 +235,15 @@ TEST(multi_tensor, the_learning_rate_setter_reaches_the_foreach_step) {
   }
 }
 
-TEST(multi_tensor, auto_is_libtorchs_loop_on_the_cpu_and_multi_tensor_on_cuda) {
+TEST(multi_tensor, auto_is_foreach_on_the_cpu_and_fused_on_cuda_where_it_exists) {
   Params params = fresh_params();
   MultiTensorAdam adam(params, optim::AdamOptions(1e-2), StepImplementation::automatic);
   EXPECT_EQ(adam.last(), StepImplementation::automatic);  // no step yet
   run_steps(adam, params, 0, 1);
-  EXPECT_EQ(adam.last(), StepImplementation::loop);
+  EXPECT_EQ(adam.last(), StepImplementation::foreach);
 
   const c10::Device cpu(c10::kCPU), cuda(c10::kCUDA, 0);
-  EXPECT_EQ(resolve_step(StepImplementation::automatic, cpu, /*fused_available=*/true), StepImplementation::loop);
+  EXPECT_EQ(resolve_step(StepImplementation::automatic, cpu, /*fused_available=*/true), StepImplementation::foreach);
   EXPECT_EQ(resolve_step(StepImplementation::automatic, cuda, true), StepImplementation::fused);
   EXPECT_EQ(resolve_step(StepImplementation::automatic, cuda, false), StepImplementation::foreach);
   EXPECT_EQ(resolve_step(StepImplementation::foreach, cpu, true), StepImplementation::foreach);
