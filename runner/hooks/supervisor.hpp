@@ -44,7 +44,10 @@ class Supervisor : public Hook, public NonFinitePolicy, public StepValuesListene
     /// "auto" (a status line on a terminal, else log lines), "line", "log" or "off"
     std::string progress = "auto";
     double max_time = 0;                    ///< seconds of training per process; 0 = no limit
-    std::string on_nan = "stop";            ///< "stop" or "skip" (that step's updates)
+    /// "stop" or "skip" (that step's updates). On CUDA "stop" is decided from the collected
+    /// values, at most a step late, and "skip" reads each phase's loss before its update (a
+    /// sync per phase): docs/architecture.md, "One training step".
+    std::string on_nan = "stop";
 
     /// The [supervisor] table (empty when the file has none); a bad value is a ConfigError at its key.
     static Options read(const Config& table);

@@ -43,6 +43,7 @@ class Readout {
   std::vector<StepScalars> collect(std::size_t lag);
   /// Steps ended and not yet collected.
   std::size_t in_flight() const { return pending_.size(); }
+  c10::Device device() const { return device_; }
   /// Whether values were added since the last end_step().
   bool gathering() const { return !values_.empty(); }
 

@@ -194,8 +194,9 @@ void Trainer::summary(std::string_view tag, std::int64_t step, double value) {
 }
 
 void Trainer::tensor_summary(std::string_view tag, std::int64_t step, const torch::Tensor& scalar) {
-  // Not one element: item() says so, as it always did.
-  if (value_lag_ == 0 || !scalar.defined() || scalar.numel() != 1) {
+  // Not one element: item() says so, as it always did. Not on the device (a CPU tensor on a
+  // GPU run): reading it waits for nothing.
+  if (value_lag_ == 0 || !scalar.defined() || scalar.numel() != 1 || scalar.device() != readout_->device()) {
     summary(tag, step, scalar.item<double>());
     return;
   }

@@ -118,6 +118,25 @@ std::vector<std::int64_t> steps_of(const Rows& rows, const std::string& tag) {
   return steps;
 }
 
+TEST(readout_lag, a_holding_readout_hands_steps_out_only_when_they_are_more_than_lag_behind) {
+  Readout readout(c10::Device(c10::kCPU), /*hold=*/true);
+  readout.add("x", torch::tensor(1.0));
+  readout.end_step(0);
+  EXPECT_TRUE(readout.collect(1).empty());
+  EXPECT_FALSE(readout.gathering());
+  readout.add("x", torch::tensor(2.0));
+  EXPECT_TRUE(readout.gathering());
+  readout.end_step(1);
+  const std::vector<StepScalars> first = readout.collect(1);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].step, 0);
+  EXPECT_EQ(readout.in_flight(), 1u);
+  const std::vector<StepScalars> rest = readout.collect(0);
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].step, 1);
+  EXPECT_DOUBLE_EQ(rest[0].values.at(0).second, 2.0);
+}
+
 TEST(readout_lag, the_cpu_collects_at_once_and_the_test_setter_holds_values_back) {
   LaggedRun on_cpu(0, mlp_experiment("", 2), kEvery3);
   EXPECT_EQ(on_cpu.trainer.value_lag(), 0u);
