@@ -34,8 +34,9 @@ struct OptimizerType {
   std::string name;   ///< the `type` value, e.g. "adam"
   double default_lr;  ///< the learning rate when the table gives no `lr`
   /// Reads this type's own keys of an [[optimizers]] table (every key but the runner's:
-  /// name, type, params, lr, losses, after), each through a checked lookup. A bad value is a
-  /// ConfigError at its key.
+  /// name, type, params, lr, losses, after), each through a checked lookup, and
+  /// `implementation` (auto, loop, foreach, fused: how its step runs, train/multi_tensor.hpp),
+  /// which build() passes on. A bad or unavailable value is a ConfigError at its key.
   std::function<std::shared_ptr<const torch::optim::OptimizerOptions>(const Config& table)> read_options;
   /// A new optimizer over `params` with `options` (from read_options) and learning rate `lr`.
   std::function<std::unique_ptr<torch::optim::Optimizer>(const torch::optim::OptimizerOptions& options, double lr,
@@ -71,7 +72,8 @@ std::vector<std::string> optimizer_type_names();
 
 /// A new optimizer for an [[optimizers]] entry over `params`: its `type` checked against the
 /// table (a ConfigError at `type` with a did-you-mean), the type's keys read from the entry's
-/// table, and `lr`, else the type's default learning rate.
+/// table, and `lr`, else the type's default learning rate. `implementation = "fused"` over
+/// parameters that are not on CUDA is a ConfigError at the key: `params` are where they train.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spec, std::vector<torch::Tensor> params);
 
 }  // namespace kiln::runner
