@@ -21,31 +21,14 @@
 #include "kiln/error.hpp"
 #include "plugins/sha256.hpp"
 #include "../support/temp_dir.hpp"
+#include "checkpoint_support.hpp"
 
 namespace kiln::runner {
 namespace {
 
 namespace fs = std::filesystem;
 using test::TempDir;
-
-std::string file_bytes(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_bytes(const fs::path& file, const std::string& bytes) {
-  std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
-}
-
-/// The CheckpointError's message, or a note that none was thrown.
-std::string read_error(const fs::path& file, const std::string& expected_sha256 = "") {
-  try {
-    read_checkpoint(file, expected_sha256);
-  } catch (const CheckpointError& e) {
-    return e.what();
-  }
-  return "no CheckpointError";
-}
+using namespace checkpoint_test;
 
 std::string write_error(const fs::path& file, const CheckpointEntries& entries) {
   try {
@@ -68,29 +51,6 @@ bool has_temp_file(const fs::path& directory) {
 constexpr std::size_t kHeader = 8 + 4 + 4 + 4 + sizeof(TORCH_VERSION) - 1;
 
 std::string number(std::size_t value) { return std::to_string(value); }
-
-/// Two small entries whose layout the truncation test spells out byte by byte.
-CheckpointEntries two_entries() {
-  return {{"weight", torch::arange(6, torch::kFloat).reshape({2, 3})}, {"step", torch::tensor(std::int64_t{100})}};
-}
-
-/// Bit-exact: same names in the same order, same dtypes and shapes, same bytes.
-void expect_same(const CheckpointEntries& expected, const CheckpointEntries& actual) {
-  ASSERT_EQ(expected.size(), actual.size());
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    SCOPED_TRACE(expected[i].first);
-    EXPECT_EQ(expected[i].first, actual[i].first);
-    const torch::Tensor want = expected[i].second.contiguous();
-    const torch::Tensor got = actual[i].second;
-    EXPECT_EQ(want.scalar_type(), got.scalar_type());
-    EXPECT_EQ(want.sizes(), got.sizes());
-    EXPECT_TRUE(got.is_contiguous());
-    ASSERT_EQ(want.nbytes(), got.nbytes());
-    if (want.nbytes() > 0) {
-      EXPECT_EQ(0, std::memcmp(want.data_ptr(), got.data_ptr(), want.nbytes()));
-    }
-  }
-}
 
 // ---- failure paths ----
 

@@ -14,12 +14,14 @@
 #include "kiln/error.hpp"
 #include "plugins/sha256.hpp"
 #include "../support/temp_dir.hpp"
+#include "checkpoint_support.hpp"
 
 namespace kiln::runner {
 namespace {
 
 namespace fs = std::filesystem;
 using test::TempDir;
+using namespace checkpoint_test;
 
 /// Where the header's fields are: magic 8, format version 4, entry count 4, then the LibTorch
 /// version's length and its bytes.
@@ -28,36 +30,6 @@ constexpr std::size_t kTorchLengthAt = 16;
 constexpr std::size_t kOwnLength = sizeof(TORCH_VERSION) - 1;
 /// This kiln's version in the messages.
 const std::string kOwn = TORCH_VERSION;
-
-std::string file_bytes(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_bytes(const fs::path& file, const std::string& bytes) {
-  std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
-}
-
-std::string read_error(const fs::path& file, const std::string& expected_sha256 = "") {
-  try {
-    read_checkpoint(file, expected_sha256);
-  } catch (const CheckpointError& e) {
-    return e.what();
-  }
-  return "no CheckpointError";
-}
-
-CheckpointEntries two_entries() {
-  return {{"weight", torch::arange(6, torch::kFloat).reshape({2, 3})}, {"step", torch::tensor(std::int64_t{100})}};
-}
-
-void expect_same(const CheckpointEntries& expected, const CheckpointEntries& actual) {
-  ASSERT_EQ(expected.size(), actual.size());
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    EXPECT_EQ(expected[i].first, actual[i].first);
-    EXPECT_TRUE(torch::equal(expected[i].second, actual[i].second)) << expected[i].first;
-  }
-}
 
 /// `bytes` of a checkpoint this kiln wrote, as a kiln on LibTorch `version` would have.
 std::string recorded_as(std::string bytes, const std::string& version) {
