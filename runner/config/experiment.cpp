@@ -20,6 +20,7 @@ namespace fs = std::filesystem;
 /// The most loader threads and batches prepared ahead: far beyond what helps, well below
 /// what exhausts threads or memory.
 constexpr int kMaxWorkers = 64;
+constexpr int kMaxAccumulate = 1024;  // micro-batches per update
 constexpr int kMaxPrefetch = 1024;
 /// Intra-op threads per usable core: more only oversubscribes (100000 threads hang).
 constexpr int kThreadsPerCore = 4;
@@ -74,6 +75,7 @@ void read_experiment(const Config& root, ExperimentSpec& spec) {
   // there is an error at this key, from the trainer.
   spec.device = table.get_or<std::string>("device", "auto");
   spec.precision = table.get_choice("precision", "auto", {"auto", "fp32", "tf32", "bf16", "fp16"});
+  spec.accumulate = table.get_in_range<int>("accumulate", 1, 1, kMaxAccumulate);
   spec.runs_dir = table.get_or<std::string>("runs_dir", "runs");
   // The file's own choice, else $KILN_DB (as every other command reads it), else runs_dir.
   const char* env = std::getenv("KILN_DB");
@@ -166,7 +168,7 @@ void read_optimizers(const Config& root, ExperimentSpec& spec) {
 
 void read_hooks(const Config& root, ExperimentSpec& spec) {
   // A hook's name keys its state in checkpoints: the built-in hooks' names are taken.
-  const std::set<std::string> built_in = {"ema", "saver", "supervisor", "threads"};
+  const std::set<std::string> built_in = {"early_stopping", "ema", "saver", "supervisor", "threads"};
   std::set<std::string> seen;
   for (const Config& table : root.tables("hooks")) {
     HookSpec hook;
@@ -190,6 +192,8 @@ void keep_built_in_tables(const Config& root, ExperimentSpec& spec) {
   spec.supervisor = root.table_or_empty("supervisor");
   spec.saver = root.table_or_empty("saver");
   if (root.contains("ema")) spec.ema = root.table("ema");
+  if (root.contains("early_stopping")) spec.early_stopping = root.table("early_stopping");
+  spec.summaries = root.table_or_empty("summaries");
 }
 
 void read_init_from(const Config& experiment, ExperimentSpec& spec) {
@@ -201,6 +205,9 @@ void read_init_from(const Config& experiment, ExperimentSpec& spec) {
     init.source = table.get<std::string>("from");
     init.step = table.find<std::int64_t>("step");
     init.strict = table.get_or<bool>("strict", true);
+    init.best = table.get_or<bool>("best", false);
+    if (init.best && init.step)
+      table.fail("best", "init_from takes a `step` or `best = true`, not both");
   } else {
     init.config = experiment;
     init.source = experiment.get<std::string>("init_from");

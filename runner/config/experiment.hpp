@@ -61,6 +61,7 @@ struct HookSpec {
 struct InitFromSpec {
   std::string source;            ///< a checkpoint path, or a run name; empty: none
   std::optional<std::int64_t> step;  ///< with a run name: that step's checkpoint, else its latest
+  bool best = false;             ///< with a run name: the checkpoint it kept as "best" (early stopping)
   bool strict = true;            ///< false: skip (and list) tensors that do not fit
   Config config;
 };
@@ -73,6 +74,9 @@ struct ExperimentSpec {
   int threads = 0;  ///< intra-op threads, at most 4 per usable core; 0: one per usable core, fewer under load
   std::string device = "auto";     ///< "auto", "cpu", "cuda" or "cuda:N", as written (train/device.hpp resolves it)
   std::string precision = "auto";  ///< "auto" (tf32 on CUDA, fp32 on the CPU), "fp32", "tf32", "bf16" or "fp16"
+  /// Micro-batches forwarded per update, 1 to 1024: each phase sums their gradients (each
+  /// scaled 1/N) before its update; a step takes N batches of data.batch_size.
+  int accumulate = 1;
   std::filesystem::path runs_dir;  ///< run directories go in runs_dir/<run name>
   std::filesystem::path database;
   std::vector<std::filesystem::path> plugin_paths;  ///< absolute
@@ -88,6 +92,10 @@ struct ExperimentSpec {
   Config supervisor;
   Config saver;
   std::optional<Config> ema;
+  /// [early_stopping], there only when the file has it (hooks/early_stopping.hpp reads it).
+  std::optional<Config> early_stopping;
+  /// [summaries]: which tags are better higher or lower (an empty table when the file has none).
+  Config summaries;
   InitFromSpec init_from;
 
   std::shared_ptr<detail::Document> document;  ///< the resolved document

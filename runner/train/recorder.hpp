@@ -20,6 +20,9 @@ class Recorder {
   /// so that the run fails at this step instead of training on unrecorded. Called once a
   /// step on the training thread: it must be cheap.
   virtual void check() {}
+  /// Whether higher ("max") or lower ("min") values of `tag` are better, as a hook declared
+  /// it (RunContext::summary_direction). Nothing by default.
+  virtual void summary_direction(std::string_view tag, std::string_view direction) {}
 };
 
 }  // namespace kiln::runner

@@ -27,9 +27,46 @@ void RunContext::tensor_summary(std::string_view tag, std::int64_t step, const t
   summary(tag, step, scalar.item<double>());
 }
 
+std::vector<std::string> RunContext::phase_names() const { return {}; }
+
+PhaseHandle& RunContext::phase(std::string_view name) {
+  const std::vector<std::string> names = phase_names();
+  throw Error(fmt::format("this run has no phase '{}' (phases: {})", name,
+                          names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
+}
+
+std::optional<RunContext::SummaryValue> RunContext::latest_summary(std::string_view) const { return std::nullopt; }
+
+void RunContext::keep_checkpoint(std::string_view reason) {
+  throw Error(fmt::format("cannot keep a checkpoint for '{}': this run has no saver", reason));
+}
+
+void RunContext::summary_direction(std::string_view, Direction) {}
+
+PhaseHandle::~PhaseHandle() = default;
+
+LearningRateSchedule::~LearningRateSchedule() = default;
+
 WeightAverager::~WeightAverager() = default;
 
 Step::Step(RunContext& run, std::int64_t global_step) : run_(&run), global_step_(global_step) {}
+
+const std::vector<torch::Tensor>& Step::parameters() const {
+  static const std::vector<torch::Tensor> none;
+  return params_ ? *params_ : none;
+}
+
+void Step::set_micro_batches(int count) {
+  if (count < 1) throw Error(fmt::format("a step has at least one micro-batch, got {}", count));
+  scratches_.assign(static_cast<std::size_t>(count), TensorMap("step scratch"));
+  micro_batch_ = 0;
+}
+
+void Step::set_micro_batch(int index) {
+  if (index < 0 || index >= micro_batches())
+    throw Error(fmt::format("micro-batch {} of a step with {}", index, micro_batches()));
+  micro_batch_ = index;
+}
 
 void Step::summary(std::string_view tag, double value) { run_->summary(tag, global_step_, value); }
 

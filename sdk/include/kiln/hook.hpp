@@ -23,6 +23,7 @@ namespace kiln {
 namespace priority {
 inline constexpr int plugin = 100;      ///< a plugin hook whose table sets no `priority`
 inline constexpr int ema = 500;         ///< averages the weights the step's updates made
+inline constexpr int early_stopping = 800;  ///< after the plugins' evaluations, before the saver keeps the best
 inline constexpr int saver = 900;       ///< after the EMA: a checkpoint holds the step's shadows
 inline constexpr int supervisor = 1000; ///< after the others: its summaries and stops see their work
 inline constexpr int threads = 1100;    ///< the thread governor times whole steps
@@ -44,6 +45,13 @@ class KILN_API Hook {
   virtual void begin(RunContext& run) {}
   virtual void after_restore(RunContext& run) {}
   virtual void before_step(Step& step) {}
+  /// Between a phase's gradients and its optimizer's update: step.parameters() are the
+  /// phase's, each with its gradient in .grad() (unscaled under fp16; summed over the
+  /// micro-batches when the experiment accumulates). A hook may read, log, clip or change
+  /// them here, or set the phase's learning rate (run().phase(step.phase())). Not called
+  /// for an update that is skipped (a non-finite loss under on_nan = "skip", an fp16
+  /// overflow). Runs before the optimizer's own clip_norm / clip_value.
+  virtual void before_update(Step& step) {}
   virtual void after_phase(Step& step) {}
   virtual void after_step(Step& step) {}
   virtual void end(RunContext& run) {}

@@ -7,6 +7,7 @@
 #include "kiln/error.hpp"
 #include "kiln/hook.hpp"
 #include "kiln/loss.hpp"
+#include "kiln/lr_schedule.hpp"
 #include "kiln/model.hpp"
 #include "kiln/plugin.hpp"
 #include "kiln/registry.hpp"

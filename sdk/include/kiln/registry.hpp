@@ -19,6 +19,7 @@ class Model;
 class Loss;
 class Dataset;
 class Hook;
+class LearningRateSchedule;
 
 namespace detail {
 template <class... Interfaces>
@@ -30,7 +31,7 @@ struct InterfaceList {};
 // every message follow from them.
 
 /// What a plugin object is.
-enum class Kind { model, loss, dataset, hook };
+enum class Kind { model, loss, dataset, hook, schedule };
 
 /// How kiln words a kind.
 struct KindInfo {
@@ -45,10 +46,11 @@ inline constexpr KindInfo kKinds[] = {
     {Kind::loss, "loss", "losses"},
     {Kind::dataset, "dataset", "datasets"},
     {Kind::hook, "hook", "hooks"},
+    {Kind::schedule, "schedule", "schedules"},
 };
 
 /// The interface each kind's objects implement, in kKinds' order.
-using KindInterfaces = detail::InterfaceList<Model, Loss, Dataset, Hook>;
+using KindInterfaces = detail::InterfaceList<Model, Loss, Dataset, Hook, LearningRateSchedule>;
 
 namespace detail {
 
@@ -81,7 +83,7 @@ constexpr std::size_t interface_index(InterfaceList<Interfaces...>) {
     // Only now: is_base_of needs T complete, and an interface may be only declared.
     constexpr bool derived[] = {std::is_base_of_v<Interfaces, T>...};
     static_assert(only_match(derived) != kNoInterface,
-                  "a plugin class must implement exactly one of kiln::Model, Loss, Dataset, Hook");
+                  "a plugin class must implement exactly one of kiln::Model, Loss, Dataset, Hook, LearningRateSchedule");
     return only_match(derived);
   }
 }
@@ -111,7 +113,7 @@ inline constexpr Kind kind_of = kKinds[detail::interface_index<T>(KindInterfaces
 template <class T>
 using interface_of = typename detail::InterfaceAt<detail::interface_index<T>(KindInterfaces{}), KindInterfaces>::type;
 
-/// "model", "loss", "dataset" or "hook": kind_info(kind).name.
+/// "model", "loss", "dataset", "hook" or "schedule": kind_info(kind).name.
 KILN_API const char* kind_name(Kind kind);
 
 /// What a plugin's register function fills. Each name is built from its TOML table:
@@ -157,6 +159,8 @@ class KILN_API Registry {
   void add_dataset(std::string name) { add<T>(std::move(name)); }
   template <class T>
   void add_hook(std::string name) { add<T>(std::move(name)); }
+  template <class T>
+  void add_schedule(std::string name) { add<T>(std::move(name)); }
 
   /// Registered names of one kind, sorted.
   std::vector<std::string> names(Kind kind) const;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,30 @@ namespace kiln {
 class Dataset;
 class Model;
 class WeightAverager;
+
+/// Whether lower or higher values of a summary are better.
+enum class Direction { min, max };
+
+/// One phase of every step as hooks reach it (RunContext::phase): an optimizer and its
+/// parameter group.
+class KILN_API PhaseHandle {
+ public:
+  virtual ~PhaseHandle();
+  /// The [[optimizers]] entry's name.
+  virtual const std::string& name() const = 0;
+  /// The phase's parameters, in its optimizer's order.
+  virtual const std::vector<torch::Tensor>& parameters() const = 0;
+  /// How many parameter groups its optimizer has (one per [[optimizers]] entry today).
+  virtual std::size_t param_groups() const = 0;
+  /// The learning rate group `group` updates with next. An Error for a group out of range.
+  virtual double lr(std::size_t group = 0) const = 0;
+  /// Sets the learning rate of one group, or of every group when `group` is empty. A
+  /// `schedule` sets the rates at the start of each step, before the before_step() hooks,
+  /// so a rate a hook sets holds for the rest of that step; without a schedule it holds
+  /// until set again. Checkpoints hold it: a resumed run updates with it. A rate that is
+  /// negative or not finite is an Error.
+  virtual void set_lr(double lr, std::optional<std::size_t> group = std::nullopt) = 0;
+};
 
 /// The running experiment, as hooks see it. The runner implements it; built-in hooks use
 /// exactly this interface too.
@@ -74,6 +99,34 @@ class KILN_API RunContext {
   /// waited for; by default it is read now. (Last, so that the other entries keep their
   /// places in the vtable.)
   virtual void tensor_summary(std::string_view tag, std::int64_t step, const torch::Tensor& scalar);
+
+  /// The phases of each step, in the order they run.
+  virtual std::vector<std::string> phase_names() const;
+  /// The phase named `name`; an Error naming the phases when there is none.
+  virtual PhaseHandle& phase(std::string_view name);
+
+  /// A summary's value and the step it was recorded at.
+  struct SummaryValue {
+    std::int64_t step;
+    double value;
+  };
+  /// The latest value of `tag` recorded in this process, by any hook or the runner (the one
+  /// with the highest step; of equal steps, the last recorded), or nullopt. An early-stopping
+  /// hook reads the `eval/...` value an evaluation hook wrote this way instead of evaluating
+  /// again. On CUDA, tensor summaries arrive a step late (see tensor_summary()).
+  virtual std::optional<SummaryValue> latest_summary(std::string_view tag) const;
+
+  /// Keeps the checkpoint of the current step for `reason` (a word such as "best"): the
+  /// saver writes one at this step unless it does anyway, keeps it while it is the newest
+  /// checkpoint kept for `reason` (whatever max_to_keep says), and records `reason` as why it
+  /// was kept (`checkpoints.kept`). Call it from after_step(), before the saver's turn
+  /// (kiln::priority::saver). An Error when the run has no saver.
+  virtual void keep_checkpoint(std::string_view reason);
+
+  /// Declares whether lower or higher values of `tag` are better, for `kiln compare`,
+  /// `kiln report` and the `metrics_best` view (lower, unless declared or set by the
+  /// experiment's [summaries] rules). A hook declares the tags it writes in begin().
+  virtual void summary_direction(std::string_view tag, Direction direction);
 };
 
 }  // namespace kiln

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kiln/run_context.hpp"
 #include "kiln/tensors.hpp"
@@ -28,11 +29,20 @@ class KILN_API Step {
   /// False when the model runs for evaluation or inference.
   bool training() const { return training_; }
 
-  TensorMap& scratch() { return scratch_; }
+  TensorMap& scratch() { return scratches_[static_cast<std::size_t>(micro_batch_)]; }
   /// Detached values of every loss computed so far in this step, by loss name.
   const TensorMap& losses() const { return losses_; }
   /// The outputs of the latest forward pass in this step.
   const Outputs& outputs() const { return outputs_; }
+  /// The running phase's parameters (its optimizer's parameter group); empty outside a
+  /// phase. In before_update() each has its gradient in .grad().
+  const std::vector<torch::Tensor>& parameters() const;
+
+  /// With `[experiment] accumulate = N`, each phase forwards N micro-batches before its
+  /// update: which one runs (0 to N - 1) and N. scratch() is the running micro-batch's own,
+  /// so a value set in one phase is found by the next phase's pass over the same micro-batch.
+  int micro_batch() const { return micro_batch_; }
+  int micro_batches() const { return static_cast<int>(scratches_.size()); }
 
   /// Records a scalar summary for this step.
   void summary(std::string_view tag, double value);
@@ -43,13 +53,20 @@ class KILN_API Step {
   void set_training(bool training) { training_ = training; }
   void set_loss(const std::string& name, torch::Tensor value) { losses_.set(name, std::move(value)); }
   void set_outputs(Outputs outputs) { outputs_ = std::move(outputs); }
+  /// `params` must outlive the phase (the runner's own); null: none.
+  void set_parameters(const std::vector<torch::Tensor>* params) { params_ = params; }
+  /// Makes `count` micro-batches (each with an empty scratch) and selects the first.
+  void set_micro_batches(int count);
+  void set_micro_batch(int index);
 
  private:
   RunContext* run_;
   std::int64_t global_step_;
   std::string phase_;
   bool training_ = true;
-  TensorMap scratch_{"step scratch"};
+  int micro_batch_ = 0;
+  std::vector<TensorMap> scratches_{TensorMap("step scratch")};
+  const std::vector<torch::Tensor>* params_ = nullptr;
   TensorMap losses_{"losses"};
   Outputs outputs_{"outputs"};
 };
