@@ -2,7 +2,11 @@
 // and tf.train.Saver's retention with the store as the source of truth.
 #include "hooks/saver.hpp"
 
+#include <algorithm>
+#include <map>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/torch.h>
 
 #include "hooks/checkpoint_file.hpp"
@@ -39,6 +43,46 @@ std::string first_non_finite(const TensorMap& snapshot) {
     if (name.rfind("model/", 0) == 0 && tensor.is_floating_point() && !torch::isfinite(tensor).all().item<bool>())
       return name;
   return "";
+}
+
+/// tf.train.Saver's retention over the run's recent checkpoints (kept = "max_to_keep"), in
+/// the caller's transaction; the files to delete once it commits.
+std::vector<std::string> retain(store::Database& db, std::int64_t run_id, const Saver::Options& options,
+                                double created) {
+  std::vector<RecentCheckpoint> recent;
+  std::map<std::int64_t, std::string> paths;
+  for (const store::CheckpointRow& r : store::list_checkpoints(db, run_id))
+    if (r.kept == store::kKeptRecent) {
+      recent.push_back({r.step, r.created});
+      paths[r.step] = r.path;
+    }
+  const double deadline = store::next_keep_time(db, run_id).value_or(created + options.keep_every_hours * 3600.0);
+  const RetentionDecision decision = apply_retention(recent, options.max_to_keep, options.keep_every_hours, deadline);
+  for (std::int64_t s : decision.keep_hours) store::set_kept(db, run_id, s, "keep_every_hours");
+  std::vector<std::string> doomed;
+  for (std::int64_t s : decision.remove) {
+    store::mark_deleted(db, run_id, s, created);
+    doomed.push_back(paths[s]);
+  }
+  if (options.keep_every_hours > 0) store::set_next_keep_time(db, run_id, decision.next_keep_time);
+  return doomed;
+}
+
+void remove_files(const std::vector<std::string>& files) {
+  for (const std::string& file : files) {
+    std::error_code ec;
+    fs::remove(file, ec);
+  }
+}
+
+/// A reason to keep a checkpoint for: a word of its own, not one of retention's.
+void check_keep_reason(std::string_view reason) {
+  const bool word = !reason.empty() && std::all_of(reason.begin(), reason.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+  if (!word || reason == store::kKeptRecent || reason == "keep_every_hours")
+    throw Error(fmt::format("cannot keep a checkpoint for '{}': a reason is a lowercase word (a-z, 0-9, _) other "
+                            "than max_to_keep and keep_every_hours, such as \"best\"", reason));
 }
 
 }  // namespace
@@ -90,7 +134,9 @@ void Saver::restore_or_initialize(RunContext& run) {
 
 void Saver::begin(RunContext& run) {
   if (!context_.writer) throw Error("the saver saves a run only once the run has bound it");
+  run_ = &run;
   last_saved_step_ = run.global_step();
+  turn_step_ = run.global_step();
   last_save_time_ = std::chrono::steady_clock::now();
   if (options_.keep_every_hours > 0) {
     // tf.train.Saver starts its keep-every-hours clock when it is created; kiln keeps that
@@ -146,7 +192,12 @@ bool Saver::restore_latest(RunContext& run) {
 
 std::pair<fs::path, std::string> Saver::init_from_checkpoint() const {
   const InitFromSpec& init = context_.init_from;
-  if (fs::is_regular_file(init.source)) return {init.source, ""};
+  if (fs::is_regular_file(init.source)) {
+    if (init.best)
+      init.config.fail("best", fmt::format("best = true takes a run's name in `from`; '{}' is a checkpoint file",
+                                           init.source));
+    return {init.source, ""};
+  }
   // Not a file: a run's name, and its latest (or chosen) checkpoint.
   const auto missing = [&] {
     init.config.fail("init_from", fmt::format("no checkpoint file or run named '{}' (database {})", init.source,
@@ -156,6 +207,13 @@ std::pair<fs::path, std::string> Saver::init_from_checkpoint() const {
   store::Database db(context_.database, store::OpenMode::read_only);
   const std::optional<std::int64_t> source = store::find_run_id(db, init.source);
   if (!source) missing();
+  if (init.best) {
+    const std::optional<store::CheckpointRow> best = store::kept_checkpoint(db, *source, store::kKeptBest);
+    if (!best)
+      init.config.fail("best", fmt::format("run '{}' has no checkpoint kept as best (an [early_stopping] table with "
+                                           "keep_best = true keeps one)", init.source));
+    return {best->path, best->sha256};
+  }
   const auto rows = store::list_checkpoints(db, *source);
   const store::CheckpointRow* chosen = nullptr;
   for (const auto& row : rows)
@@ -179,9 +237,37 @@ void Saver::initialize(RunContext& run) {
   event(run.global_step(), "init_from", message);
 }
 
+void Saver::keep(std::int64_t step, std::string_view reason) {
+  check_keep_reason(reason);
+  if (step <= turn_step_) {
+    // Asked after the saver's turn at that step: the checkpoint it saved there, or one
+    // written now when that step is the current one.
+    if (step == last_saved_step_) keep_written(step, {std::string(reason)});
+    else if (step == turn_step_ && run_ && run_->global_step() == step) save(*run_, std::string(reason), {std::string(reason)});
+    else throw Error(fmt::format("cannot keep a checkpoint of step {} for '{}': the run is past that step and saved "
+                                 "none at it", step, reason));
+    return;
+  }
+  if (step != keep_step_) {
+    keeps_.clear();
+    keep_step_ = step;
+  }
+  if (std::find(keeps_.begin(), keeps_.end(), reason) == keeps_.end()) keeps_.emplace_back(reason);
+}
+
+std::vector<std::string> Saver::take_keeps(std::int64_t step) {
+  std::vector<std::string> keeps;
+  if (keep_step_ == step) keeps = std::move(keeps_);
+  keeps_.clear();
+  keep_step_ = -1;
+  return keeps;
+}
+
 void Saver::after_step(Step& step) {
   RunContext& run = step.run();
   const std::int64_t k = run.global_step();
+  std::vector<std::string> keeps = take_keeps(k);
+  turn_step_ = k;
   std::string reason;
   if (take_snapshot_signal()) {
     event(k, "signal", "SIGHUP received: saving a snapshot");
@@ -191,29 +277,54 @@ void Saver::after_step(Step& step) {
   } else if (options_.every_secs > 0 &&
              std::chrono::duration<double>(std::chrono::steady_clock::now() - last_save_time_).count() >= options_.every_secs) {
     reason = "time";
+  } else if (!keeps.empty()) {
+    reason = keeps.front();
   }
-  if (!reason.empty()) save(run, reason);
+  if (!reason.empty()) save(run, reason, std::move(keeps));
 }
 
 void Saver::end(RunContext& run) {
-  if (run.global_step() != last_saved_step_) save(run, run.stop_requested() ? "stop" : "end");
+  const std::int64_t k = run.global_step();
+  std::vector<std::string> keeps = take_keeps(k);
+  turn_step_ = k;
+  if (k != last_saved_step_) save(run, run.stop_requested() ? "stop" : "end", std::move(keeps));
+  else if (!keeps.empty()) keep_written(k, keeps);
   wait();
 }
 
-void Saver::save(RunContext& run, const std::string& reason) {
+void Saver::save(RunContext& run, const std::string& reason, std::vector<std::string> keeps) {
   wait();
   TensorMap snapshot = run.capture_state();
   const std::int64_t step = run.global_step();
   const double created = now();
   last_saved_step_ = step;
   last_save_time_ = std::chrono::steady_clock::now();
-  writing_ = std::thread([this, snapshot = std::move(snapshot), step, reason, created] {
+  writing_ = std::thread([this, snapshot = std::move(snapshot), step, reason, keeps = std::move(keeps), created] {
     try {
-      write(snapshot, step, reason, created);
+      write(snapshot, step, reason, keeps, created);
     } catch (...) {
       write_error_ = std::current_exception();
     }
   });
+}
+
+void Saver::keep_written(std::int64_t step, const std::vector<std::string>& keeps) {
+  wait();  // the checkpoint's row is recorded once its write ends
+  std::vector<std::string> doomed;
+  bool found = true;
+  const Options options = options_;
+  const std::int64_t run_id = context_.run_id;
+  const double when = now();
+  context_.writer->commit_durably([&](store::Database& db) {
+    doomed.clear();  // a retried transaction runs this again
+    found = true;
+    for (const std::string& reason : keeps) found = store::keep_for(db, run_id, step, reason) && found;
+    if (found) doomed = retain(db, run_id, options, when);
+  });
+  remove_files(doomed);
+  if (!found)
+    event(step, "keep", fmt::format("no checkpoint of step {} to keep for {}: none was saved at that step", step,
+                                    fmt::join(keeps, ", ")));
 }
 
 void Saver::wait() {
@@ -221,7 +332,8 @@ void Saver::wait() {
   if (write_error_) std::rethrow_exception(std::exchange(write_error_, nullptr));
 }
 
-void Saver::write(const TensorMap& snapshot, std::int64_t step, const std::string& reason, double created) {
+void Saver::write(const TensorMap& snapshot, std::int64_t step, const std::string& reason,
+                  const std::vector<std::string>& keeps, double created) {
   if (const std::string bad = first_non_finite(snapshot); !bad.empty()) {
     event(step, "nan", fmt::format("checkpoint at step {} not saved: {} is not finite", step, bad));
     return;
@@ -236,8 +348,10 @@ void Saver::write(const TensorMap& snapshot, std::int64_t step, const std::strin
                                       step, e.what()));
   }
 
-  // The row commits after every summary queued before the snapshot, durably; retention is
-  // decided in the same transaction, from the rows, so a crash leaves it consistent.
+  // The row commits after every summary queued before the snapshot, durably; what is kept
+  // (the reasons hooks asked for move to this checkpoint) and retention are decided in the
+  // same transaction, from the rows, so a crash leaves it consistent and a failed write
+  // leaves the checkpoints kept before intact.
   std::vector<std::string> doomed;
   const Options options = options_;
   const std::int64_t run_id = context_.run_id;
@@ -251,24 +365,10 @@ void Saver::write(const TensorMap& snapshot, std::int64_t step, const std::strin
     row.sha256 = written.sha256;
     row.created = created;
     row.reason = reason;
-    row.kept = "max_to_keep";
+    row.kept = store::kKeptRecent;
     store::insert_checkpoint(db, row);
-
-    std::vector<RecentCheckpoint> recent;
-    std::map<std::int64_t, std::string> paths;
-    for (const store::CheckpointRow& r : store::list_checkpoints(db, run_id))
-      if (r.kept == "max_to_keep") {
-        recent.push_back({r.step, r.created});
-        paths[r.step] = r.path;
-      }
-    const double deadline = store::next_keep_time(db, run_id).value_or(created + options.keep_every_hours * 3600.0);
-    const RetentionDecision decision = apply_retention(recent, options.max_to_keep, options.keep_every_hours, deadline);
-    for (std::int64_t s : decision.keep_hours) store::set_kept(db, run_id, s, "keep_every_hours");
-    for (std::int64_t s : decision.remove) {
-      store::mark_deleted(db, run_id, s, created);
-      doomed.push_back(paths[s]);
-    }
-    if (options.keep_every_hours > 0) store::set_next_keep_time(db, run_id, decision.next_keep_time);
+    for (const std::string& keep : keeps) store::keep_for(db, run_id, step, keep);
+    doomed = retain(db, run_id, options, created);
   };
   try {
     context_.writer->commit_durably(record);
@@ -281,13 +381,11 @@ void Saver::write(const TensorMap& snapshot, std::int64_t step, const std::strin
                                  "earlier checkpoints are intact", step, e.what()),
                      e.code());
   }
-  for (const std::string& file : doomed) {
-    std::error_code ec;
-    fs::remove(file, ec);
-  }
+  remove_files(doomed);
   replace_file(context_.dir / "latest", written.path.filename().string() + "\n");
-  event(step, "save", fmt::format("saved step {} to {} ({:.1f} MB, {})", step, written.path.string(),
-                                  static_cast<double>(written.bytes) / 1e6, reason));
+  event(step, "save", fmt::format("saved step {} to {} ({:.1f} MB, {}{})", step, written.path.string(),
+                                  static_cast<double>(written.bytes) / 1e6, reason,
+                                  keeps.empty() ? "" : fmt::format(", kept as {}", fmt::join(keeps, ", "))));
 }
 
 }  // namespace kiln::runner

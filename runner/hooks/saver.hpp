@@ -9,10 +9,13 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "config/experiment.hpp"
 #include "kiln/hook.hpp"
+#include "train/checkpoint_keeper.hpp"
 
 namespace kiln::runner {
 
@@ -38,7 +41,15 @@ struct SaverContext {
 /// copies the state on the training thread (RunContext::capture_state) and writes it on a
 /// background thread; the next save first waits for that write, and its error, if any,
 /// fails the run there. Priority: after the EMA, before the supervisor.
-class Saver : public Hook {
+///
+/// As the run's CheckpointKeeper it keeps checkpoints hooks ask for
+/// (RunContext::keep_checkpoint("best")): it writes one at that step unless it does anyway,
+/// and the newest checkpoint kept for a reason stays whatever max_to_keep says; the one it
+/// replaces goes back to the recent ones (and is deleted if it is older than the newest
+/// max_to_keep of them). The store's `kept` column holds the reasons (store/checkpoints.hpp),
+/// so a resumed run knows its best checkpoint, and `init_from = { from = RUN, best = true }`
+/// and `kiln infer --best` find it.
+class Saver : public Hook, public CheckpointKeeper {
  public:
   /// [saver]: when to checkpoint and which checkpoints to keep (tf.train.Saver's rule).
   struct Options {
@@ -61,8 +72,9 @@ class Saver : public Hook {
             std::function<double()> clock = {});
 
   int default_priority() const override { return priority::saver; }
-  /// An `init_from` naming a run that is not there, or a step it has no checkpoint of, is
-  /// a ConfigError at init_from, found before the run starts.
+  /// An `init_from` naming a run that is not there, a step it has no checkpoint of, or
+  /// `best = true` for a run without a best checkpoint (or with a checkpoint file), is a
+  /// ConfigError at its key, found before the run starts.
   void prepare(RunContext& run) override;
   /// Restores the latest valid checkpoint, or initializes (from the seed or init_from).
   void restore_or_initialize(RunContext& run);
@@ -70,8 +82,15 @@ class Saver : public Hook {
   void after_step(Step& step) override;
   void end(RunContext& run) override;
 
+  /// Keeps the checkpoint of `step` for `reason` (a lowercase word, not "max_to_keep" or
+  /// "keep_every_hours"). Asked before the saver's after_step at that step (priority below
+  /// kiln::priority::saver), the saver writes one then unless it does anyway; asked after
+  /// its turn, the checkpoint it wrote at that step is marked, or one is written now. An
+  /// Error for a bad reason, or for a step that is neither the current one nor saved.
+  void keep(std::int64_t step, std::string_view reason) override;
+
   /// Snapshots now and writes in the background; `reason` goes in the checkpoint's row.
-  void save(RunContext& run, const std::string& reason);
+  void save(RunContext& run, const std::string& reason) { save(run, reason, {}); }
   /// Waits for the write in flight; rethrows its error.
   void wait();
 
@@ -84,7 +103,14 @@ class Saver : public Hook {
   std::pair<std::filesystem::path, std::string> init_from_checkpoint() const;
   bool restore_latest(RunContext& run);
   void initialize(RunContext& run);
-  void write(const TensorMap& snapshot, std::int64_t step, const std::string& reason, double created);
+  /// As save(run, reason), the checkpoint kept for each of `keeps` once it is recorded.
+  void save(RunContext& run, const std::string& reason, std::vector<std::string> keeps);
+  void write(const TensorMap& snapshot, std::int64_t step, const std::string& reason,
+             const std::vector<std::string>& keeps, double created);
+  /// Marks the checkpoint already written at `step` kept for `keeps`, once its write ends.
+  void keep_written(std::int64_t step, const std::vector<std::string>& keeps);
+  /// The keeps asked for at `step` (none when they were asked for another step); clears them.
+  std::vector<std::string> take_keeps(std::int64_t step);
   void event(std::int64_t step, const std::string& kind, const std::string& message);
   void clean_leftovers();
 
@@ -93,6 +119,10 @@ class Saver : public Hook {
   std::int64_t last_saved_step_ = -1;
   std::chrono::steady_clock::time_point last_save_time_;
   std::optional<std::int64_t> restored_step_;
+  RunContext* run_ = nullptr;        // from begin(): a keep asked after the saver's turn saves on it
+  std::int64_t turn_step_ = -1;      // the step whose after_step (or begin, end) the saver has had
+  std::int64_t keep_step_ = -1;      // the step the keeps below were asked at
+  std::vector<std::string> keeps_;   // reasons asked for at keep_step_, in order, once each
   std::thread writing_;
   std::exception_ptr write_error_;
 };

@@ -1,6 +1,8 @@
 // The `checkpoints` and `retention` tables: what the saver wrote, kept and deleted.
 #include "store/checkpoints.hpp"
 
+#include <algorithm>
+
 namespace kiln::runner::store {
 
 void insert_checkpoint(Database& db, const CheckpointRow& row) {
@@ -17,6 +19,71 @@ void set_kept(Database& db, std::int64_t run_id, std::int64_t step, const std::s
   Statement update(db, "UPDATE checkpoints SET kept = ?3 WHERE run_id = ?1 AND step = ?2");
   update.bind(1, run_id).bind(2, step).bind(3, kept);
   update.step();
+}
+
+namespace {
+
+std::vector<std::string_view> split_reasons(std::string_view kept) {
+  std::vector<std::string_view> reasons;
+  while (!kept.empty()) {
+    const std::size_t comma = kept.find(',');
+    const std::string_view reason = kept.substr(0, comma);
+    if (!reason.empty() && reason != kKeptRecent) reasons.push_back(reason);
+    if (comma == std::string_view::npos) break;
+    kept.remove_prefix(comma + 1);
+  }
+  return reasons;
+}
+
+std::string join_reasons(const std::vector<std::string_view>& reasons) {
+  if (reasons.empty()) return kKeptRecent;
+  std::string kept;
+  for (std::string_view reason : reasons) {
+    if (!kept.empty()) kept += ',';
+    kept += reason;
+  }
+  return kept;
+}
+
+}  // namespace
+
+bool kept_for(std::string_view kept, std::string_view reason) {
+  for (std::string_view r : split_reasons(kept))
+    if (r == reason) return true;
+  return false;
+}
+
+std::string with_reason(std::string_view kept, std::string_view reason) {
+  std::vector<std::string_view> reasons = split_reasons(kept);
+  if (!kept_for(kept, reason)) reasons.push_back(reason);
+  return join_reasons(reasons);
+}
+
+std::string without_reason(std::string_view kept, std::string_view reason) {
+  std::vector<std::string_view> reasons = split_reasons(kept);
+  reasons.erase(std::remove(reasons.begin(), reasons.end(), reason), reasons.end());
+  return join_reasons(reasons);
+}
+
+bool keep_for(Database& db, std::int64_t run_id, std::int64_t step, std::string_view reason) {
+  const std::vector<CheckpointRow> rows = list_checkpoints(db, run_id);
+  const auto target = std::find_if(rows.begin(), rows.end(), [&](const CheckpointRow& row) { return row.step == step; });
+  if (target == rows.end()) return false;
+  for (const CheckpointRow& row : rows) {
+    if (row.step == step) {
+      if (!kept_for(row.kept, reason)) set_kept(db, run_id, row.step, with_reason(row.kept, reason));
+    } else if (kept_for(row.kept, reason)) {
+      set_kept(db, run_id, row.step, without_reason(row.kept, reason));
+    }
+  }
+  return true;
+}
+
+std::optional<CheckpointRow> kept_checkpoint(Database& db, std::int64_t run_id, std::string_view reason) {
+  std::optional<CheckpointRow> newest;
+  for (CheckpointRow& row : list_checkpoints(db, run_id))
+    if (kept_for(row.kept, reason)) newest = std::move(row);
+  return newest;
 }
 
 void mark_deleted(Database& db, std::int64_t run_id, std::int64_t step, double when) {

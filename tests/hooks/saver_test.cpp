@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "../support/run_fixture.hpp"
@@ -277,6 +278,225 @@ TEST(saver, state_round_trip_is_exact) {
   for (const auto& [name, tensor] : before) EXPECT_TRUE(torch::equal(tensor, after.at(name))) << name;
   EXPECT_TRUE(before.contains("optim/adam/0/exp_avg"));
   EXPECT_EQ(before.at("step").item<std::int64_t>(), 10);
+}
+
+
+/// Asks the saver to keep the checkpoint of chosen steps for "best", as early stopping does
+/// through RunContext::keep_checkpoint; at `priority` (before the saver's turn, or after it).
+class KeepAt : public Hook {
+ public:
+  KeepAt(std::shared_ptr<Saver> saver, std::vector<std::int64_t> steps, std::string reason = "best")
+      : saver_(std::move(saver)), steps_(std::move(steps)), reason_(std::move(reason)) {}
+  void after_step(Step& step) override {
+    const std::int64_t k = step.run().global_step();
+    if (std::find(steps_.begin(), steps_.end(), k) != steps_.end()) saver_->keep(k, reason_);
+  }
+
+ private:
+  std::shared_ptr<Saver> saver_;
+  std::vector<std::int64_t> steps_;
+  std::string reason_;
+};
+
+/// "step:kept" for each live checkpoint, oldest first.
+std::vector<std::string> live_checkpoints(const fs::path& db) {
+  return column(db, "SELECT step || ':' || kept FROM checkpoints WHERE deleted IS NULL ORDER BY step");
+}
+
+TEST(saver_keep, a_kept_checkpoint_outlives_max_to_keep_and_the_next_one_kept_replaces_it) {
+  // Saves every 10 steps, max_to_keep = 1; best asked for at 15 (not a save step: the saver
+  // writes one for it) and at 30 (a save step anyway: that checkpoint is marked). When 30
+  // becomes the best, 15 goes back under retention and, older than the newest recent one
+  // (20), is deleted.
+  TempDir dir;
+  {
+    RunFixture run(dir, mlp_experiment("", 40),
+                   {"saver.every_steps=10", "saver.max_to_keep=1", "supervisor.log_every_steps=0"});
+    run.trainer.add_hook("keeper", std::make_shared<KeepAt>(run.saver, std::vector<std::int64_t>{15}),
+                         priority::saver - 100);
+    ASSERT_EQ(run.execute().status, "completed");
+  }
+  const fs::path db = dir / "runs" / "kiln.db";
+  EXPECT_EQ(live_checkpoints(db), (std::vector<std::string>{"15:best", "40:max_to_keep"}));
+  EXPECT_EQ(column(db, "SELECT reason FROM checkpoints WHERE step = 15"), std::vector<std::string>{"best"});
+  EXPECT_EQ(column(db, "SELECT step FROM checkpoints WHERE deleted IS NOT NULL ORDER BY step"),
+            (std::vector<std::string>{"10", "20", "30"}));
+  EXPECT_EQ(files_in(dir / "runs" / "t" / "checkpoints"),
+            (std::vector<std::string>{"ckpt-15.kiln", "ckpt-40.kiln", "latest"}));
+
+  TempDir second;
+  {
+    RunFixture run(second, mlp_experiment("", 40),
+                   {"saver.every_steps=10", "saver.max_to_keep=1", "supervisor.log_every_steps=0"});
+    run.trainer.add_hook("keeper", std::make_shared<KeepAt>(run.saver, std::vector<std::int64_t>{15, 30}),
+                         priority::saver - 100);
+    ASSERT_EQ(run.execute().status, "completed");
+  }
+  const fs::path db2 = second / "runs" / "kiln.db";
+  EXPECT_EQ(live_checkpoints(db2), (std::vector<std::string>{"30:best", "40:max_to_keep"}));
+  EXPECT_EQ(column(db2, "SELECT reason FROM checkpoints WHERE step = 30"), std::vector<std::string>{"steps"});
+  EXPECT_EQ(column(db2, "SELECT step FROM checkpoints WHERE deleted IS NOT NULL ORDER BY step"),
+            (std::vector<std::string>{"10", "15", "20"}));
+  EXPECT_EQ(files_in(second / "runs" / "t" / "checkpoints"),
+            (std::vector<std::string>{"ckpt-30.kiln", "ckpt-40.kiln", "latest"}));
+}
+
+TEST(saver_keep, a_replaced_best_inside_the_recent_window_stays_as_a_recent_one) {
+  // max_to_keep = 3: when 30 becomes the best, 15 rejoins 10 and 20 as a recent one; the
+  // save at 40 then deletes the oldest of the four, 10.
+  TempDir dir;
+  {
+    RunFixture run(dir, mlp_experiment("", 40),
+                   {"saver.every_steps=10", "saver.max_to_keep=3", "supervisor.log_every_steps=0"});
+    run.trainer.add_hook("keeper", std::make_shared<KeepAt>(run.saver, std::vector<std::int64_t>{15, 30}),
+                         priority::saver - 100);
+    ASSERT_EQ(run.execute().status, "completed");
+  }
+  const fs::path db = dir / "runs" / "kiln.db";
+  EXPECT_EQ(live_checkpoints(db),
+            (std::vector<std::string>{"15:max_to_keep", "20:max_to_keep", "30:best", "40:max_to_keep"}));
+  EXPECT_EQ(column(db, "SELECT step FROM checkpoints WHERE deleted IS NOT NULL"), std::vector<std::string>{"10"});
+}
+
+TEST(saver_keep, a_resumed_run_knows_its_best_and_replaces_it) {
+  TempDir dir;
+  const std::vector<std::string> overrides = {"saver.every_steps=10", "saver.max_to_keep=1",
+                                              "supervisor.log_every_steps=0"};
+  {
+    RunFixture run(dir, mlp_experiment("", 20), overrides);
+    run.trainer.add_hook("keeper", std::make_shared<KeepAt>(run.saver, std::vector<std::int64_t>{5}),
+                         priority::saver - 100);
+    ASSERT_EQ(run.execute().status, "completed");
+  }
+  const fs::path db = dir / "runs" / "kiln.db";
+  EXPECT_EQ(live_checkpoints(db), (std::vector<std::string>{"5:best", "20:max_to_keep"}));
+  {
+    // Resumed at 20 without a new best: 5 stays kept through the saves at 30 and 40.
+    RunFixture run(dir, mlp_experiment("", 40), overrides);
+    ASSERT_EQ(run.execute().status, "completed");
+  }
+  EXPECT_EQ(live_checkpoints(db), (std::vector<std::string>{"5:best", "40:max_to_keep"}));
+  {
+    // A new best at 45, in the next process, takes over from 5, which is deleted.
+    RunFixture run(dir, mlp_experiment("", 50), overrides);
+    run.trainer.add_hook("keeper", std::make_shared<KeepAt>(run.saver, std::vector<std::int64_t>{45}),
+                         priority::saver - 100);
+    ASSERT_EQ(run.execute().status, "completed");
+  }
+  EXPECT_EQ(live_checkpoints(db), (std::vector<std::string>{"45:best", "50:max_to_keep"}));
+  EXPECT_EQ(files_in(dir / "runs" / "t" / "checkpoints"),
+            (std::vector<std::string>{"ckpt-45.kiln", "ckpt-50.kiln", "latest"}));
+}
+
+TEST(saver_keep, asked_after_the_savers_turn_it_marks_that_steps_checkpoint_or_writes_one) {
+  // After the saver (priority saver + 50): at 20 the checkpoint saved anyway is marked; at
+  // 25 one is written then. Both kept for their own reasons.
+  TempDir dir;
+  {
+    RunFixture run(dir, mlp_experiment("", 30),
+                   {"saver.every_steps=10", "saver.max_to_keep=1", "supervisor.log_every_steps=0"});
+    run.trainer.add_hook("late_best", std::make_shared<KeepAt>(run.saver, std::vector<std::int64_t>{20}),
+                         priority::saver + 50);
+    run.trainer.add_hook("late_other", std::make_shared<KeepAt>(run.saver, std::vector<std::int64_t>{25}, "other"),
+                         priority::saver + 50);
+    ASSERT_EQ(run.execute().status, "completed");
+  }
+  const fs::path db = dir / "runs" / "kiln.db";
+  EXPECT_EQ(live_checkpoints(db), (std::vector<std::string>{"20:best", "25:other", "30:max_to_keep"}));
+  EXPECT_EQ(column(db, "SELECT reason FROM checkpoints WHERE step = 25"), std::vector<std::string>{"other"});
+}
+
+TEST(saver_keep, two_reasons_keep_one_checkpoint_until_each_moves_on) {
+  TempDir dir;
+  {
+    RunFixture run(dir, mlp_experiment("", 30),
+                   {"saver.every_steps=10", "saver.max_to_keep=1", "supervisor.log_every_steps=0"});
+    run.trainer.add_hook("best", std::make_shared<KeepAt>(run.saver, std::vector<std::int64_t>{5, 25}),
+                         priority::saver - 100);
+    run.trainer.add_hook("other", std::make_shared<KeepAt>(run.saver, std::vector<std::int64_t>{5}, "other"),
+                         priority::saver - 100);
+    ASSERT_EQ(run.execute().status, "completed");
+  }
+  const fs::path db = dir / "runs" / "kiln.db";
+  EXPECT_EQ(live_checkpoints(db), (std::vector<std::string>{"5:other", "25:best", "30:max_to_keep"}));
+}
+
+TEST(saver_keep, bad_reasons_and_steps_it_cannot_keep_are_errors) {
+  TempDir dir;
+  RunFixture run(dir, mlp_experiment("", 10), {"saver.every_steps=5", "supervisor.log_every_steps=0"});
+  for (const char* bad : {"", "Best", "max_to_keep", "keep_every_hours", "a,b"}) {
+    try {
+      run.saver->keep(3, bad);
+      ADD_FAILURE() << "keep accepted '" << bad << "'";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("a reason is a lowercase word"), std::string::npos) << e.what();
+    }
+  }
+  // At step 8, step 3 (past, no checkpoint at it): the run fails, naming the hook.
+  class Past : public Hook {
+   public:
+    explicit Past(std::shared_ptr<Saver> saver) : saver_(std::move(saver)) {}
+    void after_step(Step& step) override {
+      if (step.run().global_step() == 8) saver_->keep(3, "best");
+    }
+    std::shared_ptr<Saver> saver_;
+  };
+  run.trainer.add_hook("past", std::make_shared<Past>(run.saver), priority::saver - 100);
+  const RunOutcome outcome = run.execute();
+  ASSERT_EQ(outcome.status, "failed");
+  EXPECT_NE(outcome.error.find("cannot keep a checkpoint of step 3 for 'best': the run is past that step and saved none "
+                               "at it (in hook 'past', after_step)"),
+            std::string::npos)
+      << outcome.error;
+}
+
+TEST(saver, init_from_best_takes_the_checkpoint_kept_as_best) {
+  TempDir dir;
+  {
+    RunFixture source(dir, mlp_experiment("", 20), {"saver.every_steps=10", "supervisor.log_every_steps=0"});
+    source.trainer.add_hook("keeper", std::make_shared<KeepAt>(source.saver, std::vector<std::int64_t>{7}),
+                            priority::saver - 100);
+    ASSERT_EQ(source.execute().status, "completed");
+  }
+  {
+    RunFixture child(dir, mlp_experiment("", 5), {"experiment.name=\"child\"",
+                                                  "experiment.init_from={ from = \"t\", best = true }",
+                                                  "supervisor.log_every_steps=0"});
+    ASSERT_EQ(child.execute().status, "completed");
+  }
+  const auto init = column(dir / "runs" / "kiln.db", "SELECT message FROM events e JOIN runs r ON r.id = e.run_id "
+                                                     "WHERE r.name = 'child' AND kind = 'init_from'");
+  ASSERT_EQ(init.size(), 1u);
+  EXPECT_NE(init[0].find("ckpt-7.kiln"), std::string::npos) << init[0];
+}
+
+TEST(saver, init_from_best_without_a_best_checkpoint_or_with_a_file_is_an_error_at_best) {
+  TempDir dir;
+  {
+    RunFixture source(dir, mlp_experiment("", 10), {"saver.every_steps=10", "supervisor.log_every_steps=0"});
+    ASSERT_EQ(source.execute().status, "completed");
+  }
+  const auto error_with = [&](const std::string& init_from) -> std::string {
+    try {
+      RunFixture child(dir, mlp_experiment("", 5), {"experiment.name=\"child\"", "experiment.init_from=" + init_from,
+                                                    "supervisor.log_every_steps=0"});
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  const std::string none = error_with("{ from = \"t\", best = true }");
+  EXPECT_NE(none.find("experiment.init_from.best: run 't' has no checkpoint kept as best (an [early_stopping] table "
+                      "with keep_best = true keeps one)"),
+            std::string::npos)
+      << none;
+  const std::string file = (dir / "runs" / "t" / "checkpoints" / "ckpt-10.kiln").string();
+  const std::string with_file = error_with("{ from = \"" + file + "\", best = true }");
+  EXPECT_NE(with_file.find("experiment.init_from.best: best = true takes a run's name in `from`; '" + file +
+                           "' is a checkpoint file"),
+            std::string::npos)
+      << with_file;
+  EXPECT_EQ(column(dir / "runs" / "kiln.db", "SELECT name FROM runs"), (std::vector<std::string>{"t"}));
 }
 
 }  // namespace
