@@ -32,8 +32,9 @@ double PhaseSchedule::lr(std::int64_t step, double base_lr, const RunContext& ru
   const double rate = schedule_->lr(step, base_lr, run);
   // Checked before the warmup: a factor of 0 would turn inf into nan and hide which it was.
   if (!std::isfinite(rate) || rate < 0)
-    throw Error(fmt::format("schedule {} gave the learning rate {} at step {}: a rate must be a finite number, 0 or more",
-                            description_, rate, step));
+    throw Error(fmt::format(
+        "schedule {} gave the learning rate {} at step {}: a rate must be a finite number, 0 or more", description_,
+        rate, step));
   if (step >= warmup_steps_) return rate;
   const double progress = static_cast<double>(std::max<std::int64_t>(step, 0)) / static_cast<double>(warmup_steps_);
   return rate * (warmup_start_factor_ + (1 - warmup_start_factor_) * progress);
@@ -69,7 +70,8 @@ std::unique_ptr<PhaseSchedule> read_schedule(const Config& optimizer, PluginHost
   const auto warmup_start_factor = table.get_in_range<double>("warmup_start_factor", 0.0, 0.0, 1.0);
   if (warmup_steps == 0 && table.contains("warmup_start_factor"))
     table.fail("warmup_start_factor", "has no effect without warmup_steps (the steps it rises over)");
-  if (warmup_steps > 0) made.description += fmt::format(", warmup {} steps from {}x", warmup_steps, warmup_start_factor);
+  if (warmup_steps > 0)
+    made.description += fmt::format(", warmup {} steps from {}x", warmup_steps, warmup_start_factor);
   return std::make_unique<PhaseSchedule>(std::move(made.schedule), std::move(made.description), warmup_steps,
                                          warmup_start_factor);
 }

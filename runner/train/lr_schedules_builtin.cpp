@@ -122,9 +122,11 @@ BuiltSchedule onecycle(const Config& table, std::int64_t max_steps) {
     table.fail("pct_start", fmt::format("pct_start * total_steps must be more than 1 so that the rise has a step, got "
                                         "{} * {}",
                                         pct_start, total));
-  if (three_phase ? !(rise_end < fall_end && fall_end < last) : !(rise_end < last))
-    table.fail("pct_start", fmt::format("leaves no steps for the {} with total_steps {}, got {}",
-                                        three_phase ? "second and third phases" : "decline", total, pct_start));
+  // Two phases always have a decline (pct_start < 1); the third needs pct_start < (total + 1) / 2 total.
+  if (three_phase && !(fall_end < last))
+    table.fail("pct_start", fmt::format(
+                                "leaves no steps for the third phase with three_phase and total_steps {}, got {}",
+                                total, pct_start));
 
   const bool cos = strategy == "cos";
   const auto anneal = [cos](double from, double to, double pct) {
