@@ -34,6 +34,7 @@ Supervisor::Options Supervisor::Options::read(const Config& table) {
   options.max_time = table.get_non_negative<double>("max_time", 0.0);
   options.on_nan = table.get_choice("on_nan", "stop", {"stop", "skip"});
   options.progress = table.get_choice("progress", "auto", {"auto", "line", "log", "off"});
+  options.grad_norms = table.get_or<bool>("grad_norms", false);
   return options;
 }
 
@@ -71,6 +72,14 @@ void Supervisor::after_step(Step& step) {
     decision.step_ms = ms / static_cast<double>(window_steps_);
     window_start_ = now;
     window_steps_ = 0;
+    // The rates this step's updates used (the schedules set the next step's at its start),
+    // recorded with the step's other summaries.
+    RunContext& run = step.run();
+    for (const std::string& name : run.phase_names()) {
+      PhaseHandle& phase = run.phase(name);
+      for (std::size_t group = 0; group < phase.param_groups(); ++group)
+        decision.rates.emplace_back(group == 0 ? "lr/" + name : fmt::format("lr/{}/{}", name, group), phase.lr(group));
+    }
   }
   decisions_.push_back(decision);
   if (!hands_out_values(step.run())) on_values(values_of(step), step.run());
@@ -79,7 +88,7 @@ void Supervisor::after_step(Step& step) {
 void Supervisor::on_values(const StepScalars& values, RunContext& run) {
   // A step whose values never came (it had no losses) still gets its time/step_ms.
   while (!decisions_.empty() && decisions_.front().step < values.step) {
-    if (decisions_.front().summaries) run.summary("time/step_ms", decisions_.front().step, decisions_.front().step_ms);
+    write_timing(decisions_.front(), run);
     decisions_.pop_front();
   }
   // Values of a step whose after_step() did not run here (the run failed in between) count for nothing.
@@ -89,7 +98,8 @@ void Supervisor::on_values(const StepScalars& values, RunContext& run) {
   const std::int64_t k = decision.step;
   if (decision.summaries) {
     for (const auto& [name, value] : values.values) run.summary("loss/" + name, k, value);
-    run.summary("time/step_ms", k, decision.step_ms);
+    for (const auto& [phase, norm] : values.grad_norms) run.summary("grad_norm/" + phase, k, norm);
+    write_timing(decision, run);
   }
   if (progress_ == ProgressMode::off) return;
   track(values, decision.now);
@@ -102,8 +112,7 @@ void Supervisor::on_values(const StepScalars& values, RunContext& run) {
 }
 
 void Supervisor::end(RunContext& run) {
-  for (const Decision& decision : decisions_)
-    if (decision.summaries) run.summary("time/step_ms", decision.step, decision.step_ms);
+  for (const Decision& decision : decisions_) write_timing(decision, run);
   decisions_.clear();
   const Clock::time_point now = Clock::now();
   if (progress_ == ProgressMode::line) {
@@ -115,6 +124,12 @@ void Supervisor::end(RunContext& run) {
   run.event("stop", fmt::format("{} at step {} after {:.1f} s",
                                 run.stop_requested() ? "stopped (" + run.stop_reason() + ")" : "finished",
                                 run.global_step(), secs));
+}
+
+void Supervisor::write_timing(const Decision& decision, RunContext& run) {
+  if (!decision.summaries) return;
+  for (const auto& [tag, rate] : decision.rates) run.summary(tag, decision.step, rate);
+  run.summary("time/step_ms", decision.step, decision.step_ms);
 }
 
 void Supervisor::track(const StepScalars& values, Clock::time_point now) {

@@ -28,8 +28,10 @@ enum class ProgressMode {
   line,  ///< a status line on stderr, redrawn in place a few times per second
 };
 
-/// Writes `loss/<name>` for every loss and `time/step_ms` (mean since the previous
-/// summary) on its schedule, shows progress (the step, the recent rate, the ETA and a
+/// Writes `loss/<name>` for every loss, `lr/<phase>` for every phase (its first parameter
+/// group's; `lr/<phase>/<group>` for the others of a phase with more), `grad_norm/<phase>` where the trainer gathers it (a
+/// clip, or `grad_norms = true`) and `time/step_ms` (mean since the previous summary) on its
+/// schedule, shows progress (the step, the recent rate, the ETA and a
 /// per-step EMA of each loss), and turns SIGINT/SIGTERM into a clean stop. It runs after
 /// the other hooks (priority::supervisor) so that it sees what they did. What is due is
 /// decided at each step's after_step(); the loss values come through on_values (on CUDA a
@@ -48,6 +50,9 @@ class Supervisor : public Hook, public NonFinitePolicy, public StepValuesListene
     /// values, at most a step late, and "skip" reads each phase's loss before its update (a
     /// sync per phase): docs/architecture.md, "One training step".
     std::string on_nan = "stop";
+    /// Every phase's gradient norm (before clipping) as `grad_norm/<phase>`, also where no
+    /// clip_norm or clip_value needs it.
+    bool grad_norms = false;
 
     /// The [supervisor] table (empty when the file has none); a bad value is a ConfigError at its key.
     static Options read(const Config& table);
@@ -67,6 +72,7 @@ class Supervisor : public Hook, public NonFinitePolicy, public StepValuesListene
   /// The loss/<name> summaries of a step whose summaries were due, then its time/step_ms,
   /// and its progress.
   void on_values(const StepScalars& values, RunContext& run) override;
+  bool wants_grad_norms() const override { return options_.grad_norms; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -78,7 +84,11 @@ class Supervisor : public Hook, public NonFinitePolicy, public StepValuesListene
     bool last = false;       // the run's last step: everything is due
     bool summaries = false;  // loss/<name> and time/step_ms are written
     double step_ms = 0;      // time/step_ms's value
+    std::vector<std::pair<std::string, double>> rates;  // lr/<phase>[/<group>] and the step's rate
   };
+
+  /// A step's summaries that need no loss values (its rates, time/step_ms), when they are due.
+  void write_timing(const Decision& decision, RunContext& run);
 
   /// Adds a step's losses to their averages and the step to the rate window.
   void track(const StepScalars& values, Clock::time_point now);

@@ -20,6 +20,9 @@ namespace kiln::runner {
 struct StepScalars {
   std::int64_t step = 0;
   std::vector<std::pair<std::string, double>> values;
+  /// As the trainer hands them to listeners: each phase's gradient norm before clipping, by
+  /// phase name, where it was gathered (StepValuesListener::wants_grad_norms, a clip).
+  std::vector<std::pair<std::string, double>> grad_norms;
 };
 
 class Readout {

@@ -1,5 +1,6 @@
 // The trainer's checkpointable state: capture (a copy) and strict restore.
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <set>
 
@@ -116,6 +117,13 @@ TensorMap Trainer::capture_state() {
     if (phase.scaler)
       for (const auto& [field, tensor] : phase.scaler->state())
         state.set(fmt::format("scaler/{}/{}", phase.spec.name, field), tensor);
+    // The rate each group updates with next, as a hook may have set it: a resumed run goes on
+    // with it. A double, so that it comes back exactly.
+    for (std::size_t group = 0; group < phase.param_groups(); ++group)
+      state.set(fmt::format("lr/{}/{}", phase.spec.name, group), torch::tensor(phase.lr(group), torch::kDouble).reshape({}));
+    if (phase.schedule)
+      for (const auto& [key, tensor] : phase.schedule->state())
+        state.set(fmt::format("schedule/{}/{}", phase.spec.name, key), host_copy(tensor));
   }
   for (OrderedHook& hook : hooks_)
     for (const auto& [key, tensor] : hook.hook->state())
@@ -155,7 +163,37 @@ void Trainer::restore_state(const TensorMap& state, bool roll_back) {
   std::map<Phase*, std::map<std::size_t, StateFields>> optim_entries;
   std::map<OrderedHook*, TensorMap> hook_entries;
   std::map<Phase*, TensorMap> scaler_entries;
+  std::map<Phase*, std::map<std::size_t, double>> lr_entries;
+  std::map<Phase*, TensorMap> schedule_entries;
   for (const auto& [name, value] : state) {
+    if (name.rfind("lr/", 0) == 0) {
+      // Optional: a checkpoint written before rates were saved resumes at the configured one.
+      const auto slash = name.find('/', 3);
+      auto phase = slash == std::string::npos ? phases.end() : phases.find(name.substr(3, slash - 3));
+      const std::optional<std::size_t> group =
+          phase == phases.end() ? std::nullopt : parse_index(name.substr(slash + 1));
+      if (!group || *group >= phase->second->param_groups() || value.numel() != 1 || !value.is_floating_point()) {
+        bad.unexpected.push_back(name);
+        continue;
+      }
+      const double lr = value.item<double>();
+      if (!std::isfinite(lr) || lr < 0) {
+        bad.shapes.push_back(fmt::format("{} (a learning rate of {})", name, lr));
+        continue;
+      }
+      lr_entries[phase->second][*group] = lr;
+      continue;
+    }
+    if (name.rfind("schedule/", 0) == 0) {
+      // A schedule's own state: restored where the phase has a schedule, ignored where it has
+      // none (the experiment dropped it); optional, as `lr/`.
+      const auto slash = name.find('/', 9);
+      auto phase = slash == std::string::npos ? phases.end() : phases.find(name.substr(9, slash - 9));
+      if (phase == phases.end()) bad.unexpected.push_back(name);
+      else if (phase->second->schedule)
+        schedule_entries.try_emplace(phase->second, "schedule state").first->second.set(name.substr(slash + 1), value);
+      continue;
+    }
     if (name.rfind("scaler/", 0) == 0) {
       // fp16's loss scale: restored where the phase has a scaler, ignored where it has none (a
       // checkpoint written at fp16 resumes at another precision, and the other way round).
@@ -223,6 +261,12 @@ void Trainer::restore_state(const TensorMap& state, bool roll_back) {
     for (Phase& phase : phases_) {
       optimizer_type(phase.spec.type).restore(*phase.optimizer, phase.params, optim_entries[&phase]);
       if (phase.scaler && scaler_entries.count(&phase)) phase.scaler->load_state(scaler_entries.at(&phase));
+      const std::map<std::size_t, double>& rates = lr_entries[&phase];
+      for (std::size_t group = 0; group < phase.param_groups(); ++group) {
+        auto rate = rates.find(group);
+        phase.set_lr(rate != rates.end() ? rate->second : phase.base_lrs.at(group), group);
+      }
+      if (phase.schedule && schedule_entries.count(&phase)) phase.schedule->load_state(schedule_entries.at(&phase));
     }
     for (auto& [hook, entries] : hook_entries) hook->hook->load_state(entries);
     for (OrderedHook& hook : hooks_) hook.hook->after_restore(*this);

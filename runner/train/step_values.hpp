@@ -27,8 +27,12 @@ class StepValuesSource {
 class StepValuesListener {
  public:
   virtual ~StepValuesListener() = default;
-  /// `values.values`: each loss's value by name, in Step::losses() order (by name).
+  /// `values.values`: each loss's value by name, in Step::losses() order (by name), the mean
+  /// over the step's micro-batches; `values.grad_norms`: the phases' gradient norms.
   virtual void on_values(const StepScalars& values, RunContext& run) = 0;
+  /// Whether every phase's gradient norm is gathered for it even where no clip needs it
+  /// (read at each step; gathering it costs a few kernels, never a wait).
+  virtual bool wants_grad_norms() const { return false; }
 };
 
 /// Whether `run` hands loss values out through on_values (else a hook reads them itself).

@@ -16,6 +16,8 @@
 #include "config/cores.hpp"
 #include "config/run_paths.hpp"
 #include "plugins/plugin_host.hpp"
+#include "train/checkpoint_keeper.hpp"
+#include "train/error_text.hpp"
 #include "train/non_finite_policy.hpp"
 #include "train/optimizers.hpp"
 #include "train/precision.hpp"
@@ -24,9 +26,11 @@ namespace kiln::runner {
 namespace {
 
 // What each value of the readout is, in its name: "l<phase>/<loss>" a loss of a phase (indices),
-// "t<phase>" the phase's weighted total, "s<step>/<tag>" a tensor summary.
+// "t<phase>" the phase's weighted total, "g<phase>" its gradients' norm before clipping,
+// "s<step>/<tag>" a tensor summary.
 std::string loss_entry(std::size_t phase, std::size_t loss) { return fmt::format("l{}/{}", phase, loss); }
 std::string total_entry(std::size_t phase) { return fmt::format("t{}", phase); }
+std::string grad_norm_entry(std::size_t phase) { return fmt::format("g{}", phase); }
 std::string summary_entry(std::int64_t step, std::string_view tag) { return fmt::format("s{}/{}", step, tag); }
 
 /// The two numbers of an entry after its kind letter ("3/1": 3 and 1), and what follows the '/'.
@@ -39,7 +43,7 @@ std::pair<std::int64_t, std::string_view> split_entry(std::string_view entry) {
 }  // namespace
 
 Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host)
-    : max_steps_(spec.max_steps) {
+    : max_steps_(spec.max_steps), accumulate_(spec.accumulate) {
   // threads = 0: the cores this process may use (taskset, a container's quota), not the machine's.
   const int threads = spec.threads > 0 ? spec.threads : usable_cores();
   at::set_num_threads(threads);
@@ -60,6 +64,7 @@ Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host)
   // Built on the CPU from the CPU generator, then moved: the same seed gives the same initial
   // weights on any device.
   model_ = host.make_model(spec.model.plugin, spec.model.library, spec.model.config);
+  model_name_ = spec.model.plugin;
   model_->to(device_);
   model_->train(true);
   for (const LossSpec& loss : spec.losses)
@@ -67,7 +72,7 @@ Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host)
   dataset_ = host.make_dataset(spec.data.source.plugin, spec.data.source.library, spec.data.source.config);
   if (spec.eval_data)
     eval_dataset_ = host.make_dataset(spec.eval_data->plugin, spec.eval_data->library, spec.eval_data->config);
-  build_phases(spec);
+  build_phases(spec, host);
   for (const HookSpec& hook : spec.hooks) {
     auto made = host.make_hook(hook.source.plugin, hook.source.library, hook.source.config);
     const int priority = hook.priority ? *hook.priority : made->default_priority();
@@ -100,7 +105,38 @@ Trainer::~Trainer() {
   loader_.reset();
 }
 
-void Trainer::build_phases(const ExperimentSpec& spec) {
+namespace {
+
+/// An [[optimizers]] entry's `key` (clip_norm, clip_value): a finite number above 0, or none.
+std::optional<double> read_clip(const Config& table, std::string_view key) {
+  if (!table.contains(key)) return std::nullopt;
+  const auto value = table.get_positive<double>(key);
+  if (!std::isfinite(value)) table.fail(key, fmt::format("must be a finite number, got {}", value));
+  return value;
+}
+
+}  // namespace
+
+std::size_t Phase::param_groups() const { return optimizer->param_groups().size(); }
+
+double Phase::lr(std::size_t group) const {
+  const auto& groups = optimizer->param_groups();
+  if (group >= groups.size())
+    throw Error(fmt::format("phase '{}' has no parameter group {} (it has {})", spec.name, group, groups.size()));
+  return groups[group].options().get_lr();
+}
+
+void Phase::set_lr(double lr, std::optional<std::size_t> group) {
+  if (!std::isfinite(lr) || lr < 0)
+    throw Error(fmt::format("phase '{}': a learning rate must be a finite number, 0 or more, got {}", spec.name, lr));
+  auto& groups = optimizer->param_groups();
+  if (group && *group >= groups.size())
+    throw Error(fmt::format("phase '{}' has no parameter group {} (it has {})", spec.name, *group, groups.size()));
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    if (!group || g == *group) groups[g].options().set_lr(lr);
+}
+
+void Trainer::build_phases(const ExperimentSpec& spec, PluginHost& host) {
   auto groups = model_->parameter_groups();
   groups.emplace("all", model_->parameters());
   std::vector<std::string> group_names;
@@ -123,6 +159,10 @@ void Trainer::build_phases(const ExperimentSpec& spec) {
       phase.losses.emplace_back(static_cast<std::size_t>(it - losses_.begin()), weight);
     }
     phase.optimizer = make_optimizer(opt, phase.params);
+    for (const auto& group : phase.optimizer->param_groups()) phase.base_lrs.push_back(group.options().get_lr());
+    phase.schedule = read_schedule(opt.config, host, max_steps_);
+    phase.clip_norm = read_clip(opt.config, "clip_norm");
+    phase.clip_value = read_clip(opt.config, "clip_value");
     if (precision_ == Precision::fp16) phase.scaler = std::make_unique<GradScaler>(device_, GradScaler::Options{});
     phases_.push_back(std::move(phase));
   }
@@ -132,7 +172,10 @@ void Trainer::add_hook(std::string name, std::shared_ptr<Hook> hook, int priorit
   for (const OrderedHook& other : hooks_)
     if (other.name == name)
       throw Error(fmt::format("two hooks are named '{}'; give one of them another `name`", name));
-  if (auto* listener = dynamic_cast<StepValuesListener*>(hook.get())) inboxes_.push_back({hook.get(), listener, {}});
+  if (auto* listener = dynamic_cast<StepValuesListener*>(hook.get())) {
+    inboxes_.push_back({hook.get(), listener, {}});
+    grad_norms_requested_ = grad_norms_requested_ || listener->wants_grad_norms();
+  }
   OrderedHook entry{std::move(name), priority, std::move(hook)};
   auto at = std::upper_bound(hooks_.begin(), hooks_.end(), entry,
                              [](const OrderedHook& a, const OrderedHook& b) { return a.priority < b.priority; });
@@ -156,6 +199,37 @@ const NonFinitePolicy* Trainer::non_finite_policy() const {
   for (const OrderedHook& entry : hooks_)
     if (const auto* policy = dynamic_cast<const NonFinitePolicy*>(entry.hook.get())) return policy;
   return nullptr;
+}
+
+std::vector<std::string> Trainer::phase_names() const {
+  std::vector<std::string> names;
+  for (const Phase& phase : phases_) names.push_back(phase.spec.name);
+  return names;
+}
+
+PhaseHandle& Trainer::phase(std::string_view name) {
+  for (Phase& phase : phases_)
+    if (phase.spec.name == name) return phase;
+  const std::vector<std::string> names = phase_names();
+  throw Error(fmt::format("this run has no phase '{}'{} (phases: {})", name,
+                          kiln::detail::did_you_mean(std::string(name), names), fmt::join(names, ", ")));
+}
+
+std::optional<RunContext::SummaryValue> Trainer::latest_summary(std::string_view tag) const {
+  std::lock_guard<std::mutex> lock(summaries_mutex_);
+  auto it = latest_summaries_.find(tag);
+  if (it == latest_summaries_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Trainer::keep_checkpoint(std::string_view reason) {
+  for (OrderedHook& entry : hooks_)
+    if (auto* keeper = dynamic_cast<CheckpointKeeper*>(entry.hook.get())) return keeper->keep(global_step_, reason);
+  RunContext::keep_checkpoint(reason);  // the SDK's error: this run has no saver
+}
+
+void Trainer::summary_direction(std::string_view tag, Direction direction) {
+  if (recorder_) recorder_->summary_direction(tag, direction == Direction::min ? "min" : "max");
 }
 
 const Dataset* Trainer::dataset(std::string_view split) {
@@ -190,6 +264,12 @@ void Trainer::image(std::string_view tag, std::int64_t step, const std::filesyst
 }
 
 void Trainer::summary(std::string_view tag, std::int64_t step, double value) {
+  {
+    std::lock_guard<std::mutex> lock(summaries_mutex_);
+    auto it = latest_summaries_.find(tag);
+    if (it == latest_summaries_.end()) latest_summaries_.emplace(std::string(tag), SummaryValue{step, value});
+    else if (step >= it->second.step) it->second = {step, value};
+  }
   if (recorder_) recorder_->summary(tag, step, value);
 }
 
@@ -231,6 +311,43 @@ void check_scalar(const torch::Tensor& value, const std::string& loss) {
                             value.defined() ? "a tensor of shape " + c10::str(value.sizes()) : "no tensor"));
 }
 
+/// `call()` (a model's forward, a loss's compute), an exception from it prefixed with where it
+/// happened ("in loss 'huber' (phase 'adam'), step 30: "). kiln's errors keep their type; a
+/// torch error becomes an Error with its text and no C++ backtrace; so does any other
+/// exception but running out of memory.
+template <class Call>
+auto in_plugin(const char* kind, const std::string& name, const Step& step, Call&& call) -> decltype(call()) {
+  const auto where = [&] {
+    return fmt::format("in {} '{}' (phase '{}'), step {}: ", kind, name, step.phase(), step.global_step());
+  };
+  try {
+    return call();
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const ConfigError& e) {
+    // what() is "file:line:column: message": the context goes after the position.
+    std::string message = e.what();
+    if (const std::string at = e.where().str() + ": "; !e.where().str().empty() && message.rfind(at, 0) == 0)
+      message.erase(0, at.size());
+    throw ConfigError(e.where(), where() + message);
+  } catch (const CheckpointError& e) {
+    throw CheckpointError(where() + e.what());
+  } catch (const PluginError& e) {
+    throw PluginError(where() + e.what());
+  } catch (const StoreError& e) {
+    throw StoreError(where() + e.what(), e.code());
+  } catch (const std::exception& e) {
+    // kiln::Error and c10::Error (and a plugin's own exception types) alike.
+    throw Error(where() + error_text(e));
+  }
+}
+
+/// `value` as the type a sum of micro-batches' values is kept in: at least float.
+torch::Tensor for_sum(const torch::Tensor& value) {
+  const auto type = at::promote_types(value.scalar_type(), at::kFloat);
+  return value.scalar_type() == type ? value : value.to(type);
+}
+
 }  // namespace
 
 Batch Trainer::to_device(const Batch& batch) const {
@@ -251,10 +368,11 @@ std::vector<std::pair<std::string, double>> Trainer::check_losses() {
     Step step(*this, global_step_);
     step.set_phase(phase.spec.name);
     AutocastScope autocast(device_, precision_);
-    const Outputs outputs = model_->forward(batch, step);
+    const Outputs outputs = in_plugin("model", model_name_, step, [&] { return model_->forward(batch, step); });
     for (const auto& [index, weight] : phase.losses) {
       const NamedLoss& named = losses_[index];
-      const torch::Tensor value = named.loss->compute(outputs, batch, step);
+      const torch::Tensor value =
+          in_plugin("loss", named.name, step, [&] { return named.loss->compute(outputs, batch, step); });
       check_scalar(value, named.name);
       values.emplace_back(phase.spec.name + "/" + named.name, value.item<double>());
     }
@@ -282,24 +400,60 @@ bool Trainer::nan_check_deferred() const {
   return !(policy && policy->skip_non_finite());
 }
 
-bool Trainer::run_phase(Phase& phase, const Batch& batch, Step& step) {
+bool Trainer::run_phase(Phase& phase, const std::vector<Batch>& micro_batches, Step& step) {
   step.set_phase(phase.spec.name);
   const auto phase_index = static_cast<std::size_t>(&phase - phases_.data());
+  const std::size_t count = micro_batches.size();
   Outputs outputs;
-  torch::Tensor total;
-  {
-    // bf16/fp16: the forward pass and the losses under autocast, the backward pass outside it.
-    AutocastScope autocast(device_, precision_);
-    outputs = model_->forward(batch, step);
-    for (const auto& [index, weight] : phase.losses) {
-      const NamedLoss& named = losses_[index];
-      torch::Tensor value = named.loss->compute(outputs, batch, step);
-      check_scalar(value, named.name);
-      step.set_loss(named.name, value.detach().reshape({}));
-      readout_->add(loss_entry(phase_index, index), value);
-      torch::Tensor weighted = weight == 1.0 ? value.reshape({}) : value.reshape({}) * weight;
-      total = total.defined() ? total + weighted : weighted;
+  std::vector<torch::Tensor> values(phase.losses.size());  // each loss, summed over the micro-batches
+  torch::Tensor total;                                     // the weighted total, summed likewise
+  std::vector<torch::Tensor> grads;                        // of total / N, summed likewise
+  for (std::size_t micro = 0; micro < count; ++micro) {
+    step.set_micro_batch(static_cast<int>(micro));
+    const Batch& batch = micro_batches[micro];
+    torch::Tensor micro_total;
+    {
+      // bf16/fp16: the forward pass and the losses under autocast, the backward pass outside it.
+      AutocastScope autocast(device_, precision_);
+      outputs = in_plugin("model", model_name_, step, [&] { return model_->forward(batch, step); });
+      for (std::size_t l = 0; l < phase.losses.size(); ++l) {
+        const auto& [index, weight] = phase.losses[l];
+        const NamedLoss& named = losses_[index];
+        torch::Tensor value =
+            in_plugin("loss", named.name, step, [&] { return named.loss->compute(outputs, batch, step); });
+        check_scalar(value, named.name);
+        value = value.reshape({});
+        torch::Tensor weighted = weight == 1.0 ? value : value * weight;
+        micro_total = micro_total.defined() ? micro_total + weighted : weighted;
+        if (count == 1) values[l] = value.detach();
+        else values[l] = values[l].defined() ? values[l] + for_sum(value.detach()) : for_sum(value.detach());
+      }
     }
+    if (count == 1) total = micro_total.detach();
+    else total = total.defined() ? total + for_sum(micro_total.detach()) : for_sum(micro_total.detach());
+    // Gradients for this phase's parameters only (the other networks' weights get none), one
+    // micro-batch's graph at a time: its memory goes before the next forward pass.
+    torch::Tensor objective = count == 1 ? micro_total : micro_total / static_cast<double>(count);
+    if (phase.scaler) objective = phase.scaler->scale(objective);
+    std::vector<torch::Tensor> micro_grads =
+        torch::autograd::grad({objective}, phase.params, /*grad_outputs=*/{}, /*retain_graph=*/false,
+                              /*create_graph=*/false, /*allow_unused=*/true);
+    if (grads.empty()) {
+      grads = std::move(micro_grads);
+    } else {
+      for (std::size_t i = 0; i < grads.size(); ++i)
+        if (micro_grads[i].defined()) grads[i] = grads[i].defined() ? grads[i].add_(micro_grads[i]) : micro_grads[i];
+    }
+  }
+  // What hooks, summaries and the finiteness check see: the means over the micro-batches.
+  if (count > 1) {
+    for (torch::Tensor& value : values) value = value / static_cast<double>(count);
+    total = total / static_cast<double>(count);
+  }
+  for (std::size_t l = 0; l < phase.losses.size(); ++l) {
+    const std::size_t index = phase.losses[l].first;
+    step.set_loss(losses_[index].name, values[l]);
+    readout_->add(loss_entry(phase_index, index), values[l]);
   }
   readout_->add(total_entry(phase_index), total);
   // On CUDA with on_nan = "stop" the check is the collected values' (take_values), a step
@@ -319,31 +473,69 @@ bool Trainer::run_phase(Phase& phase, const Batch& batch, Step& step) {
     event("nan", what + "; skipping the step's updates (on_nan = \"skip\")");
     return false;
   }
-  // Gradients for this phase's parameters only: the other networks' weights get none.
-  const std::vector<torch::Tensor> grads =
-      torch::autograd::grad({phase.scaler ? phase.scaler->scale(total) : total}, phase.params,
-                            /*grad_outputs=*/{}, /*retain_graph=*/false, /*create_graph=*/false,
-                            /*allow_unused=*/true);
   for (std::size_t i = 0; i < grads.size(); ++i) phase.params[i].mutable_grad() = grads[i];
-  if (phase.scaler) {
-    // fp16: an overflowed gradient skips this phase's update and lowers the scale, as
-    // torch.amp.GradScaler does; the step goes on.
-    const bool finite = phase.scaler->unscale(phase.params);
-    if (finite) phase.optimizer->step();
-    phase.scaler->update(finite);
-  } else {
+  // fp16: an overflowed gradient skips this phase's update and lowers the scale, as
+  // torch.amp.GradScaler does; the step goes on.
+  const bool update = !phase.scaler || phase.scaler->unscale(phase.params);
+  if (update) {
+    step.set_parameters(&phase.params);
+    each_hook("before_update", [&](Hook& hook) { hook.before_update(step); });
+    step.set_parameters(nullptr);
+    clip_gradients(phase, phase_index);
     phase.optimizer->step();
   }
+  if (phase.scaler) phase.scaler->update(update);
   step.set_outputs(std::move(outputs));
   each_hook("after_phase", [&](Hook& hook) { hook.after_phase(step); });
   return true;
 }
 
-void Trainer::train_step(const Batch& batch, Step& step) {
+bool Trainer::grad_norm_wanted(const Phase& phase) const {
+  return phase.clip_norm || phase.clip_value || grad_norms_requested_;
+}
+
+void Trainer::clip_gradients(Phase& phase, std::size_t phase_index) {
+  if (!grad_norm_wanted(phase)) return;
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> grads;
+  for (torch::Tensor& param : phase.params)
+    if (param.grad().defined()) grads.push_back(param.mutable_grad());
+  if (grads.empty()) return;
+  // As torch.nn.utils.clip_grad_norm_: the L2 norm of every gradient's norm, and a factor
+  // max_norm / (norm + 1e-6) clamped to 1 multiplied in on the device, never read here.
+  std::vector<torch::Tensor> norms;
+  norms.reserve(grads.size());
+  for (const torch::Tensor& grad : grads) norms.push_back(grad.norm(2).to(torch::kFloat));
+  const torch::Tensor norm = torch::stack(norms).norm(2);
+  if (grad_norm_wanted(phase)) readout_->add(grad_norm_entry(phase_index), norm);
+  if (phase.clip_norm) {
+    const torch::Tensor factor = (*phase.clip_norm / (norm + 1e-6)).clamp_max(1.0);
+    for (torch::Tensor& grad : grads) grad.mul_(factor.to(grad.scalar_type()));
+  }
+  if (phase.clip_value)
+    for (torch::Tensor& grad : grads) grad.clamp_(-*phase.clip_value, *phase.clip_value);
+}
+
+void Trainer::apply_schedules(std::int64_t step) {
+  for (Phase& phase : phases_) {
+    if (!phase.schedule) continue;
+    auto& groups = phase.optimizer->param_groups();
+    for (std::size_t g = 0; g < groups.size(); ++g)
+      groups[g].options().set_lr(phase.schedule->lr(step, phase.base_lrs.at(g), *this));
+  }
+}
+
+void Trainer::train_step(const Batch& batch, Step& step) { train_step(std::vector<Batch>{batch}, step); }
+
+void Trainer::train_step(const std::vector<Batch>& micro_batches, Step& step) {
+  if (micro_batches.empty()) throw Error("a training step needs at least one batch");
+  step.set_micro_batches(static_cast<int>(micro_batches.size()));
+  // The schedules' rates first: a rate a hook sets from here on holds for this step.
+  apply_schedules(step.global_step());
   each_hook("before_step", [&](Hook& hook) { hook.before_step(step); });
   bool complete = true;
   for (Phase& phase : phases_)
-    if (!(complete = run_phase(phase, batch, step))) break;
+    if (!(complete = run_phase(phase, micro_batches, step))) break;
   step.set_phase("");
   // The step's updates are done: hooks after it (the saver among them) see it counted. A
   // skipped step counts too, but its non-finite losses never reach the hooks (the EMA).
@@ -367,6 +559,7 @@ void Trainer::take_values(std::vector<StepScalars> collected, bool failing) {
     if (values_poisoned_) break;
     const bool complete = incomplete_steps_.erase(scalars.step) == 0;
     std::map<std::string, double> losses;  // by name, as Step::losses(): a later phase's value wins
+    std::vector<std::pair<std::string, double>> grad_norms;  // by phase name
     std::vector<std::string> bad;          // the current phase's losses that are not finite
     std::int64_t bad_phase = -1;
     // In the order they were added: what came after a phase's total came after its check.
@@ -379,6 +572,8 @@ void Trainer::take_values(std::vector<StepScalars> collected, bool failing) {
         const std::string& name = losses_.at(std::stoull(std::string(rest))).name;
         losses[name] = value;
         if (!std::isfinite(value)) bad.push_back(name);
+      } else if (entry[0] == 'g') {
+        grad_norms.emplace_back(phases_.at(static_cast<std::size_t>(number)).spec.name, value);
       } else if (!std::isfinite(value)) {  // a phase's total: run_phase's check, a step late
         if (number != bad_phase) bad.clear();
         if (!check) {
@@ -403,6 +598,7 @@ void Trainer::take_values(std::vector<StepScalars> collected, bool failing) {
     StepScalars values;
     values.step = scalars.step;
     values.values.assign(losses.begin(), losses.end());
+    values.grad_norms = std::move(grad_norms);
     for (Inbox& inbox : inboxes_) inbox.values.push_back(values);
   }
 }
@@ -455,10 +651,14 @@ void Trainer::run() {
   each_hook("begin", [&](Hook& hook) { hook.begin(*this); });
   first_step_ = global_step_;
   try {
+    std::vector<Batch> batches;
     while (global_step_ < max_steps_ && !stop_requested()) {
-      const Batch batch = to_device(loader_->next());
+      // `accumulate` batches a step: the loader's cursor counts batches, so a checkpoint
+      // (always between steps) resumes at the next step's first one.
+      batches.clear();
+      for (int i = 0; i < accumulate_; ++i) batches.push_back(to_device(loader_->next()));
       Step step(*this, global_step_);
-      train_step(batch, step);
+      train_step(batches, step);
     }
     // The values still in flight (the last step's, on CUDA) reach the hooks before they end;
     // tensor summaries recorded after the last step's end too.

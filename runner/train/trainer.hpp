@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "kiln/kiln.hpp"
 #include "train/device.hpp"
 #include "train/loader.hpp"
+#include "train/lr_schedule.hpp"
 #include "train/readout.hpp"
 #include "train/recorder.hpp"
 #include "train/step_values.hpp"
@@ -28,17 +31,29 @@ class GradScaler;
 class NonFinitePolicy;
 class PluginHost;
 
-/// One optimizer's share of a step: its parameter group, its losses and its update.
-struct Phase {
+/// One optimizer's share of a step: its parameter group, its losses and its update. Hooks
+/// reach it as a PhaseHandle (RunContext::phase).
+struct Phase final : PhaseHandle {
   OptimizerSpec spec;
   std::vector<torch::Tensor> params;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::vector<std::pair<std::size_t, double>> losses;  ///< index into the trainer's losses, weight
   std::unique_ptr<GradScaler> scaler;  ///< fp16 only: the phase's loss scale
+  std::unique_ptr<PhaseSchedule> schedule;  ///< the optimizer's `schedule`; null: none
+  std::vector<double> base_lrs;             ///< each group's configured rate, what the schedule scales
+  std::optional<double> clip_norm;          ///< the optimizer's `clip_norm`: the bound of the gradients' L2 norm
+  std::optional<double> clip_value;         ///< the optimizer's `clip_value`: each gradient within [-v, v]
   Phase();
   Phase(Phase&&) noexcept;
   Phase& operator=(Phase&&) noexcept;
-  ~Phase();
+  ~Phase() override;
+
+  // PhaseHandle
+  const std::string& name() const override { return spec.name; }
+  const std::vector<torch::Tensor>& parameters() const override { return params; }
+  std::size_t param_groups() const override;
+  double lr(std::size_t group) const override;
+  void set_lr(double lr, std::optional<std::size_t> group) override;
 };
 
 struct NamedLoss {
@@ -107,6 +122,14 @@ class Trainer final : public RunContext, public StepValuesSource {
   void request_stop(std::string_view reason) override;
   bool stop_requested() const override { return stop_requested_.load(std::memory_order_relaxed); }
   std::string stop_reason() const override;
+  std::vector<std::string> phase_names() const override;
+  /// An Error naming the phases (with a did-you-mean) when none is called `name`.
+  PhaseHandle& phase(std::string_view name) override;
+  /// Of every value that went through summary() (tensor summaries once read), in this process.
+  std::optional<SummaryValue> latest_summary(std::string_view tag) const override;
+  /// Handed to the hook that is a CheckpointKeeper (the saver) with the current global step.
+  void keep_checkpoint(std::string_view reason) override;
+  void summary_direction(std::string_view tag, Direction direction) override;
 
   /// After run() threw from inside a hook: "hook 'name', after_step" (which hook, which
   /// call); empty when the failure was not in a hook.
@@ -131,8 +154,13 @@ class Trainer final : public RunContext, public StepValuesSource {
   std::vector<std::pair<std::string, double>> check_losses();
 
   /// One training step on `batch`, counted before the after_step hooks run (public for
-  /// tests and benchmarks).
+  /// tests and benchmarks); `batch` is the step's one micro-batch, whatever `accumulate` says.
   void train_step(const Batch& batch, Step& step);
+  /// One training step over `micro_batches` (on the training device): each phase forwards
+  /// every one and sums their gradients, each scaled 1/N, before its update.
+  void train_step(const std::vector<Batch>& micro_batches, Step& step);
+  /// Batches per step (`[experiment] accumulate`).
+  int accumulate() const { return accumulate_; }
 
   /// Steps whose values may be in flight when a step ends: 0 on the CPU, 1 on CUDA.
   std::size_t value_lag() const { return value_lag_; }
@@ -141,14 +169,21 @@ class Trainer final : public RunContext, public StepValuesSource {
   void force_value_lag_for_tests(std::size_t lag);
 
  private:
-  void build_phases(const ExperimentSpec& spec);
+  void build_phases(const ExperimentSpec& spec, PluginHost& host);
   /// restore_state(), putting the state before it back when a hook refuses its part and
   /// `roll_back` (the roll-back itself does not).
   void restore_state(const TensorMap& state, bool roll_back);
   /// The hook that decides what a non-finite loss does (the supervisor's on_nan), if any.
   const NonFinitePolicy* non_finite_policy() const;
   /// False when the phase's loss was not finite and the policy dropped its update.
-  bool run_phase(Phase& phase, const Batch& batch, Step& step);
+  bool run_phase(Phase& phase, const std::vector<Batch>& micro_batches, Step& step);
+  /// Sets every scheduled phase's rates for the step `step` (0-based).
+  void apply_schedules(std::int64_t step);
+  /// The optimizer's clip_norm and clip_value on the phase's gradients; the norm before
+  /// clipping goes to the readout when it is summarised.
+  void clip_gradients(Phase& phase, std::size_t phase_index);
+  /// Whether grad_norm/<phase> is gathered: a clip is set, or a listener asks for it.
+  bool grad_norm_wanted(const Phase& phase) const;
   /// Whether a non-finite loss is checked from collected values (on CUDA with on_nan =
   /// "stop"), not read before each phase's update.
   bool nan_check_deferred() const;
@@ -171,6 +206,7 @@ class Trainer final : public RunContext, public StepValuesSource {
   void each_hook(const char* what, Call&& call);
 
   std::shared_ptr<Model> model_;
+  std::string model_name_;  // its plugin's name, for messages
   std::shared_ptr<Dataset> dataset_;
   std::shared_ptr<Dataset> eval_dataset_;
   std::unique_ptr<DataLoader> loader_;
@@ -181,6 +217,7 @@ class Trainer final : public RunContext, public StepValuesSource {
   c10::Device device_{c10::kCPU};
   Precision precision_ = Precision::fp32;
   std::int64_t max_steps_;
+  int accumulate_ = 1;
   std::int64_t global_step_ = 0;
   const OrderedHook* running_hook_ = nullptr;  // the hook being called, for failed_hook()
   const char* running_call_ = "";
@@ -203,6 +240,10 @@ class Trainer final : public RunContext, public StepValuesSource {
     std::deque<StepScalars> values;
   };
   std::vector<Inbox> inboxes_;  // one per listener hook, in the order they were added
+  bool grad_norms_requested_ = false;  // a listener hook asked for grad_norm/<phase>
+
+  mutable std::mutex summaries_mutex_;  // hooks may record from other threads
+  std::map<std::string, SummaryValue, std::less<>> latest_summaries_;
 };
 
 }  // namespace kiln::runner
