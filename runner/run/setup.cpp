@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"  // default_plugin_dir()
 #include "config/cores.hpp"
+#include "hooks/early_stopping.hpp"
 #include "hooks/ema.hpp"
 #include "hooks/saver.hpp"
 #include "hooks/supervisor.hpp"
@@ -30,6 +31,9 @@ ExperimentSetup::ExperimentSetup(const std::filesystem::path& file, const std::v
     options.max_threads = cores;
     trainer.add_hook("threads", std::make_shared<ThreadGovernor>(std::move(options)));
   }
+  if (spec.early_stopping)
+    trainer.add_hook("early_stopping", std::make_shared<EarlyStopping>(
+                                           EarlyStopping::Options::read(*spec.early_stopping, saving.enabled)));
   if (saving.enabled) {
     SaverContext context;
     context.database = spec.database;

@@ -15,7 +15,7 @@ namespace kiln::runner {
 class Saver;
 
 /// The resolved spec, its plugins and a trainer with the built-in hooks (supervisor, EMA,
-/// saver, thread governor, each built from its own table), every key of the file read (an unread one is a positioned
+/// early stopping, saver, thread governor, each built from its own table), every key of the file read (an unread one is a positioned
 /// ConfigError) and every hook prepared (Hook::prepare: what needs the whole experiment,
 /// such as init_from's run or [eval_data]): whatever is wrong with the experiment is an
 /// error here, before a run is touched. The saver is bound to a run by Run. Not movable:
