@@ -81,15 +81,28 @@ BuiltSchedule cosine(const Config& table, std::int64_t max_steps) {
   });
 }
 
-/// LinearLR, starting at start_step: the factor is start_factor until then, moves linearly to
-/// end_factor over total_steps, and stays there.
-BuiltSchedule linear(const Config& table, std::int64_t max_steps) {
-  const auto start_factor = table.get_non_negative<double>("start_factor", 1.0);
-  const auto end_factor = table.get_non_negative<double>("end_factor", 0.0);
+/// Where a linear schedule starts to move: `start_step`, or `start_fraction` of the run's
+/// max_steps (pix2pix's "the second half", whatever the run's length), else 0.
+std::int64_t linear_start(const Config& table, std::int64_t max_steps) {
+  if (table.contains("start_fraction")) {
+    if (table.contains("start_step"))
+      table.fail("start_fraction", "give start_step or start_fraction, not both");
+    const auto fraction = table.get_in_range<double>("start_fraction", 0.0, 1.0, Bounds::closed_open);
+    return static_cast<std::int64_t>(std::floor(fraction * static_cast<double>(max_steps)));
+  }
   const auto start_step = table.get_non_negative<std::int64_t>("start_step", 0);
   if (!table.contains("total_steps") && start_step >= max_steps)
     table.fail("start_step", fmt::format("must be less than max_steps ({}) when total_steps is not given, got {}",
                                          max_steps, start_step));
+  return start_step;
+}
+
+/// LinearLR, starting at start_step: the factor is start_factor until then, moves linearly to
+/// end_factor over total_steps (by default the rest of the run), and stays there.
+BuiltSchedule linear(const Config& table, std::int64_t max_steps) {
+  const auto start_factor = table.get_non_negative<double>("start_factor", 1.0);
+  const auto end_factor = table.get_non_negative<double>("end_factor", 0.0);
+  const auto start_step = linear_start(table, max_steps);
   const auto total = table.get_positive<std::int64_t>("total_steps", max_steps - start_step);
   return built(fmt::format("linear (start_factor {}, end_factor {}, start_step {}, total_steps {})", start_factor,
                            end_factor, start_step, total),

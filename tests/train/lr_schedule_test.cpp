@@ -167,6 +167,15 @@ TEST(lr_schedule, linear_from_start_step_is_pix2pixs_decay) {
   const auto schedule = schedule_of("schedule = { type = \"linear\", start_step = 5 }\n", /*max_steps=*/10);
   expect_rates(*schedule, {{0, 0.1}, {4, 0.1}, {5, 0.1}, {6, 0.08000000000000002}, {9, 0.019999999999999997}, {10, 0}});
   EXPECT_EQ(schedule->description(), "linear (start_factor 1, end_factor 0, start_step 5, total_steps 5)");
+
+  // start_fraction: the same recipe for a run of any length (rounded down to a step).
+  const auto half = schedule_of("schedule = { type = \"linear\", start_fraction = 0.5 }\n", /*max_steps=*/10);
+  expect_rates(*half, {{0, 0.1}, {4, 0.1}, {5, 0.1}, {6, 0.08000000000000002}, {9, 0.019999999999999997}, {10, 0}});
+  EXPECT_EQ(half->description(), "linear (start_factor 1, end_factor 0, start_step 5, total_steps 5)");
+  EXPECT_EQ(schedule_of("schedule = { type = \"linear\", start_fraction = 0.5 }\n", 2000)->description(),
+            "linear (start_factor 1, end_factor 0, start_step 1000, total_steps 1000)");
+  EXPECT_EQ(schedule_of("schedule = { type = \"linear\", start_fraction = 0.5 }\n", 7)->description(),
+            "linear (start_factor 1, end_factor 0, start_step 3, total_steps 4)");
 }
 
 TEST(lr_schedule, onecycle_is_onecyclelrs_rate) {
@@ -330,6 +339,10 @@ TEST(lr_schedule, every_bad_key_is_an_error_at_its_position) {
       {"schedule = { type = \"linear\", start_step = 20 }\n",
        "exp.toml:23:44: optimizers.adam.schedule.start_step: must be less than max_steps (20) when total_steps is "
        "not given, got 20"},
+      {"schedule = { type = \"linear\", start_step = 5, start_fraction = 0.5 }\n",
+       "exp.toml:23:64: optimizers.adam.schedule.start_fraction: give start_step or start_fraction, not both"},
+      {"schedule = { type = \"linear\", start_fraction = 1 }\n",
+       "exp.toml:23:48: optimizers.adam.schedule.start_fraction: must be in [0, 1), got 1"},
       {"schedule = { type = \"linear\", start_step = -1 }\n",
        "exp.toml:23:44: optimizers.adam.schedule.start_step: must be 0 or more, got -1"},
       {"schedule = { type = \"onecycle\", max_lr = 0 }\n",
