@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -48,6 +49,16 @@ std::unique_ptr<store::RowWriter> row_writer(std::vector<std::string> columns, F
   return store::table_writer(std::move(columns), std::move(style), std::move(out));
 }
 
+/// Why a run ended, when that is more than its status: a stopped run's stop event
+/// ("stopped (early stopping: eval/l1 did not improve ...) at step 900 after 12.3 s"), a
+/// failed or crashed run's error; none otherwise.
+store::Value ending(store::Database& db, const store::RunRow& run) {
+  if (run.status == "stopped")
+    if (const std::optional<store::EventRow> stop = store::last_event(db, run.id, "stop")) return stop->message;
+  if ((run.status == "failed" || run.status == "crashed") && !run.error.empty()) return run.error;
+  return store::Value{};
+}
+
 }  // namespace
 
 int runs(const RunsArgs& args) {
@@ -61,13 +72,13 @@ int runs(const RunsArgs& args) {
   filter.limit = args.limit;
   const double now = static_cast<double>(std::time(nullptr));
   store::QueryResult table;
-  table.columns = {"id", "name", "status", "steps", "started", "duration", "losses", "experiment"};
+  table.columns = {"id", "name", "status", "steps", "started", "duration", "losses", "experiment", "reason"};
   for (const store::RunListing& line : store::list_runs(db, filter)) {
     const store::RunRow& run = line.run;
     const std::string losses = describe_losses(line.losses);
     table.rows.push_back({run.id, run.name, run.status, line.steps, format_time(run.started),
                           format_duration(run.ended.value_or(now) - run.started),
-                          losses.empty() ? store::Value{} : losses, run.experiment});
+                          losses.empty() ? store::Value{} : losses, run.experiment, ending(db, run)});
   }
   std::fputs(store::format_table(table, cell_limit()).c_str(), stdout);
   return kExitOk;

@@ -313,6 +313,19 @@ std::vector<EventRow> run_events(Database& db, std::int64_t run_id) {
   return events;
 }
 
+std::optional<EventRow> last_event(Database& db, std::int64_t run_id, std::string_view kind) {
+  Statement select(db, "SELECT step, message, time FROM events WHERE run_id = ?1 AND kind = ?2 ORDER BY id DESC LIMIT 1");
+  select.bind(1, run_id).bind(2, kind);
+  if (!select.step()) return std::nullopt;
+  EventRow event;
+  event.run_id = run_id;
+  event.kind = std::string(kind);
+  if (select.column_type(0) != ColumnType::null) event.step = select.column_int64(0);
+  event.message = text_or_empty(select, 1);
+  event.time = select.column_double(2);
+  return event;
+}
+
 std::vector<ImageRow> run_images(Database& db, std::int64_t run_id) {
   Statement select(db, "SELECT tag, step, path, wall_time FROM images WHERE run_id = ?1 ORDER BY tag, step");
   select.bind(1, run_id);

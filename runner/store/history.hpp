@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/database.hpp"
@@ -97,6 +98,10 @@ std::int64_t count_events(Database& db, std::int64_t run_id);
 
 /// The run's events in the order they were recorded (NULL message reads as "").
 std::vector<EventRow> run_events(Database& db, std::int64_t run_id);
+
+/// The run's latest event of `kind` ("stop": how the run last ended, with a stopped run's
+/// reason), if it has one. An index lookup and the run's events of that kind.
+std::optional<EventRow> last_event(Database& db, std::int64_t run_id, std::string_view kind);
 
 /// The run's image summaries, by tag then step.
 std::vector<ImageRow> run_images(Database& db, std::int64_t run_id);
