@@ -131,6 +131,8 @@ void infer_options(CLI::App& command, InferArgs& args) {
   command.add_option_function<std::int64_t>(
       "--step", [&args](const std::int64_t& step) { if (step >= 0) args.step = step; },
       "the checkpoint at this step (default: the latest)");
+  command.add_flag("--best", args.best, "the checkpoint early stopping kept as best (default: the latest)")
+      ->excludes("--step");
   command.add_flag("--raw", args.raw, "use the trained weights, not the EMA's averages");
   command.add_flag("--paired", args.paired, "inputs are pix2pix-format pairs (input | target): translate the left half");
   command.add_option("--input-key", args.input_key, "the batch entry the model reads (default: input)");

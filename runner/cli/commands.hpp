@@ -98,6 +98,7 @@ struct InferArgs {
   std::filesystem::path input;         ///< a PNG/JPEG file or a folder of them
   std::filesystem::path out = "translated";
   std::optional<std::int64_t> step;    ///< that step's checkpoint, else the latest
+  bool best = false;                   ///< the checkpoint kept as best (early stopping), not the latest
   bool raw = false;                    ///< the trained weights, not the EMA's averages
   bool paired = false;                 ///< inputs are pix2pix pairs: translate their left half
   std::string input_key = "input";     ///< the batch entry the model reads

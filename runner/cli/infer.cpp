@@ -1,4 +1,4 @@
-// `kiln infer`: translate images with a run's model, from its latest (or a chosen) checkpoint.
+// `kiln infer`: translate images with a run's model, from its latest, best or chosen checkpoint.
 #include <algorithm>
 #include <memory>
 #include <optional>
@@ -53,13 +53,20 @@ std::vector<fs::path> images_in(const fs::path& input) {
 int infer(const InferArgs& args) {
   store::Database db(args.database, store::OpenMode::read_only);
   const store::RunRef run = store::find_run_ref(db, args.run);
-  const auto rows = store::list_checkpoints(db, run.id);
-  const store::CheckpointRow* chosen = nullptr;
-  for (const auto& row : rows)
-    if (!args.step || row.step == *args.step) chosen = &row;
-  if (!chosen)
-    throw Error(args.step ? fmt::format("run '{}' has no checkpoint at step {}", run.name, *args.step)
-                          : fmt::format("run '{}' has no checkpoint yet", run.name));
+  std::optional<store::CheckpointRow> chosen;
+  if (args.best) {
+    chosen = store::kept_checkpoint(db, run.id, store::kKeptBest);
+    if (!chosen)
+      throw Error(fmt::format("run '{}' has no checkpoint kept as best (an [early_stopping] table with keep_best = "
+                              "true keeps one); without --best, kiln infer uses its latest",
+                              run.name));
+  } else {
+    for (auto& row : store::list_checkpoints(db, run.id))
+      if (!args.step || row.step == *args.step) chosen = std::move(row);
+    if (!chosen)
+      throw Error(args.step ? fmt::format("run '{}' has no checkpoint at step {}", run.name, *args.step)
+                            : fmt::format("run '{}' has no checkpoint yet", run.name));
+  }
 
   // The model as the run built it: its resolved config, its plugins.
   const ExperimentSpec spec = load_experiment(run.run_dir / "experiment.toml");
@@ -118,8 +125,9 @@ int infer(const InferArgs& args) {
     image::write_png(args.out / (file.stem().string() + ".png"), outputs.at(args.output_key)[0]);
     ++written;
   }
-  fmt::print("translated {} image{} with run {} at step {} ({} weights) into {}\n", written, written == 1 ? "" : "s",
-             run.name, chosen->step, averaged ? "EMA" : "trained", args.out.string());
+  fmt::print("translated {} image{} with run {} at step {}{} ({} weights) into {}\n", written,
+             written == 1 ? "" : "s", run.name, chosen->step, args.best ? " (its best)" : "",
+             averaged ? "EMA" : "trained", args.out.string());
   return kExitOk;
 }
 
