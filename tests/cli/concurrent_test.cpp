@@ -114,6 +114,7 @@ TEST(concurrent_runs, four_writers_and_readers_on_a_new_database_lose_nothing) {
     EXPECT_EQ(sql_rows(db, "SELECT tag, COUNT(*), COUNT(DISTINCT step), MIN(step), MAX(step) FROM summaries "
                            "WHERE run_id = " + run + " GROUP BY tag ORDER BY tag"),
               (Rows{{"loss/mse", steps, steps, "0", std::to_string(kSteps - 1)},
+                    {"lr/adam", steps, steps, "0", std::to_string(kSteps - 1)},
                     {"time/step_ms", steps, steps, "0", std::to_string(kSteps - 1)}}));
     EXPECT_EQ(count(db, name, "params WHERE 1"), params);
     EXPECT_EQ(count(db, name, "plugins WHERE 1"), "3");

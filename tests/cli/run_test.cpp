@@ -80,7 +80,7 @@ TEST_F(cli_run, query_csv_counts_the_summaries_per_tag) {
   const KilnResult result =
       run_kiln({"query", "--csv", "SELECT tag, COUNT(*) FROM summaries GROUP BY tag ORDER BY tag"}, dir_.path());
   ASSERT_EQ(result.exit_code(), 0) << result.describe();
-  EXPECT_EQ(result.out, "tag,COUNT(*)\nloss/mse,4\ntime/step_ms,4\n");
+  EXPECT_EQ(result.out, "tag,COUNT(*)\nloss/mse,4\nlr/adam,4\ntime/step_ms,4\n");
   EXPECT_EQ(result.err, "");
 }
 
@@ -93,6 +93,7 @@ TEST_F(cli_run, query_json_gives_one_object_per_row) {
   ASSERT_EQ(result.exit_code(), 0) << result.describe();
   EXPECT_EQ(compact_json(result.out),
             "[{\"name\":\"t\",\"status\":\"completed\",\"error\":null,\"tag\":\"loss/mse\",\"n\":4,\"last\":29},"
+            "{\"name\":\"t\",\"status\":\"completed\",\"error\":null,\"tag\":\"lr/adam\",\"n\":4,\"last\":29},"
             "{\"name\":\"t\",\"status\":\"completed\",\"error\":null,\"tag\":\"time/step_ms\",\"n\":4,\"last\":29}]");
 }
 

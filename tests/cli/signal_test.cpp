@@ -85,7 +85,8 @@ TEST(cli_failures, loss_that_throws_fails_the_run_with_exit_code_1) {
   const KilnResult result = run_kiln({"run", "exp.toml"}, dir.path());
 
   EXPECT_TRUE(fails_with_one_error_line(result, 1));
-  const std::string why = "step 0: no tensor 'nope' in outputs (has: prediction)";
+  const std::string why =
+      "step 0: in loss 'mse' (phase 'adam'), step 0: no tensor 'nope' in outputs (has: prediction)";
   EXPECT_EQ(error_line(result), "error: run t failed at " + why);
   EXPECT_THAT(message_lines(result.out), IsEmpty());
 

@@ -129,9 +129,10 @@ TEST_F(report_cli, two_pix2pix_runs_render_in_headless_chromium) {
 
   const KilnResult result = run_kiln({"report", "pix2pix", "pix2pix-2", "-o", "report.html"}, dir_.path());
   ASSERT_EQ(result.exit_code(), 0) << result.describe();
-  // 7 images per run, 4 of each picked (steps 0, 2, 4, 6), one of them missing.
+  // 7 images per run, 4 of each picked (steps 0, 2, 4, 6), one of them missing. Two of the
+  // charts are the phases' learning rates (lr/generator, lr/discriminator).
   EXPECT_THAT(result.out,
-              MatchesRegex("wrote report\\.html \\([0-9.]+ kB\\): 2 runs, 10 charts, 7 of 14 images embedded\n"));
+              MatchesRegex("wrote report\\.html \\([0-9.]+ kB\\): 2 runs, 12 charts, 7 of 14 images embedded\n"));
   const fs::path report = dir_ / "report.html";
   const std::string html = read_file(report);
   EXPECT_THAT(html, Not(MatchesRegex("(.|\n)*https?:(.|\n)*"))) << "the report must load nothing from the network";
