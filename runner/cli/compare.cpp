@@ -38,15 +38,20 @@ struct RunSide {
   std::map<std::string, std::string> params;
   std::map<std::string, std::string> plugins;  // "kind name" -> "library version sha256"
   std::map<std::string, Metric> metrics;
+  std::set<std::string> higher_is_better;  // its tags declared "max" ([summaries], hooks); the rest "min"
 };
 
-/// Whether a bigger value of this metric is better: accuracies and scores, not losses.
-bool higher_is_better(const std::string& tag) {
-  std::string name = tag.substr(tag.rfind('/') + 1);
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-  for (const char* word : {"acc", "psnr", "ssim", "f1", "auc", "precision", "recall", "iou", "bleu", "score", "reward"})
-    if (name.find(word) != std::string::npos) return true;
-  return false;
+/// Whether higher values of `tag` are better in every run that has it; nullopt when the runs
+/// disagree (their [summaries] or hooks declare it otherwise), and then no run is the best.
+std::optional<bool> higher_is_better(const std::vector<RunSide>& runs, const std::string& tag) {
+  std::optional<bool> higher;
+  for (const RunSide& run : runs) {
+    if (!run.metrics.count(tag)) continue;
+    const bool this_run = run.higher_is_better.count(tag) > 0;
+    if (higher && *higher != this_run) return std::nullopt;
+    higher = this_run;
+  }
+  return higher.value_or(false);
 }
 
 /// Metrics that are about the machine, not the model: compared by their mean.
@@ -65,6 +70,7 @@ RunSide load(store::Database& db, const std::string& name) {
         fmt::format("{} {} sha256 {}", plugin.library, plugin.version.empty() ? "?" : plugin.version,
                     plugin.sha256.empty() ? "?" : plugin.sha256.substr(0, 12));
   }
+  side.higher_is_better = store::higher_is_better(db, side.ref.id);
   for (const store::TagSummary& tag : store::summarize_tags(db, side.ref.id)) {
     Metric& metric = side.metrics[tag.tag];
     metric.last_step = tag.last.step;
@@ -153,9 +159,11 @@ void print_metrics(const std::vector<RunSide>& runs, std::vector<std::string>& v
   store::QueryResult table;
   table.columns = header("metric", runs);
   for (const std::string& tag : tags) {
-    const bool higher = higher_is_better(tag);
+    const std::optional<bool> direction = higher_is_better(runs, tag);
+    const bool higher = direction.value_or(false);
     auto add_row = [&](const std::string& label, auto value_of, auto text_of) {
-      const std::optional<std::size_t> winner = runs.size() > 1 ? best_of(runs, tag, higher, value_of) : std::nullopt;
+      const std::optional<std::size_t> winner =
+          runs.size() > 1 && direction ? best_of(runs, tag, higher, value_of) : std::nullopt;
       std::vector<store::Value>& line = table.rows.emplace_back();
       line.push_back(label);
       for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -172,16 +180,28 @@ void print_metrics(const std::vector<RunSide>& runs, std::vector<std::string>& v
               [](const Metric& m) { return m.count ? format_value(m.sum / m.count) : std::string("-"); });
       continue;
     }
+    auto extreme_row = [&](bool highest) {
+      auto extreme = [highest](const Metric& m) { return highest ? m.highest : m.lowest; };
+      add_row(tag + (highest ? " max" : " min"),
+              [extreme](const Metric& m) {
+                const auto e = extreme(m);
+                return e ? std::optional<double>(e->first) : std::nullopt;
+              },
+              [extreme](const Metric& m) {
+                const auto e = extreme(m);
+                return e ? fmt::format("{} @{}", format_value(e->first), e->second) : std::string("-");
+              });
+    };
+    if (!direction) {
+      // Runs that disagree on which is better have no winner: both extremes, unmarked.
+      extreme_row(/*highest=*/false);
+      extreme_row(/*highest=*/true);
+      verdicts.push_back(fmt::format("{}: none, the runs disagree whether higher or lower is better (their "
+                                     "[summaries] or hooks)", tag));
+      continue;
+    }
+    extreme_row(higher);
     auto extreme = [higher](const Metric& m) { return higher ? m.highest : m.lowest; };
-    add_row(tag + (higher ? " max" : " min"),
-            [extreme](const Metric& m) {
-              const auto e = extreme(m);
-              return e ? std::optional<double>(e->first) : std::nullopt;
-            },
-            [extreme](const Metric& m) {
-              const auto e = extreme(m);
-              return e ? fmt::format("{} @{}", format_value(e->first), e->second) : std::string("-");
-            });
     // The verdict: evaluation metrics when there are any, else the losses.
     const std::optional<std::size_t> winner = best_of(runs, tag, higher, [extreme](const Metric& m) {
       const auto e = extreme(m);

@@ -80,22 +80,39 @@ struct RunBest {
   Point best;
 };
 
-/// Each run's best value of `tag` (of its smoothed values when `smoothed`), and the index in
-/// that list of the best of them (the first run's, on a tie).
-std::pair<std::vector<RunBest>, std::size_t> bests(const Context& context, const std::string& tag,
-                                                    bool smoothed = false) {
-  const Better better = better_for(tag);
+/// Whether lower or higher values of `tag` are better in the runs that have it (their
+/// [summaries] rules and hooks' declarations, RunData::higher_is_better; lower when none
+/// says); nullopt when they disagree.
+std::optional<Better> better_for(const Context& context, const std::string& tag) {
+  std::optional<Better> better;
+  for (const RunData& run : context.runs()) {
+    if (!find_series(run, tag)) continue;
+    const Better own = run.higher_is_better.count(tag) ? Better::higher : Better::lower;
+    if (better && *better != own) return std::nullopt;
+    better = own;
+  }
+  return better.value_or(Better::lower);
+}
+
+/// Each run's best value of `tag` (of its smoothed values when `smoothed`), by its own
+/// direction, and the index in that list of the best of them (the first run's, on a tie);
+/// no best of them when the runs disagree on the direction.
+std::pair<std::vector<RunBest>, std::optional<std::size_t>> bests(const Context& context, const std::string& tag,
+                                                                  bool smoothed = false) {
+  const std::optional<Better> better = better_for(context, tag);
   std::vector<RunBest> out;
   std::size_t winner = 0;
   for (std::size_t r = 0; r < context.runs().size(); ++r) {
     const std::vector<Point>* points = find_series(context.runs()[r], tag);
     if (!points) continue;
-    const auto best = best_of(smoothed ? smooth_ema(*points, context.options.smoothing) : *points, better);
+    const Better own = context.runs()[r].higher_is_better.count(tag) ? Better::higher : Better::lower;
+    const auto best = best_of(smoothed ? smooth_ema(*points, context.options.smoothing) : *points, own);
     if (!best) continue;
     out.push_back({r, *best});
     const double leader = out[winner].best.value;
-    if (better == Better::lower ? best->value < leader : best->value > leader) winner = out.size() - 1;
+    if (own == Better::lower ? best->value < leader : best->value > leader) winner = out.size() - 1;
   }
+  if (!better || out.empty()) return {out, std::nullopt};
   return {out, winner};
 }
 
@@ -130,12 +147,14 @@ std::string eval_card(Context& context, const std::string& tag) {
   const auto [run_bests, winner] = bests(context, tag);
   const int digits = digits_to_tell_apart(run_bests);
   std::string caption;
-  if (!run_bests.empty())
-    caption += "<p class=\"best\">" + escape(best_sentence(context, "best " + tag, run_bests, winner)) + "</p>";
+  const std::optional<Better> better = better_for(context, tag);
+  if (winner)
+    caption += "<p class=\"best\">" + escape(best_sentence(context, "best " + tag, run_bests, *winner)) + "</p>";
   caption += fmt::format(
-      "<table class=\"bests\"><tr><th>run</th><th>best ({} is better)</th><th>at step</th><th>last</th>"
+      "<table class=\"bests\"><tr><th>run</th><th>best ({})</th><th>at step</th><th>last</th>"
       "<th>at step</th></tr>",
-      better_for(tag) == Better::lower ? "lower" : "higher");
+      !better ? "each run's own: they disagree whether lower or higher is better"
+              : *better == Better::lower ? "lower is better" : "higher is better");
   for (std::size_t i = 0; i < run_bests.size(); ++i) {
     const RunBest& b = run_bests[i];
     const std::string& name = context.runs()[b.run].info.name;
@@ -145,7 +164,7 @@ std::string eval_card(Context& context, const std::string& tag) {
     caption += fmt::format(
         "<tr{}><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
         "<td class=\"num\">{}</td></tr>",
-        i == winner && run_bests.size() > 1 ? " class=\"winner\"" : "", run_label(context, b.run),
+        winner == i && run_bests.size() > 1 ? " class=\"winner\"" : "", run_label(context, b.run),
         format_value(b.best.value, digits), b.best.step, format_value(last.value, digits), last.step);
   }
   caption += "</table>";
@@ -164,13 +183,16 @@ std::vector<std::string> best_sentences(const Context& context) {
   std::vector<std::string> out;
   for (const std::string& tag : tags_with_prefix(context, "eval/")) {
     const auto [run_bests, winner] = bests(context, tag);
-    if (!run_bests.empty()) out.push_back(best_sentence(context, "best " + tag, run_bests, winner));
+    if (winner) out.push_back(best_sentence(context, "best " + tag, run_bests, *winner));
   }
   if (!out.empty()) return out;
   // Without evaluations, the smoothed losses are the best evidence there is.
   for (const std::string& tag : tags_with_prefix(context, "loss/")) {
     const auto [run_bests, winner] = bests(context, tag, /*smoothed=*/true);
-    if (!run_bests.empty()) out.push_back(best_sentence(context, "lowest smoothed " + tag, run_bests, winner));
+    if (winner)
+      out.push_back(best_sentence(
+          context, (better_for(context, tag) == Better::higher ? "highest smoothed " : "lowest smoothed ") + tag,
+          run_bests, *winner));
   }
   return out;
 }

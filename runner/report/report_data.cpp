@@ -55,6 +55,7 @@ ReportData load_report(store::Database& db, const std::vector<std::string>& refs
     RunData run;
     run.info = store::run_row(db, found.id);
     run.summaries = store::summary_series(db, found.id);
+    run.higher_is_better = store::higher_is_better(db, found.id);
     if (version >= kCheckpointsSince) run.checkpoints = store::list_checkpoints(db, found.id, /*include_deleted=*/true);
     if (version >= kImagesSince) run.images = store::run_images(db, found.id);
     run.events = store::run_events(db, found.id);

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@ struct RunData {
   std::vector<ImageRow> images;                         ///< by tag, then step
   std::vector<EventRow> events;                         ///< by time
   std::map<std::string, std::string> params;            ///< the flattened config
+  std::set<std::string> higher_is_better;               ///< tags whose higher values are better; the rest lower
 
   /// The largest step the run recorded (summaries, checkpoints, events); 0 if none.
   std::int64_t last_step() const;

@@ -51,18 +51,6 @@ std::vector<Point> decimate(const std::vector<Point>& points, std::size_t max_po
   return out;
 }
 
-Better better_for(std::string_view tag) {
-  std::string lower(tag);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  static constexpr const char* kScores[] = {"acc", "psnr", "ssim", "f1", "iou", "auc", "precision",
-                                           "recall", "bleu", "reward", "score"};
-  // Only the last part of the tag names the metric: "eval/accuracy", not "acc_loss/x".
-  const std::string name = lower.substr(lower.rfind('/') == std::string::npos ? 0 : lower.rfind('/') + 1);
-  for (const char* score : kScores)
-    if (name.find(score) != std::string::npos) return Better::higher;
-  return Better::lower;
-}
-
 std::optional<Point> best_of(const std::vector<Point>& points, Better better) {
   std::optional<Point> best;
   for (const Point& p : points) {

@@ -25,12 +25,9 @@ std::vector<Point> smooth_ema(const std::vector<Point>& points, double weight);
 /// Fewer points than that are returned unchanged.
 std::vector<Point> decimate(const std::vector<Point>& points, std::size_t max_points);
 
-/// Whether a lower or a higher value of a metric is the better one.
+/// Whether a lower or a higher value of a metric is the better one: as the run declares it
+/// (RunData::higher_is_better), lower when it does not.
 enum class Better { lower, higher };
-
-/// Higher for tags that name a score (accuracy, psnr, ssim, f1, iou, auc, precision, recall,
-/// bleu, reward, score), lower for everything else (losses, errors, distances).
-Better better_for(std::string_view tag);
 
 /// The best finite value and its step (the earliest of equal ones), or nullopt if there is none.
 std::optional<Point> best_of(const std::vector<Point>& points, Better better);

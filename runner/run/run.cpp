@@ -165,6 +165,7 @@ std::optional<RunOutcome> Run::record_start() {
     if (existing_) store_.resume_run(run_id_, record, spec.document->flatten());
     else store_.record_params(run_id_, spec.document->flatten());
     store_.record_plugins(run_id_, setup_.host.records());
+    store_.record_summary_rules(run_id_, setup_.summary_rules);
     const Trainer& trainer = setup_.trainer;
     const DeviceDescription device = describe(trainer.device(), trainer.precision());
     store::RunEnvironment environment;

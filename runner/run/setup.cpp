@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"  // default_plugin_dir()
 #include "config/cores.hpp"
+#include "config/summary_rules.hpp"
 #include "hooks/early_stopping.hpp"
 #include "hooks/ema.hpp"
 #include "hooks/saver.hpp"
@@ -41,6 +42,7 @@ ExperimentSetup::ExperimentSetup(const std::filesystem::path& file, const std::v
     saver = std::make_shared<Saver>(saving, std::move(context));
     trainer.add_hook("saver", saver);
   }
+  summary_rules = read_summary_rules(spec.summaries);
   spec.root.reject_unread("");
   trainer.prepare();
 }

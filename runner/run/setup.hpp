@@ -32,6 +32,8 @@ struct ExperimentSetup {
   PluginHost host;
   Trainer trainer;
   std::shared_ptr<Saver> saver;  ///< null with [saver] enabled = false
+  /// [summaries] as read_summary_rules() returns it: (pattern, "max" or "min"); Run records it.
+  std::vector<std::pair<std::string, std::string>> summary_rules;
 };
 
 }  // namespace kiln::runner

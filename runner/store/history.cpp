@@ -265,6 +265,16 @@ std::map<std::string, std::vector<Point>> summary_series(Database& db, std::int6
   return series;
 }
 
+std::set<std::string> higher_is_better(Database& db, std::int64_t run_id) {
+  std::set<std::string> tags;
+  if (schema_version(db) < kSummaryDirectionsSince) return tags;
+  // The view decides, so that kiln compare and kiln report agree with a query of it.
+  Statement select(db, "SELECT tag FROM metrics_best WHERE run_id = ?1 AND direction = 'max'");
+  select.bind(1, run_id);
+  while (select.step()) tags.insert(select.column_text(0));
+  return tags;
+}
+
 std::map<std::string, std::string> run_params(Database& db, std::int64_t run_id) {
   Statement select(db, "SELECT key, COALESCE(value, '') FROM params WHERE run_id = ?1");
   select.bind(1, run_id);

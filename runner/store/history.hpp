@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,6 +87,11 @@ std::vector<TagSummary> summarize_tags(Database& db, std::int64_t run_id);
 /// Every summary of the run as series: by tag, steps ascending, NULL read as NaN. Reads
 /// and holds all of them (16 bytes a row): for charts.
 std::map<std::string, std::vector<Point>> summary_series(Database& db, std::int64_t run_id);
+
+/// The run's tags whose higher values are better: those whose direction in metrics_best is
+/// "max" (the experiment's [summaries] rules and its hooks' declarations); every other tag is
+/// lower-is-better, as every tag is in a database older than schema 6. Index lookups per tag.
+std::set<std::string> higher_is_better(Database& db, std::int64_t run_id);
 
 /// The run's flattened config: key -> value (NULL reads as "").
 std::map<std::string, std::string> run_params(Database& db, std::int64_t run_id);

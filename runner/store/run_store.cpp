@@ -151,6 +151,22 @@ void RunStore::record_plugins(int64_t run_id, const std::vector<PluginRecord>& p
   transaction.commit();
 }
 
+void RunStore::record_summary_rules(int64_t run_id,
+                                    const std::vector<std::pair<std::string, std::string>>& rules) {
+  Transaction transaction(db_);
+  Statement forget(db_, "DELETE FROM summary_directions WHERE run_id = ?1 AND source = 'experiment'");
+  forget.bind(1, run_id);
+  forget.step();
+  Statement insert(db_, R"sql(
+    INSERT INTO summary_directions (run_id, pattern, direction, source) VALUES (?1, ?2, ?3, 'experiment'))sql");
+  for (const auto& [pattern, direction] : rules) {
+    insert.reset();
+    insert.bind(1, run_id).bind(2, pattern).bind(3, direction);
+    insert.step();
+  }
+  transaction.commit();
+}
+
 void RunStore::finish_run(int64_t run_id, std::string_view status, std::string_view error,
                           double ended) {
   if (std::find(std::begin(kFinalStatuses), std::end(kFinalStatuses), status) ==

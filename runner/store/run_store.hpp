@@ -43,6 +43,11 @@ class RunStore {
   /// Records the plugins a run loaded; recording one again replaces its row.
   void record_plugins(int64_t run_id, const std::vector<PluginRecord>& plugins);
 
+  /// Records the experiment's [summaries] rules, (pattern, "min" or "max") pairs: a tag, or
+  /// a prefix ending in '*'. They replace the experiment's earlier rules for the run (a resumed
+  /// run follows its file as it is now); hooks' declarations (Writer::summary_direction) stay.
+  void record_summary_rules(int64_t run_id, const std::vector<std::pair<std::string, std::string>>& rules);
+
   /// Sets a run's final status (one of kFinalStatuses), its error (empty: none) and end.
   void finish_run(int64_t run_id, std::string_view status, std::string_view error,
                   double ended);

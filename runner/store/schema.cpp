@@ -226,6 +226,50 @@ ALTER TABLE runs ADD COLUMN cuda_version TEXT;
 ALTER TABLE runs ADD COLUMN cudnn_version TEXT;
 ALTER TABLE runs ADD COLUMN precision TEXT;
 )sql",
+    // 6: which summaries are better higher or lower (issue 13), and metrics_best's pick by it.
+    R"sql(
+-- A run's direction rules: pattern is a tag, or a prefix ending in '*' ('acc/*'); source says
+-- who wrote it: the experiment's [summaries] table (RunStore::record_summary_rules, replaced
+-- at each start) or a hook (RunContext::summary_direction, through the writer).
+CREATE TABLE summary_directions (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  pattern TEXT NOT NULL,
+  direction TEXT NOT NULL CHECK (direction IN ('min', 'max')),
+  source TEXT NOT NULL CHECK (source IN ('experiment', 'hook')),
+  PRIMARY KEY (run_id, pattern, source)
+) WITHOUT ROWID;
+
+DROP VIEW metrics_best;
+
+-- Step 5's columns, then each tag's direction and its best value with the first step it was
+-- reached. The rule that decides a tag: an exact one (a matching rule without '*' is the tag)
+-- over a pattern, a longer pattern over a shorter, the experiment's over a hook's; none: 'min'.
+-- A run's rules are a seek of the key. (The ORDER BY names no column of l: SQLite 3.40 cannot
+-- resolve one there through metrics_last's json_each.)
+CREATE VIEW metrics_best AS
+SELECT d.run_id, d.run, d.tag, d.min_value, d.min_step, d.max_value, d.max_step, d.direction,
+       CASE d.direction WHEN 'max' THEN d.max_value ELSE d.min_value END AS best_value,
+       CASE d.direction WHEN 'max' THEN d.max_step ELSE d.min_step END AS best_step
+FROM (SELECT b.run_id, b.run, b.tag,
+             b.min_value,
+             (SELECT min(m.step) FROM summaries m
+              WHERE m.run_id = b.run_id AND m.tag = b.tag AND m.value = b.min_value) AS min_step,
+             b.max_value,
+             (SELECT min(m.step) FROM summaries m
+              WHERE m.run_id = b.run_id AND m.tag = b.tag AND m.value = b.max_value) AS max_step,
+             b.direction
+      FROM (SELECT l.run_id, l.run, l.tag,
+                   (SELECT min(m.value) FROM summaries m WHERE m.run_id = l.run_id AND m.tag = l.tag) AS min_value,
+                   (SELECT max(m.value) FROM summaries m WHERE m.run_id = l.run_id AND m.tag = l.tag) AS max_value,
+                   coalesce((SELECT rule.direction FROM summary_directions rule
+                             WHERE rule.run_id = l.run_id
+                               AND (rule.pattern = l.tag
+                                    OR (substr(rule.pattern, -1) = '*'
+                                        AND substr(l.tag, 1, length(rule.pattern) - 1) = substr(rule.pattern, 1, length(rule.pattern) - 1)))
+                             ORDER BY substr(rule.pattern, -1) = '*', length(rule.pattern) DESC, rule.source = 'experiment' DESC
+                             LIMIT 1), 'min') AS direction
+            FROM metrics_last l) AS b) AS d;
+)sql",
 };
 
 static_assert(std::size(kMigrations) == kSchemaVersion,

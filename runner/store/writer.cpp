@@ -42,7 +42,10 @@ Writer::Writer(std::filesystem::path db)
         VALUES (?1, ?2, ?3, ?4, ?5))sql"),
       insert_image_(db_, R"sql(
         INSERT OR REPLACE INTO images (run_id, tag, step, path, wall_time)
-        VALUES (?1, ?2, ?3, ?4, ?5))sql") {
+        VALUES (?1, ?2, ?3, ?4, ?5))sql"),
+      insert_direction_(db_, R"sql(
+        INSERT OR REPLACE INTO summary_directions (run_id, pattern, direction, source)
+        VALUES (?1, ?2, ?3, ?4))sql") {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -67,6 +70,10 @@ void Writer::event(int64_t run_id, std::string kind, std::optional<int64_t> step
 
 void Writer::image(int64_t run_id, std::string tag, int64_t step, std::string path, double wall_time) {
   push(ImageRow{run_id, std::move(tag), step, std::move(path), wall_time});
+}
+
+void Writer::summary_direction(int64_t run_id, std::string tag, std::string direction) {
+  push(SummaryDirectionRow{run_id, std::move(tag), std::move(direction), "hook"});
 }
 
 void Writer::commit_durably(std::function<void(Database&)> work) {
@@ -220,6 +227,10 @@ void Writer::insert(const Row& row) {
           .bind(4, image->path)
           .bind(5, image->wall_time);
       insert_image_.step();
+    } else if (const auto* rule = std::get_if<SummaryDirectionRow>(&row)) {
+      insert_direction_.reset();
+      insert_direction_.bind(1, rule->run_id).bind(2, rule->pattern).bind(3, rule->direction).bind(4, rule->source);
+      insert_direction_.step();
     } else if (const auto* job = std::get_if<Job>(&row)) {
       // A savepoint keeps a failed job's partial writes out of the batch.
       db_.exec("SAVEPOINT job");

@@ -51,6 +51,11 @@ class Writer {
   /// row for the same run, tag and step).
   void image(int64_t run_id, std::string tag, int64_t step, std::string path, double wall_time);
 
+  /// Queues a hook's declaration that lower ("min") or higher ("max") values of `tag` are
+  /// better (RunContext::summary_direction); it replaces the hook's earlier one for the tag.
+  /// Another direction is a bad row: dropped, and the writer's error.
+  void summary_direction(int64_t run_id, std::string tag, std::string direction);
+
   /// Runs `work` on the writer's connection, in the transaction that commits every row
   /// queued before it, with synchronous=FULL so the commit is durable; blocks until then.
   /// A checkpoint's row goes this way: it lands after the summaries of the steps it holds.
@@ -83,7 +88,7 @@ class Writer {
     std::function<void(Database&)> work;
     std::shared_ptr<JobOutcome> outcome;
   };
-  using Row = std::variant<SummaryRow, EventRow, ImageRow, Job>;
+  using Row = std::variant<SummaryRow, EventRow, ImageRow, SummaryDirectionRow, Job>;
 
   /// Queues `row`; returns how many rows were queued up to and including it.
   uint64_t push(Row row);
@@ -101,6 +106,7 @@ class Writer {
   Statement insert_summary_;
   Statement insert_event_;
   Statement insert_image_;
+  Statement insert_direction_;
   bool synchronous_full_ = false;
 
   mutable std::mutex mutex_;

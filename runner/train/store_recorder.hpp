@@ -27,6 +27,9 @@ class StoreRecorder final : public Recorder {
     writer_.image(run_id_, std::string(tag), step, path, unix_now());
   }
   void check() override { writer_.check(); }
+  void summary_direction(std::string_view tag, std::string_view direction) override {
+    writer_.summary_direction(run_id_, std::string(tag), std::string(direction));
+  }
 
  private:
   store::Writer& writer_;

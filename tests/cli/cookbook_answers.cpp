@@ -63,6 +63,28 @@ struct Tables {
                                 "FROM checkpoints c JOIN runs r ON r.id = c.run_id ORDER BY r.id, c.step"))
       checkpoints.push_back({r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]});
     for (auto& r : sql_rows(db, "SELECT run_id, key, value FROM params")) params[r[0]][r[1]] = r[2];
+    for (auto& r : sql_rows(db, "SELECT run_id, pattern, direction, source FROM summary_directions"))
+      directions[r[0]].push_back({r[1], r[2], r[3]});
+  }
+
+  /// "max" or "min" for `tag` of `run`: of the rules that cover it, an exact one over a
+  /// pattern ("eval/*"), a longer pattern over a shorter, the experiment's over a hook's; "min"
+  /// when none does.
+  std::string direction(const Run& run, const std::string& tag) const {
+    const Rule* chosen = nullptr;
+    auto rank = [&](const Rule& rule) {
+      const bool exact = rule.pattern.back() != '*';
+      return std::make_tuple(exact, rule.pattern.size(), rule.source == "experiment");
+    };
+    const auto found = directions.find(run.id);
+    if (found == directions.end()) return "min";
+    for (const Rule& rule : found->second) {
+      const bool exact = rule.pattern.back() != '*';
+      const std::string prefix = rule.pattern.substr(0, rule.pattern.size() - 1);
+      const bool covers = exact ? rule.pattern == tag : tag.compare(0, prefix.size(), prefix) == 0;
+      if (covers && (!chosen || rank(rule) > rank(*chosen))) chosen = &rule;
+    }
+    return chosen ? chosen->direction : "min";
   }
 
   const std::vector<Point>& points(const Run& run, const std::string& tag) const {
@@ -98,6 +120,10 @@ struct Tables {
   std::map<std::pair<std::string, std::string>, std::vector<Point>> summaries;
   std::vector<Checkpoint> checkpoints;
   std::map<std::string, std::map<std::string, std::string>> params;
+  struct Rule {
+    std::string pattern, direction, source;
+  };
+  std::map<std::string, std::vector<Rule>> directions;  ///< summary_directions by run id
 };
 
 /// Rows with the key they are ordered by: a number, then a run's name.
@@ -154,6 +180,17 @@ std::map<std::string, Expectation> expectations() {
       rows.push_back({r.name, std::to_string(best.step), best.text, std::to_string(worst.step), worst.text});
     }
     return rows;
+  };
+  e["best-by-direction"] = [](const Tables& t) {
+    Keyed rows;
+    for (const Run& r : t.runs)
+      if (const auto& p = t.points(r, "eval/mse"); !p.empty()) {
+        const std::string direction = t.direction(r, "eval/mse");
+        const Point best = extreme(p, direction == "max" ? -1 : 1);
+        rows.push_back({{direction == "max" ? -best.value : best.value, r.name},
+                        {r.name, "eval/mse", direction, best.text, std::to_string(best.step)}});
+      }
+    return sorted({{"run", "tag", "direction", "best_value", "best_step"}}, rows);
   };
   e["best-checkpoint"] = [](const Tables& t) {
     Keyed rows;

@@ -151,8 +151,10 @@ TEST(cookbook, every_query_gives_the_answer_worked_out_from_the_tables) {
   // checkpoint leaving the newest two is kept, mlp-3 whose loss overflows, mlp resumed to 40
   // steps, and mlp-4, killed at step 25 and then marked crashed by `kiln runs`.
   kiln_ok(dir, {"run", "mlp.toml"});
+  // mlp-2 also counts eval/ metrics as higher-is-better ([summaries]), so that the database
+  // has both directions.
   kiln_ok(dir, {"run", "mlp.toml", "--fresh", "--set", "optimizers.adam.lr=1e-2", "--set",
-                "saver.keep_every_hours=1e-9"});
+                "saver.keep_every_hours=1e-9", "--set", "summaries.maximize=['eval/*']"});
   kiln_ok(dir, {"run", "mlp.toml", "--fresh", "--set", "optimizers.adam.lr=1e30"}, 1);
   kiln_ok(dir, {"run", "mlp.toml", "--set", "experiment.max_steps=40"});
   const KilnResult killed = run_kiln({"run", "mlp-kill.toml", "--fresh"}, dir.path());
@@ -167,6 +169,7 @@ TEST(cookbook, every_query_gives_the_answer_worked_out_from_the_tables) {
   EXPECT_EQ(sql_value(db, "SELECT COUNT(*) FROM checkpoints WHERE deleted IS NOT NULL"), "2");
   EXPECT_EQ(sql_value(db, "SELECT COUNT(*) FROM events WHERE kind IN ('resume', 'nan', 'failure')"), "3");
   EXPECT_EQ(sql_value(db, "SELECT COUNT(*) FROM plugins WHERE library = 'fixture_chaos'"), "1");
+  EXPECT_EQ(sql_rows(db, "SELECT run_id, pattern, direction FROM summary_directions"), (Rows{{"2", "eval/*", "max"}}));
 
   const auto answers = cookbook_answers();
   for (const auto& [id, sql] : cookbook_queries()) {

@@ -119,10 +119,11 @@ TEST_F(cli_history, show_finds_a_run_by_name_or_by_id_and_prints_it_in_full) {
 TEST_F(cli_history, show_of_a_failed_run_gives_its_error_without_a_backtrace) {
   const KilnResult result = kiln({"show", "t-3"});
   ASSERT_EQ(result.exit_code(), 0) << result.describe();
-  EXPECT_THAT(result.out, HasSubstr("  error      step 0: mat1 and mat2 shapes cannot be multiplied (16x4 and 8x8)\n"));
+  EXPECT_THAT(result.out, HasSubstr("  error      step 0: in model 'mlp' (phase 'adam'), step 0: mat1 and mat2 shapes "
+                                    "cannot be multiplied (16x4 and 8x8)\n"));
   EXPECT_THAT(result.out, Not(HasSubstr("Exception raised from")));
   EXPECT_EQ(sql_value(db(), "SELECT error FROM runs WHERE name = 't-3'"),
-            "step 0: mat1 and mat2 shapes cannot be multiplied (16x4 and 8x8)");
+            "step 0: in model 'mlp' (phase 'adam'), step 0: mat1 and mat2 shapes cannot be multiplied (16x4 and 8x8)");
 }
 
 TEST_F(cli_history, an_unknown_run_is_one_error_with_the_closest_name) {
@@ -158,6 +159,44 @@ TEST_F(cli_history, compare_takes_ids_and_refuses_one_run_twice_or_alone) {
   EXPECT_TRUE(fails_with_one_error_line(twice, 2));
   EXPECT_EQ(error_line(twice), "error: '1' names run t twice; compare needs different runs");
   EXPECT_TRUE(fails_with_one_error_line(kiln({"compare", "t"}), 2));
+}
+
+TEST(cli_compare_directions, a_tag_declared_higher_is_better_picks_the_highest_and_runs_that_disagree_have_no_best) {
+  TempDir dir;
+  write_text(dir, "exp.toml", mlp_experiment("[supervisor]\nsummary_every_steps = 1\n", /*max_steps=*/10));
+  // t and t-2 count loss/ tags as higher-is-better (an odd choice, but the runs say so); t-3 does not.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"run", "exp.toml", "--set", "summaries.maximize=['loss/*']"},
+        std::vector<std::string>{"run", "exp.toml", "--fresh", "--set", "optimizers.adam.lr=0.03", "--set",
+                                 "summaries.maximize=['loss/*']"},
+        std::vector<std::string>{"run", "exp.toml", "--fresh"}}) {
+    const KilnResult run = run_kiln(args, dir.path());
+    ASSERT_EQ(run.exit_code(), 0) << run.describe();
+  }
+  const fs::path db = dir / "runs/kiln.db";
+  const KilnResult agree = run_kiln({"compare", "t", "t-2"}, dir.path());
+  ASSERT_EQ(agree.exit_code(), 0) << agree.describe();
+  const auto highest = sql_rows(db, "SELECT r.name, s.value, s.step FROM summaries s JOIN runs r ON r.id = s.run_id "
+                                    "WHERE r.name IN ('t', 't-2') AND tag = 'loss/mse' "
+                                    "ORDER BY value DESC, s.run_id, step LIMIT 1");
+  EXPECT_THAT(agree.out, HasSubstr("\nbest\n  loss/mse (higher is better): " + highest[0][0] + " reached " +
+                                   g4(highest[0][1]) + " at step " + highest[0][2] + "\n"));
+  EXPECT_THAT(agree.out, HasSubstr("  loss/mse max "));
+  EXPECT_THAT(agree.out, Not(HasSubstr("  loss/mse min ")));
+  EXPECT_THAT(agree.out, HasSubstr(g4(highest[0][1]) + " @" + highest[0][2] + " *"));
+  // The view says the same: its best is the highest for both.
+  EXPECT_EQ(sql_rows(db, "SELECT run, direction, best_value = max_value FROM metrics_best WHERE tag = 'loss/mse' "
+                         "ORDER BY run_id"),
+            (std::vector<std::vector<std::string>>{{"t", "max", "1"}, {"t-2", "max", "1"}, {"t-3", "min", "0"}}));
+
+  const KilnResult disagree = run_kiln({"compare", "t", "t-3"}, dir.path());
+  ASSERT_EQ(disagree.exit_code(), 0) << disagree.describe();
+  EXPECT_THAT(disagree.out, HasSubstr("  loss/mse min "));
+  EXPECT_THAT(disagree.out, HasSubstr("  loss/mse max "));
+  EXPECT_THAT(disagree.out, HasSubstr("\nbest\n  loss/mse: none, the runs disagree whether higher or lower is better "
+                                      "(their [summaries] or hooks)\n"));
+  for (const std::string& line : lines(disagree.out))
+    if (line.rfind("  loss/mse", 0) == 0) EXPECT_THAT(line, Not(HasSubstr(" *"))) << line;
 }
 
 TEST(cli_history_missing_database, every_reading_command_says_so_in_one_line_and_creates_nothing) {
@@ -214,7 +253,8 @@ TEST(cli_validate, a_model_that_cannot_take_its_data_fails_before_training) {
   const KilnResult result = run_kiln({"validate", "exp.toml", "--set", "model.inputs=8"}, dir.path());
   EXPECT_TRUE(fails_with_one_error_line(result, 2));
   EXPECT_EQ(error_line(result),
-            "error: exp.toml: the first batch fails: mat1 and mat2 shapes cannot be multiplied (16x4 and 8x8)");
+            "error: exp.toml: the first batch fails: in model 'mlp' (phase 'adam'), step 0: mat1 and mat2 shapes cannot "
+            "be multiplied (16x4 and 8x8)");
   EXPECT_FALSE(fs::exists(dir / "runs"));
 }
 

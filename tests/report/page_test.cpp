@@ -102,6 +102,21 @@ TEST_F(report_page, says_which_run_was_best_and_when) {
   EXPECT_EQ(count(html, "class=\"marker\""), 2u);
 }
 
+TEST_F(report_page, a_tag_the_runs_declare_higher_is_better_picks_the_highest) {
+  for (RunData& r : data_.runs) r.higher_is_better = {"eval/l1"};
+  std::string html = render_page(data_).html;
+  EXPECT_THAT(html, HasSubstr("best eval/l1 0.41 at step 0 (run &lt;script&gt;alert(1)&lt;/script&gt;)"));
+  EXPECT_THAT(html, HasSubstr("best (higher is better)"));
+  EXPECT_THAT(html, Not(HasSubstr("best (lower is better)")));
+  // Runs that disagree: each run's own best, and no run is named the best.
+  data_.runs[1].higher_is_better.clear();
+  html = render_page(data_).html;
+  EXPECT_THAT(html, HasSubstr("best (each run's own: they disagree whether lower or higher is better)"));
+  EXPECT_THAT(html, Not(HasSubstr("best eval/l1")));
+  EXPECT_THAT(html, Not(HasSubstr("class=\"winner\"")));
+  EXPECT_EQ(count(html, "class=\"marker\""), 2u);  // a's highest, b's lowest
+}
+
 TEST_F(report_page, without_evaluations_the_smoothed_losses_say_which_run_is_ahead) {
   for (RunData& r : data_.runs) r.summaries.erase("eval/l1");
   // a's loss/l1 smoothed (weight 0.9): 0.5, then 0.075 / 0.19 = 0.3947 (the NaN is skipped).

@@ -73,14 +73,6 @@ TEST(report_series, decimation_leaves_short_series_alone) {
   EXPECT_EQ(values(decimate(short_one, 200)), values(short_one));
 }
 
-TEST(report_series, knows_which_way_is_better) {
-  EXPECT_EQ(better_for("eval/l1"), Better::lower);
-  EXPECT_EQ(better_for("loss/mse"), Better::lower);
-  EXPECT_EQ(better_for("eval/accuracy"), Better::higher);
-  EXPECT_EQ(better_for("eval/PSNR"), Better::higher);
-  EXPECT_EQ(better_for("score_loss/l1"), Better::lower);
-}
-
 TEST(report_series, best_value_is_the_earliest_of_equals_and_skips_non_finite) {
   const std::vector<Point> points = series({0.5, kNaN, 0.25, -kInf, 0.25, 0.75});
   EXPECT_EQ(best_of(points, Better::lower)->step, 20);

@@ -205,8 +205,8 @@ TEST(environment_migration, a_version_4_database_reads_without_an_environment) {
     FAIL() << "a version 4 database has no device column";
   } catch (const StoreError& e) {
     EXPECT_EQ(std::string(e.what()),
-              path.string() + ": no such column: device (SQLITE_ERROR) (this database has schema version 4, this kiln "
-                              "5: any kiln run or kiln runs on it upgrades it)");
+              path.string() + ": no such column: device (SQLITE_ERROR) (this database has schema version 4, this kiln " +
+                  std::to_string(kSchemaVersion) + ": any kiln run or kiln runs on it upgrades it)");
   }
 }
 

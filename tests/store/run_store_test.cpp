@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "store/history.hpp"
 #include "store/query.hpp"
+#include "store/writer.hpp"
 #include "test_support.hpp"
 
 namespace kiln::runner::store {
@@ -119,6 +121,44 @@ TEST(run_store, run_round_trip) {
   EXPECT_EQ(plugins.rows, (std::vector<std::vector<Value>>{
                               {"model", "mlp", "libmlp.so", "/opt/kiln/libmlp.so", "abc123",
                                "1.2", int64_t{3}}}));
+}
+
+TEST(run_store, summary_rules_of_the_experiment_are_replaced_at_each_start_and_hooks_declarations_stay) {
+  TempDir dir;
+  const auto path = dir / "kiln.db";
+  RunStore store(path);
+  const int64_t id = store.create_run(sample_run("directions"));
+  {
+    Writer writer(path);
+    for (const char* tag : {"eval/psnr", "eval/l1", "acc/top1", "acc/loss", "loss/g"})
+      writer.summary(id, tag, 0, 1.0, 1700000000.0);
+    writer.summary_direction(id, "eval/l1", "min");   // a hook's own tag
+    writer.summary_direction(id, "acc/top1", "min");  // a hook says min; the experiment's exact rule below wins
+    writer.flush();
+  }
+  store.record_summary_rules(id, {{"eval/*", "max"}, {"acc/top1", "max"}, {"loss/*", "max"}});
+  EXPECT_EQ(higher_is_better(store.database(), id), (std::set<std::string>{"acc/top1", "eval/psnr", "loss/g"}));
+
+  // A resume with another [summaries]: the experiment's old rules go, the hook's stay.
+  store.record_summary_rules(id, {{"acc/*", "max"}});
+  EXPECT_EQ(query_readonly(path, "SELECT pattern, direction, source FROM summary_directions ORDER BY pattern, source").rows,
+            (std::vector<std::vector<Value>>{{"acc/*", "max", "experiment"},
+                                             {"acc/top1", "min", "hook"},
+                                             {"eval/l1", "min", "hook"}}));
+  EXPECT_EQ(higher_is_better(store.database(), id), (std::set<std::string>{"acc/loss"}));
+  EXPECT_THROW(store.record_summary_rules(id, {{"eval/l1", "up"}}), StoreError);  // neither min nor max
+  EXPECT_THROW(store.record_summary_rules(7, {{"eval/l1", "max"}}), StoreError);  // no such run
+}
+
+TEST(run_store, a_hook_declaring_a_direction_other_than_min_or_max_is_the_writers_error) {
+  TempDir dir;
+  const auto path = dir / "kiln.db";
+  RunStore store(path);
+  const int64_t id = store.create_run(sample_run("directions"));
+  Writer writer(path);
+  writer.summary_direction(id, "eval/l1", "higher");
+  EXPECT_THROW(writer.flush(), StoreError);
+  EXPECT_EQ(query_int(path, "SELECT count(*) FROM summary_directions"), 0);
 }
 
 TEST(run_store, finish_run_without_error_stores_null) {

@@ -23,13 +23,16 @@ using test_support::query_int;
 using test_support::TempDir;
 using Rows = std::vector<std::vector<Value>>;
 
-const std::string kTables = "checkpoints,events,images,params,plugins,retention,runs,summaries";
+const std::string kTables = "checkpoints,events,images,params,plugins,retention,runs,summaries,summary_directions";
 
 /// Loads tests/store/data/kiln_v3.sql, the `.dump` of a database kiln made with schema 3.
 void load_version_3(const fs::path& path) { test_support::load_dump(path, "kiln_v3.sql"); }
 
 /// Loads tests/store/data/kiln_v4.sql, the `.dump` of a database kiln made with schema 4.
 void load_version_4(const fs::path& path) { test_support::load_dump(path, "kiln_v4.sql"); }
+
+/// Loads tests/store/data/kiln_v5.sql, the `.dump` of a database kiln made with schema 5.
+void load_version_5(const fs::path& path) { test_support::load_dump(path, "kiln_v5.sql"); }
 
 Rows rows(const fs::path& db, const std::string& sql) { return query_readonly(db, sql).rows; }
 
@@ -72,7 +75,7 @@ TEST(schema, refuses_a_database_newer_than_this_kiln) {
     FAIL() << "migrated a newer database";
   } catch (const StoreError& e) {
     EXPECT_EQ(e.what(), path.string() + ": database schema version 7 is newer than this kiln "
-                                        "supports (5); upgrade kiln to use it");
+                                        "supports (6); upgrade kiln to use it");
   }
   EXPECT_EQ(schema_version(db), 7);
   // Reading it is refused too, with the same message: kiln query, show, compare, report.
@@ -82,7 +85,7 @@ TEST(schema, refuses_a_database_newer_than_this_kiln) {
     FAIL() << "read a newer database";
   } catch (const StoreError& e) {
     EXPECT_EQ(e.what(), path.string() + ": database schema version 7 is newer than this kiln "
-                                        "supports (5); upgrade kiln to use it");
+                                        "supports (6); upgrade kiln to use it");
   }
 }
 
@@ -93,7 +96,7 @@ TEST(schema, migrate_creates_the_current_version_from_an_empty_database) {
   EXPECT_EQ(schema_version(db), 0);
   migrate(db);
   EXPECT_EQ(schema_version(db), kSchemaVersion);
-  EXPECT_EQ(kSchemaVersion, 5);
+  EXPECT_EQ(kSchemaVersion, 6);
 
   const auto names = [&](const std::string& type) {
     return text(path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = '" + type +
@@ -108,7 +111,7 @@ TEST(schema, migrate_creates_the_current_version_from_an_empty_database) {
   EXPECT_EQ(text(path, "SELECT group_concat(name, ',') FROM pragma_table_info('metrics_last')"),
             "run_id,run,tag,step,value,wall_time");
   EXPECT_EQ(text(path, "SELECT group_concat(name, ',') FROM pragma_table_info('metrics_best')"),
-            "run_id,run,tag,min_value,min_step,max_value,max_step");
+            "run_id,run,tag,min_value,min_step,max_value,max_step,direction,best_value,best_step");
   EXPECT_EQ(text(path, "SELECT group_concat(name, ',') FROM pragma_table_info('run_overview')"),
             "id,name,status,experiment,steps,started,ended,duration_s,losses,eval,latest_checkpoint_step,"
             "latest_checkpoint,error");
@@ -152,7 +155,7 @@ TEST(schema, upgrades_a_real_version_3_database_in_place) {
   const std::vector<Rows> before = all_rows(path);
 
   RunStore store(path);
-  EXPECT_EQ(query_int(path, "PRAGMA user_version"), 5);
+  EXPECT_EQ(query_int(path, "PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(all_rows(path), before);
   for (const auto& [table, count] : std::vector<std::pair<std::string, int64_t>>{
            {"runs", 3}, {"params", 111}, {"plugins", 12}, {"summaries", 25}, {"events", 16}, {"checkpoints", 6},
@@ -175,10 +178,12 @@ TEST(schema, upgrades_a_real_version_3_database_in_place) {
   EXPECT_EQ(store.find_run("mlp-3")->status, "failed");
 }
 
-/// Every row and column the views answer, in a fixed order.
+/// Every row the views answer, in a fixed order, with the columns schemas 4 and 5 have: a
+/// query written for them answers the same after a migration.
 std::vector<Rows> view_rows(const fs::path& db) {
   return {rows(db, "SELECT * FROM metrics_last ORDER BY run_id, tag"),
-          rows(db, "SELECT * FROM metrics_best ORDER BY run_id, tag"),
+          rows(db, "SELECT run_id, run, tag, min_value, min_step, max_value, max_step FROM metrics_best "
+                   "ORDER BY run_id, tag"),
           rows(db, "SELECT * FROM run_overview ORDER BY id")};
 }
 
@@ -192,7 +197,7 @@ TEST(schema, upgrades_a_real_version_4_database_in_place) {
   ASSERT_EQ(views_before.at(0).size(), 9u);
 
   RunStore store(path);
-  EXPECT_EQ(query_int(path, "PRAGMA user_version"), 5);
+  EXPECT_EQ(query_int(path, "PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(all_rows(path), before);
   for (const auto& [table, count] : std::vector<std::pair<std::string, int64_t>>{
            {"runs", 3}, {"params", 111}, {"plugins", 12}, {"summaries", 28}, {"events", 20}, {"checkpoints", 6},
@@ -222,6 +227,37 @@ TEST(schema, upgrades_a_real_version_4_database_in_place) {
             (Rows{{std::string("mlp"), std::string("cpu"), std::string("1.13.1")}}));
 }
 
+TEST(schema, upgrades_a_real_version_5_database_in_place) {
+  TempDir dir;
+  const auto path = dir / "kiln.db";
+  load_version_5(path);
+  ASSERT_EQ(query_int(path, "PRAGMA user_version"), 5);
+  const std::vector<Rows> before = all_rows(path);
+  const Rows environments = rows(path, "SELECT device, torch_version, precision FROM runs ORDER BY id");
+  const std::vector<Rows> views_before = view_rows(path);  // step 5's views, on real runs
+  ASSERT_EQ(views_before.at(1).size(), 9u);
+
+  RunStore store(path);
+  EXPECT_EQ(query_int(path, "PRAGMA user_version"), 6);
+  EXPECT_EQ(all_rows(path), before);
+  EXPECT_EQ(rows(path, "SELECT device, torch_version, precision FROM runs ORDER BY id"), environments);
+  EXPECT_EQ(query_int(path, "SELECT count(*) FROM summary_directions"), 0);
+  // Old queries of the views answer as before; without rules every tag is lower-is-better.
+  EXPECT_EQ(view_rows(path), views_before);
+  EXPECT_EQ(rows(path, "SELECT count(*) FROM metrics_best WHERE direction = 'min' AND best_value IS min_value AND "
+                       "best_step IS min_step"),
+            (Rows{{int64_t{9}}}));
+
+  // A rule recorded for the old run turns its best around: eval/mse of mlp rose from 0.337 at
+  // step 0 to 0.442 at step 30 (the dump's own rows).
+  store.record_summary_rules(1, {{"eval/*", "max"}});
+  EXPECT_EQ(rows(path, "SELECT run, direction, best_value, best_step FROM metrics_best WHERE tag = 'eval/mse' "
+                       "ORDER BY run_id"),
+            (Rows{{std::string("mlp"), std::string("max"), 0.4417179785668849945, int64_t{30}},
+                  {std::string("mlp-2"), std::string("min"), 0.33655856549739837646, int64_t{0}},
+                  {std::string("mlp-3"), std::string("min"), 0.33655856549739837646, int64_t{0}}}));
+}
+
 TEST(schema, a_query_of_a_newer_view_on_an_older_database_says_how_to_upgrade_it) {
   TempDir dir;
   const fs::path path = dir.path() / "old.db";
@@ -231,7 +267,7 @@ TEST(schema, a_query_of_a_newer_view_on_an_older_database_says_how_to_upgrade_it
     FAIL() << "a version 3 database has no run_overview";
   } catch (const StoreError& e) {
     EXPECT_NE(std::string(e.what()).find("no such table: run_overview"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("(this database has schema version 3, this kiln 5: any kiln run or kiln "
+    EXPECT_NE(std::string(e.what()).find("(this database has schema version 3, this kiln 6: any kiln run or kiln "
                                          "runs on it upgrades it)"),
               std::string::npos)
         << e.what();
@@ -394,6 +430,18 @@ TEST(schema, several_processes_upgrade_a_version_4_database_at_once) {
   TempDir dir;
   const auto path = dir / "kiln.db";
   load_version_4(path);
+  const std::vector<Rows> before = all_rows(path);
+  const std::vector<Rows> views_before = view_rows(path);
+  EXPECT_EQ(migrate_in_processes(path, 3), 3);
+  EXPECT_EQ(query_int(path, "PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(all_rows(path), before);
+  EXPECT_EQ(view_rows(path), views_before);
+}
+
+TEST(schema, several_processes_upgrade_a_version_5_database_at_once) {
+  TempDir dir;
+  const auto path = dir / "kiln.db";
+  load_version_5(path);
   const std::vector<Rows> before = all_rows(path);
   const std::vector<Rows> views_before = view_rows(path);
   EXPECT_EQ(migrate_in_processes(path, 3), 3);

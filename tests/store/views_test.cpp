@@ -53,7 +53,8 @@ class views : public ::testing::Test {
   /// views call them s, m, c and k; scans of runs and of a subquery's rows are fine).
   std::vector<std::string> full_scans(const std::string& sql) {
     const std::vector<std::string> big = {"SCAN summaries", "SCAN params", "SCAN checkpoints",
-                                          "SCAN s", "SCAN m", "SCAN c", "SCAN k"};
+                                          "SCAN s", "SCAN m", "SCAN c", "SCAN k", "SCAN rule",
+                                          "SCAN summary_directions"};
     std::vector<std::string> scans;
     for (const auto& row : rows("EXPLAIN QUERY PLAN " + sql)) {
       const std::string& detail = std::get<std::string>(row.at(3));
@@ -104,6 +105,40 @@ TEST_F(views, run_overview_has_one_row_per_run) {
 TEST_F(views, losses_and_eval_are_json_objects_that_json_extract_reads) {
   EXPECT_EQ(rows("SELECT json_extract(losses, '$.g'), json_extract(eval, '$.psnr') FROM run_overview WHERE name = 'a'"),
             (Rows{{0.5, 21.5}}));
+}
+
+TEST_F(views, metrics_best_is_lower_is_better_unless_a_rule_says_otherwise) {
+  // No rules: every tag's best is its lowest value.
+  EXPECT_EQ(rows("SELECT tag, direction, best_value, best_step FROM metrics_best WHERE run = 'a' ORDER BY tag"),
+            (Rows{{std::string("eval/l1"), std::string("min"), 0.25, int64_t{20}},
+                  {std::string("eval/psnr"), std::string("min"), 21.5, int64_t{20}},
+                  {std::string("loss/d"), std::string("min"), 1.25, int64_t{9}},
+                  {std::string("loss/g"), std::string("min"), 0.5, int64_t{9}},
+                  {std::string("time/step_ms"), std::string("min"), 3.5, int64_t{19}}}));
+  {
+    Database db(path_);
+    db.exec(R"sql(
+      INSERT INTO summary_directions (run_id, pattern, direction, source) VALUES
+        (1, 'eval/*', 'max', 'experiment'),     -- a pattern ...
+        (1, 'eval/l1', 'min', 'hook'),          -- ... loses to an exact tag, whoever wrote it
+        (1, 'loss/*', 'max', 'experiment'),
+        (1, 'loss/g*', 'min', 'hook'),          -- a longer pattern wins over a shorter one
+        (1, 'time/step_ms', 'max', 'hook'),
+        (1, 'time/step_ms', 'min', 'experiment'),  -- of two exact rules, the experiment's
+        (3, 'eval/l', 'max', 'experiment');     -- an exact tag is not a prefix
+    )sql");
+  }
+  EXPECT_EQ(rows("SELECT run, tag, direction, best_value, best_step FROM metrics_best ORDER BY run_id, tag"),
+            (Rows{{std::string("a"), std::string("eval/l1"), std::string("min"), 0.25, int64_t{20}},
+                  {std::string("a"), std::string("eval/psnr"), std::string("max"), 21.5, int64_t{20}},
+                  {std::string("a"), std::string("loss/d"), std::string("max"), 1.5, int64_t{0}},
+                  {std::string("a"), std::string("loss/g"), std::string("min"), 0.5, int64_t{9}},
+                  {std::string("a"), std::string("time/step_ms"), std::string("min"), 3.5, int64_t{19}},
+                  {std::string("c"), std::string("eval/l1"), std::string("min"), 0.5, int64_t{5}}}));
+  // The columns of schema 5 answer as they did.
+  EXPECT_EQ(rows("SELECT min_value, min_step, max_value, max_step FROM metrics_best WHERE run = 'a' AND tag = 'loss/d'"),
+            (Rows{{1.25, int64_t{9}, 1.5, int64_t{0}}}));
+  EXPECT_EQ(full_scans("SELECT * FROM metrics_best WHERE run = 'a'"), std::vector<std::string>{});
 }
 
 TEST_F(views, lookups_by_run_or_by_tag_use_indexes) {
@@ -243,16 +278,39 @@ TEST_F(generated_views, each_view_answers_as_a_plain_reference_query) {
             rows("SELECT r.id, r.name, s.tag, s.step, s.value, s.wall_time FROM runs r JOIN summaries s ON s.run_id = r.id "
                  "WHERE s.step = (SELECT max(step) FROM summaries WHERE run_id = s.run_id AND tag = s.tag) "
                  "ORDER BY r.id, s.tag"));
-  // metrics_best: grouped extremes, and the first step at each.
+  // metrics_best: grouped extremes, and the first step at each; the direction an exact rule
+  // gives (the experiment's first), else the longest prefix that covers the tag, else min;
+  // and the extreme it picks. Rules for a third of the runs, overlapping every way.
+  {
+    Database db(path_);
+    db.exec(R"sql(
+      INSERT INTO summary_directions (run_id, pattern, direction, source)
+        SELECT id, '*', 'max', 'experiment' FROM runs WHERE id % 3 = 0
+        UNION ALL SELECT id, 'loss/*', 'min', 'hook' FROM runs WHERE id % 3 = 0
+        UNION ALL SELECT id, 'loss/g', 'max', 'hook' FROM runs WHERE id % 3 = 0
+        UNION ALL SELECT id, 'eval/*', 'max', 'hook' FROM runs WHERE id % 3 = 1
+        UNION ALL SELECT id, 'eval/psnr', 'min', 'experiment' FROM runs WHERE id % 3 = 1
+        UNION ALL SELECT id, 'eval/psnr', 'max', 'hook' FROM runs WHERE id % 3 = 1
+        UNION ALL SELECT id, 'eval/ps*', 'min', 'experiment' FROM runs WHERE id % 3 = 1;
+    )sql");
+  }
+  EXPECT_GT(std::get<int64_t>(rows("SELECT count(*) FROM metrics_best WHERE direction = 'max'").at(0).at(0)), 20);
   EXPECT_EQ(rows("SELECT * FROM metrics_best ORDER BY run_id, tag"),
-            rows("WITH g AS (SELECT run_id, tag, min(value) AS lo, max(value) AS hi FROM summaries GROUP BY run_id, tag) "
-                 "SELECT g.run_id, r.name, g.tag, g.lo, "
+            rows("WITH g AS (SELECT run_id, tag, min(value) AS lo, max(value) AS hi FROM summaries GROUP BY run_id, tag), "
+                 "e AS (SELECT g.*, "
                  "       (SELECT step FROM summaries WHERE run_id = g.run_id AND tag = g.tag AND value = g.lo "
-                 "        ORDER BY step LIMIT 1), "
-                 "       g.hi, "
+                 "        ORDER BY step LIMIT 1) AS lo_step, "
                  "       (SELECT step FROM summaries WHERE run_id = g.run_id AND tag = g.tag AND value = g.hi "
-                 "        ORDER BY step LIMIT 1) "
-                 "FROM g JOIN runs r ON r.id = g.run_id ORDER BY g.run_id, g.tag"));
+                 "        ORDER BY step LIMIT 1) AS hi_step, "
+                 "       coalesce((SELECT direction FROM summary_directions d WHERE d.run_id = g.run_id AND d.pattern = g.tag "
+                 "                 ORDER BY d.source LIMIT 1), "
+                 "                (SELECT direction FROM summary_directions d WHERE d.run_id = g.run_id "
+                 "                 AND d.pattern LIKE '%*' AND instr(g.tag, rtrim(d.pattern, '*')) = 1 "
+                 "                 ORDER BY length(d.pattern) DESC, d.source LIMIT 1), 'min') AS direction "
+                 "     FROM g) "
+                 "SELECT e.run_id, r.name, e.tag, e.lo, e.lo_step, e.hi, e.hi_step, e.direction, "
+                 "       iif(e.direction = 'max', e.hi, e.lo), iif(e.direction = 'max', e.hi_step, e.lo_step) "
+                 "FROM e JOIN runs r ON r.id = e.run_id ORDER BY e.run_id, e.tag"));
   // run_overview: the last rows by a window function, the newest checkpoint not deleted.
   const std::string last = "(SELECT run_id, tag, step, value FROM (SELECT *, row_number() OVER "
                             "(PARTITION BY run_id, tag ORDER BY step DESC) AS k FROM summaries) WHERE k = 1)";
