@@ -1,4 +1,5 @@
-// kiln::Schedule: every N steps (step % N == 0) or T seconds, at most once per step, first call due.
+// kiln::Schedule: at multiples of N steps (a pure function of the step), or every T seconds
+// in this process (its first call due); at most once per step.
 #include "kiln/schedule.hpp"
 
 #include <fmt/format.h>
@@ -17,9 +18,12 @@ Schedule Schedule::from_config(const Config& config, std::int64_t default_steps,
 
 bool Schedule::due(std::int64_t step, Clock::time_point now) {
   if (!enabled() || last_step_ == step) return false;
-  bool fire = !last_step_.has_value();
-  if (every_steps_ > 0 && step % every_steps_ == 0) fire = true;
-  if (every_secs_ > 0 && std::chrono::duration<double>(now - last_time_).count() >= every_secs_) fire = true;
+  // By steps nothing but the step decides, so a resumed run stays on the uninterrupted one's
+  // grid; by time, the first call in this process starts the clock.
+  bool fire = every_steps_ > 0 && step % every_steps_ == 0;
+  if (every_secs_ > 0 &&
+      (!last_step_ || std::chrono::duration<double>(now - last_time_).count() >= every_secs_))
+    fire = true;
   if (fire) {
     last_step_ = step;
     last_time_ = now;

@@ -1,4 +1,5 @@
-// kiln::Schedule: every N steps (step % N == 0) or T seconds, at most once per step, first call due.
+// kiln::Schedule: at multiples of N steps whatever came before (a resumed run stays on its grid),
+// or every T seconds in this process (its first call due); at most once per step.
 #include "kiln/schedule.hpp"
 
 #include <chrono>
@@ -56,12 +57,28 @@ TEST(schedule, without_a_period_is_never_due) {
   EXPECT_FALSE(zero.due(0, kStart));
 }
 
-TEST(schedule, by_steps_is_due_at_multiples_and_at_the_first_call) {
+TEST(schedule, by_steps_is_due_at_multiples_including_a_fresh_runs_first_step) {
   Schedule every_ten(10, 0);
   EXPECT_THAT(due_steps(every_ten, 0, 35), ::testing::ElementsAre(0, 10, 20, 30));
-  Schedule resumed(10, 0);  // a run resumed at step 13: the first call is due, then multiples
-  EXPECT_THAT(due_steps(resumed, 13, 35), ::testing::ElementsAre(13, 20, 30));
-  EXPECT_EQ(resumed.last_step(), 30);
+  EXPECT_EQ(every_ten.last_step(), 30);
+}
+
+TEST(schedule, by_steps_a_resumed_run_is_due_at_the_steps_of_an_uninterrupted_one) {
+  Schedule uninterrupted(100, 0);
+  const std::vector<std::int64_t> expected = due_steps(uninterrupted, 0, 2500);
+  // A run stopped after step 1036 and resumed in a new process (a new Schedule) at 1037.
+  Schedule before(100, 0);
+  Schedule resumed(100, 0);
+  std::vector<std::int64_t> fired = due_steps(before, 0, 1036);
+  const std::vector<std::int64_t> after = due_steps(resumed, 1037, 2500);
+  fired.insert(fired.end(), after.begin(), after.end());
+  EXPECT_EQ(fired, expected);
+  EXPECT_THAT(after, ::testing::ElementsAre(1100, 1200, 1300, 1400, 1500, 1600, 1700, 1800, 1900, 2000, 2100, 2200,
+                                            2300, 2400, 2500));
+  // The first call in a process is due only on the grid: not at 1037.
+  Schedule other(100, 0);
+  EXPECT_FALSE(other.due(1037, kStart));
+  EXPECT_TRUE(other.due(1100, kStart));
 }
 
 TEST(schedule, is_due_at_most_once_per_step) {
@@ -90,13 +107,18 @@ TEST(schedule, by_steps_or_seconds_is_due_when_either_is) {
   EXPECT_FALSE(schedule.due(101, kStart + 1500ms));  // 0.5 s since step 100
 }
 
-TEST(schedule, reset_makes_the_next_call_due_again) {
-  Schedule schedule(10, 0);
-  EXPECT_TRUE(schedule.due(0, kStart));
-  EXPECT_FALSE(schedule.due(3, kStart));
-  schedule.reset();
-  EXPECT_FALSE(schedule.last_step().has_value());
-  EXPECT_TRUE(schedule.due(4, kStart));
+TEST(schedule, reset_starts_the_time_period_again_and_leaves_the_step_grid_alone) {
+  Schedule by_time(0, 60.0);
+  EXPECT_TRUE(by_time.due(0, kStart));
+  EXPECT_FALSE(by_time.due(3, kStart + 1s));
+  by_time.reset();
+  EXPECT_FALSE(by_time.last_step().has_value());
+  EXPECT_TRUE(by_time.due(4, kStart + 2s));  // due as a first call is
+  Schedule by_steps(10, 0);
+  EXPECT_TRUE(by_steps.due(0, kStart));
+  by_steps.reset();
+  EXPECT_FALSE(by_steps.due(4, kStart));
+  EXPECT_TRUE(by_steps.due(10, kStart));
 }
 
 TEST(schedule, reads_every_steps_and_every_secs_from_a_hook_table) {
