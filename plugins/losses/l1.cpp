@@ -6,11 +6,15 @@
 namespace kiln::plugins {
 
 L1::L1(const Config& config)
-    : prediction_(config.get_or<std::string>("prediction", "fake")),
+    : name_(loss_name(config)),
+      prediction_(config.get_or<std::string>("prediction", "fake")),
       target_(config.get_or<std::string>("target", "target")) {}
 
 torch::Tensor L1::compute(const Outputs& outputs, const Batch& batch, Step&) {
-  return torch::l1_loss(outputs.at(prediction_), batch.at(target_));
+  const torch::Tensor& prediction = outputs.at(prediction_);
+  const torch::Tensor& target = batch.at(target_);
+  check_same_shape(name_, prediction_, prediction, target_, target);
+  return torch::l1_loss(prediction, target);
 }
 
 }  // namespace kiln::plugins

@@ -5,17 +5,29 @@
 
 namespace kiln::plugins {
 
+/// The loss's name in the experiment: its [[losses]] table's `name`, else its `plugin`.
+std::string loss_name(const Config& config);
+
+/// Nothing when `prediction` and `target` have the same shape; else an Error naming the loss,
+/// the model output, the batch entry and both shapes, and what torch would have made of them:
+/// "loss 'mse': model output 'prediction' has shape [64] and target 'y' has shape [64, 1];
+/// they differ and would broadcast to [64, 64] — reshape one of them". An element-wise loss
+/// of shapes that broadcast trains on the wrong differences, with only a warning from torch.
+void check_same_shape(const std::string& loss, const std::string& prediction_name, const torch::Tensor& prediction,
+                      const std::string& target_name, const torch::Tensor& target);
+
 /// Mean squared error between an output and a batch entry:
 ///   [[losses]]
 ///   plugin = "mse"
 ///   prediction = "prediction"   # a model output
-///   target = "y"                # a batch entry
+///   target = "y"                # a batch entry, of the prediction's shape (check_same_shape)
 class Mse : public Loss {
  public:
   explicit Mse(const Config& config);
   torch::Tensor compute(const Outputs& outputs, const Batch& batch, Step& step) override;
 
  private:
+  std::string name_;
   std::string prediction_;
   std::string target_;
 };
@@ -45,13 +57,14 @@ class Gan : public Loss {
 ///   [[losses]]
 ///   plugin = "l1"
 ///   prediction = "fake"   # a model output
-///   target = "target"     # a batch entry
+///   target = "target"     # a batch entry, of the prediction's shape (check_same_shape)
 class L1 : public Loss {
  public:
   explicit L1(const Config& config);
   torch::Tensor compute(const Outputs& outputs, const Batch& batch, Step& step) override;
 
  private:
+  std::string name_;
   std::string prediction_;
   std::string target_;
 };

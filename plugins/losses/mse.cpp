@@ -6,11 +6,15 @@
 namespace kiln::plugins {
 
 Mse::Mse(const Config& config)
-    : prediction_(config.get_or<std::string>("prediction", "prediction")),
+    : name_(loss_name(config)),
+      prediction_(config.get_or<std::string>("prediction", "prediction")),
       target_(config.get_or<std::string>("target", "y")) {}
 
 torch::Tensor Mse::compute(const Outputs& outputs, const Batch& batch, Step&) {
-  return torch::mse_loss(outputs.at(prediction_), batch.at(target_));
+  const torch::Tensor& prediction = outputs.at(prediction_);
+  const torch::Tensor& target = batch.at(target_);
+  check_same_shape(name_, prediction_, prediction, target_, target);
+  return torch::mse_loss(prediction, target);
 }
 
 }  // namespace kiln::plugins

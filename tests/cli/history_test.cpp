@@ -258,6 +258,19 @@ TEST(cli_validate, a_model_that_cannot_take_its_data_fails_before_training) {
   EXPECT_FALSE(fs::exists(dir / "runs"));
 }
 
+TEST(cli_validate, a_prediction_and_target_of_shapes_that_would_broadcast_fail_before_training) {
+  TempDir dir;
+  write_text(dir, "exp.toml", mlp_experiment());
+  // The model predicts 3 values per example, the data has 1: mse of [16, 3] and [16, 1] would
+  // train on the broadcast differences, with only a torch warning.
+  const KilnResult result = run_kiln({"validate", "exp.toml", "--set", "model.outputs=3"}, dir.path());
+  EXPECT_TRUE(fails_with_one_error_line(result, 2));
+  EXPECT_THAT(error_line(result), HasSubstr("loss 'mse': model output 'prediction' has shape [16, 3] and target 'y' "
+                                            "has shape [16, 1]; they differ and would broadcast to [16, 3] — reshape "
+                                            "one of them"));
+  EXPECT_FALSE(fs::exists(dir / "runs"));
+}
+
 TEST(cli_validate, config_and_plugin_errors_are_the_same_as_for_run) {
   TempDir dir;
   write_text(dir, "typo.toml", mlp_experiment("[supervisor]\nsumary_every_steps = 5\n"));
