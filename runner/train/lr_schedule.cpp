@@ -33,8 +33,8 @@ double PhaseSchedule::lr(std::int64_t step, double base_lr, const RunContext& ru
   // Checked before the warmup: a factor of 0 would turn inf into nan and hide which it was.
   if (!std::isfinite(rate) || rate < 0)
     throw Error(fmt::format(
-        "schedule {} gave the learning rate {} at step {}: a rate must be a finite number, 0 or more", description_,
-        rate, step));
+        "schedule {}: the rate at step {} is {}; a learning rate must be a finite number, 0 or more", description_,
+        step, rate));
   if (step >= warmup_steps_) return rate;
   const double progress = static_cast<double>(std::max<std::int64_t>(step, 0)) / static_cast<double>(warmup_steps_);
   return rate * (warmup_start_factor_ + (1 - warmup_start_factor_) * progress);

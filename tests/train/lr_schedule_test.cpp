@@ -263,7 +263,7 @@ TEST(lr_schedule, a_plugin_is_built_from_the_table_with_its_own_keys) {
 }
 
 TEST(lr_schedule, a_negative_or_non_finite_rate_is_an_error_naming_the_schedule_and_step) {
-  const auto falling = schedule_of("schedule = { plugin = \"falling\", slope = 0.04 }\n");
+  const auto falling = schedule_of("schedule = { plugin = \"falling\", slope = 0.04, warmup_steps = 2 }\n");
   NullRun run;
   EXPECT_NEAR(falling->lr(2, 0.1, run), 0.02, 1e-15);
   try {
@@ -271,8 +271,8 @@ TEST(lr_schedule, a_negative_or_non_finite_rate_is_an_error_naming_the_schedule_
     FAIL() << "a negative rate was accepted";
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(),
-                 "schedule plugin 'falling' gave the learning rate -0.01999999999999999 at step 3: a rate must be a "
-                 "finite number, 0 or more");
+                 "schedule plugin 'falling', warmup 2 steps from 0x: the rate at step 3 is -0.01999999999999999; a "
+                 "learning rate must be a finite number, 0 or more");
   }
 
   // Checked before the warmup, whose factor 0 at step 0 would hide an infinite rate as nan.
@@ -285,7 +285,7 @@ TEST(lr_schedule, a_negative_or_non_finite_rate_is_an_error_naming_the_schedule_
     FAIL() << "an infinite rate was accepted";
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(),
-                 "schedule infinite gave the learning rate inf at step 0: a rate must be a finite number, 0 or more");
+                 "schedule infinite: the rate at step 0 is inf; a learning rate must be a finite number, 0 or more");
   }
   // An exponential growth that overflows is caught the same way.
   const auto overflowing = schedule_of("schedule = { type = \"step\", step_size = 1, gamma = 1e10 }\n");
@@ -297,8 +297,8 @@ TEST(lr_schedule, the_table_names_a_type_or_a_plugin) {
             "exp.toml:23:12: optimizers.adam.schedule: must be a table naming a `type` or a `plugin`, e.g. schedule = "
             "{ type = \"cosine\", warmup_steps = 100 }");
   EXPECT_EQ(error_of("schedule = { warmup_steps = 10 }\n"),
-            "exp.toml:23:12: [optimizers.adam.schedule]: needs a built-in `type` (constant, step, multistep, exponential, "
-            "cosine, linear, onecycle) or a `plugin`");
+            "exp.toml:23:12: [optimizers.adam.schedule]: needs a built-in `type` (constant, step, multistep, "
+            "exponential, cosine, linear, onecycle) or a `plugin`");
   EXPECT_EQ(error_of("schedule = { type = \"cosine\", plugin = \"inverse_sqrt\" }\n"),
             "exp.toml:23:40: optimizers.adam.schedule.plugin: a schedule is a built-in `type` or a `plugin`, not both");
   EXPECT_EQ(error_of("schedule = { type = \"cosin\" }\n"),
@@ -307,13 +307,14 @@ TEST(lr_schedule, the_table_names_a_type_or_a_plugin) {
   EXPECT_EQ(error_of("schedule = { type = \"cosine\", library = \"fixture_schedule\" }\n"),
             "exp.toml:23:41: optimizers.adam.schedule.library: goes with `plugin`: a built-in `type` has no library");
   EXPECT_EQ(error_of("schedule = { type = \"cosine\", gamma = 0.5 }\n"),
-            "exp.toml:23:31: unknown key 'gamma' in [optimizers.adam.schedule] (optimizer 'adam') (known keys: library, "
-            "min_lr, plugin, total_steps, type, warmup_start_factor, warmup_steps)");
+            "exp.toml:23:31: unknown key 'gamma' in [optimizers.adam.schedule] (optimizer 'adam') (known keys: "
+            "library, min_lr, plugin, total_steps, type, warmup_start_factor, warmup_steps)");
 }
 
 TEST(lr_schedule, every_bad_key_is_an_error_at_its_position) {
   const std::map<std::string, std::string> cases = {
-      {"schedule = { type = \"step\" }\n", "exp.toml:23:12: [optimizers.adam.schedule]: missing key 'step_size' (has: type)"},
+      {"schedule = { type = \"step\" }\n",
+       "exp.toml:23:12: [optimizers.adam.schedule]: missing key 'step_size' (has: type)"},
       {"schedule = { type = \"step\", step_size = 0 }\n",
        "exp.toml:23:41: optimizers.adam.schedule.step_size: must be greater than 0, got 0"},
       {"schedule = { type = \"step\", step_size = 2, gamma = -0.5 }\n",
