@@ -194,7 +194,7 @@ std::pair<fs::path, std::string> Saver::init_from_checkpoint() const {
   const InitFromSpec& init = context_.init_from;
   if (fs::is_regular_file(init.source)) {
     if (init.best)
-      init.config.fail("best", fmt::format("best = true takes a run's name in `from`; '{}' is a checkpoint file",
+      init.config.fail("best", fmt::format("best = true takes a run's name in `from`, and '{}' is a file",
                                            init.source));
     return {init.source, ""};
   }

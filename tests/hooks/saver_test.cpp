@@ -492,8 +492,8 @@ TEST(saver, init_from_best_without_a_best_checkpoint_or_with_a_file_is_an_error_
       << none;
   const std::string file = (dir / "runs" / "t" / "checkpoints" / "ckpt-10.kiln").string();
   const std::string with_file = error_with("{ from = \"" + file + "\", best = true }");
-  EXPECT_NE(with_file.find("experiment.init_from.best: best = true takes a run's name in `from`; '" + file +
-                           "' is a checkpoint file"),
+  EXPECT_NE(with_file.find("experiment.init_from.best: best = true takes a run's name in `from`, and '" + file +
+                           "' is a file"),
             std::string::npos)
       << with_file;
   EXPECT_EQ(column(dir / "runs" / "kiln.db", "SELECT name FROM runs"), (std::vector<std::string>{"t"}));
