@@ -147,10 +147,10 @@ std::shared_ptr<LoadedLibrary> open_library(const fs::path& file) {
   try {
     info->register_plugin(*loaded->registry);
   } catch (const std::exception& e) {
-    throw PluginError(fmt::format("{} failed to register its names: {}", describe(loaded->info), message_of(e)));
+    throw RegistrationError(fmt::format("{} failed to register its names: {}", describe(loaded->info), message_of(e)));
   } catch (...) {
-    throw PluginError(fmt::format("{} failed to register its names: it threw something that is not a std::exception",
-                                  describe(loaded->info)));
+    throw RegistrationError(fmt::format(
+        "{} failed to register its names: it threw something that is not a std::exception", describe(loaded->info)));
   }
   for (const KindInfo& kind : kKinds) loaded->info.names[kind.kind] = loaded->registry->names(kind.kind);
   return loaded;

@@ -31,12 +31,20 @@ struct LoadedLibrary {
   std::string sha256;  // of the file, computed when the first object is built from it
 };
 
+/// A library whose register function threw (a name registered twice, a bad registration):
+/// its names past the failure are unknown, so a search for a name it may hold says this first.
+class RegistrationError : public PluginError {
+ public:
+  using PluginError::PluginError;
+};
+
 /// Loads `file` and checks it, each failure one PluginError naming the file and saying what
 /// is wrong: not a shared library this kiln can map (check_elf_file: no ELF header, cut
 /// short, another machine); a library it needs is missing or lacks a symbol (the
 /// loader's words, C++ symbols demangled); no kiln handshake symbol; another
 /// SDK ABI (checked before anything else in the handshake is read), torch version or
-/// libstdc++ string ABI, naming both sides' values; a register function that throws.
+/// libstdc++ string ABI, naming both sides' values; a register function that throws (a
+/// RegistrationError).
 std::shared_ptr<LoadedLibrary> open_library(const std::filesystem::path& file);
 
 /// The loader's message with each C++ symbol after "undefined symbol: " shown demangled, the

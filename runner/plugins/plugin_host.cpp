@@ -199,13 +199,16 @@ std::shared_ptr<LoadedLibrary> PluginHost::find_provider(Kind kind, const std::s
 }
 
 std::shared_ptr<LoadedLibrary> PluginHost::scan_for(Kind kind, const std::string& name) {
-  std::vector<std::string> known, found, skipped;
+  std::vector<std::string> known, found, skipped, unregistered;
   for (const fs::path& file : all_libraries()) {
     std::shared_ptr<LoadedLibrary> library;
     try {
       library = load(file);
     } catch (const PluginError& e) {
-      skipped.push_back(fmt::format("[{}]", e.what()));
+      // A library that failed while registering its names (one registered twice) may be the
+      // one meant to provide `name`: that is the error to report, before what was searched.
+      if (registration_failures_.count(file)) unregistered.push_back(e.what());
+      else skipped.push_back(fmt::format("[{}]", e.what()));
       continue;
     }
     const std::vector<std::string>& names = library->info.names.at(kind);
@@ -215,8 +218,12 @@ std::shared_ptr<LoadedLibrary> PluginHost::scan_for(Kind kind, const std::string
   }
 
   std::string message =
-      fmt::format("no plugin library provides {} '{}' (searched: {})", kind_name(kind), name, searched());
-  message += kiln::detail::did_you_mean(name, known);
+      unregistered.empty()
+          ? fmt::format("no plugin library provides {} '{}' (searched: {})", kind_name(kind), name, searched())
+          : fmt::format("{}; no other plugin library provides {} '{}' (searched: {})", fmt::join(unregistered, "; "),
+                        kind_name(kind), name, searched());
+  // A library that failed to register its names is the likely provider: no other name is suggested.
+  if (unregistered.empty()) message += kiln::detail::did_you_mean(name, known);
   // What each library does register: a name its author forgot to register shows here.
   if (!found.empty() || skipped.empty()) message += found_clause(found.size(), fmt::format("{}", fmt::join(found, " ")));
   // The name may be in a library that failed its handshake: say which ones were skipped.
@@ -236,6 +243,7 @@ std::shared_ptr<LoadedLibrary> PluginHost::load(const fs::path& file) {
     return loaded_[canonical] = open_library(canonical);
   } catch (const PluginError& e) {
     failures_[canonical] = e.what();
+    if (dynamic_cast<const detail::RegistrationError*>(&e)) registration_failures_.insert(canonical);
     throw;
   }
 }

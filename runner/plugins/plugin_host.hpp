@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -117,6 +118,8 @@ class PluginHost {
   std::vector<std::filesystem::path> search_path_;
   std::map<std::filesystem::path, std::shared_ptr<detail::LoadedLibrary>> loaded_;
   std::map<std::filesystem::path, std::string> failures_;
+  /// Of failures_, the libraries whose register function threw (a name registered twice).
+  std::set<std::filesystem::path> registration_failures_;
   std::vector<PluginRecord> records_;
 };
 

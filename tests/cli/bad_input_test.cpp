@@ -267,5 +267,19 @@ TEST_F(cli_errors, library_registering_a_name_twice_is_refused_naming_it_and_the
                                     "model 'twin' is registered twice");
 }
 
+TEST_F(cli_errors, a_name_registered_twice_in_a_library_found_by_search_is_reported_first) {
+  // No `library = ...`: kiln searches the libraries for 'twin'; the one that registers it
+  // twice is the error, not "no plugin library provides model 'twin'".
+  const fs::path twice = fixture_dir().parent_path() / "twice";
+  const std::string text = replace_once(mlp_experiment(), "plugin = \"mlp\"\n", "plugin = \"twin\"\n") +
+                           "[plugins]\npaths = [\"" + twice.string() + "\"]\n";
+  const KilnResult result = run(text);
+  expect_refused(result);
+  EXPECT_THAT(error_line(result),
+              StartsWith(error_at(text, "[model]", 1) + fs::canonical(twice / "libfixture_registers_twice.so").string() +
+                         " (plugin 'fixture_registers_twice' 0.1.0) failed to register its names: model 'twin' is "
+                         "registered twice; no other plugin library provides model 'twin' (searched: "));
+}
+
 }  // namespace
 }  // namespace kiln::test

@@ -134,6 +134,23 @@ TEST_F(plugin_search, library_registering_a_name_twice_is_refused_naming_both) {
                 " (plugin 'fixture_registers_twice' 0.1.0) failed to register its names: model 'twin' is registered twice");
 }
 
+TEST_F(plugin_search, a_name_registered_twice_in_a_searched_library_is_said_first) {
+  // No `library = ...`: the host searches every library for the name, and the one that
+  // registers it twice is refused while registering; that is the error, before the search.
+  TempDir folder;
+  link_fixtures(folder, {"fixture_good"});
+  fs::create_symlink(kTwice, folder.path() / kTwice.filename());
+  PluginHost host({folder.path()}, empty_.path());
+  EXPECT_EQ(plugin_error([&] { host.make_model("twin", "", model_table()); }),
+            "exp.toml:1:1: " + fs::canonical(kTwice).string() +
+                " (plugin 'fixture_registers_twice' 0.1.0) failed to register its names: model 'twin' is registered "
+                "twice; no other plugin library provides model 'twin' (searched: " + folder.path().string() + ", " +
+                empty_.path().string() + ") (found 1 library: [libfixture_good.so registers models: tiny; losses: "
+                "half_sum; datasets: counting; hooks: noop])");
+  // A name another library provides is found as before: the broken library stands in no one's way.
+  EXPECT_NE(host.make_model("tiny", "", model_table()), nullptr);
+}
+
 TEST_F(plugin_search, registry_refuses_a_second_name_of_one_kind_and_allows_it_for_another) {
   const Registry::Factory<Model> model = [](const Config&) { return std::shared_ptr<Model>(); };
   const Registry::Factory<Hook> hook = [](const Config&) { return std::shared_ptr<Hook>(); };
@@ -172,7 +189,8 @@ TEST_F(plugin_search, registry_files_a_class_or_a_factory_under_the_kind_it_impl
 TEST_F(plugin_search, every_kind_has_its_words_in_enum_order) {
   std::vector<std::string> words;
   for (const KindInfo& kind : kKinds) words.push_back(std::string(kind_name(kind.kind)) + "/" + kind.plural);
-  EXPECT_EQ(words, (std::vector<std::string>{"model/models", "loss/losses", "dataset/datasets", "hook/hooks"}));
+  EXPECT_EQ(words, (std::vector<std::string>{"model/models", "loss/losses", "dataset/datasets", "hook/hooks",
+                                              "schedule/schedules"}));
   EXPECT_THROW(kind_info(static_cast<Kind>(99)), Error);
 }
 
