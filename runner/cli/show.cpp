@@ -1,6 +1,7 @@
 // `kiln show RUN`: one run in full — what ran, how it went, what it kept, how it was configured.
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,77 @@ void print_overview(store::Database& db, const store::RunRow& run) {
   field("kiln", run.kiln_version);
   field("config", "sha256 " + run.config_hash.substr(0, 16));
   field("error", run.error);
+}
+
+/// The params under `prefix` ("optimizers.adam."), by the rest of their key.
+std::map<std::string, std::string> params_under(const std::map<std::string, std::string>& params,
+                                                const std::string& prefix) {
+  std::map<std::string, std::string> out;
+  for (auto it = params.lower_bound(prefix); it != params.end() && it->first.rfind(prefix, 0) == 0; ++it)
+    out[it->first.substr(prefix.size())] = it->second;
+  return out;
+}
+
+/// An optimizer's `schedule` as the experiment wrote it: "cosine (total_steps 2000), warmup
+/// 100 steps" (the trainer's PhaseSchedule::description() adds the defaults, which only the
+/// training library knows), or "constant" without one.
+std::string describe_schedule(const std::map<std::string, std::string>& schedule) {
+  if (schedule.empty()) return "constant";
+  auto value = [&](const std::string& key) {
+    auto it = schedule.find(key);
+    return it == schedule.end() ? std::string() : it->second;
+  };
+  std::string text = schedule.count("plugin") ? fmt::format("plugin '{}'", value("plugin")) : value("type");
+  std::vector<std::string> keys;
+  for (const auto& [key, v] : schedule)
+    if (key != "type" && key != "plugin" && key != "library" && key.rfind("warmup_", 0) != 0)
+      keys.push_back(key + " " + v);
+  if (!keys.empty()) text += fmt::format(" ({})", fmt::join(keys, ", "));
+  if (schedule.count("warmup_steps") && value("warmup_steps") != "0") {
+    text += fmt::format(", warmup {} steps", value("warmup_steps"));
+    if (schedule.count("warmup_start_factor")) text += fmt::format(" from {}x", value("warmup_start_factor"));
+  }
+  return text;
+}
+
+/// What each update is made of, from the run's recorded experiment: the effective batch, and
+/// each optimizer's type, learning rate, schedule and clipping.
+void print_training(store::Database& db, std::int64_t run_id) {
+  const std::map<std::string, std::string> params = store::run_params(db, run_id);
+  if (params.empty()) return;  // a run whose params were never recorded
+  auto param = [&](const std::string& key, const std::string& fallback) {
+    auto it = params.find(key);
+    return it == params.end() ? fallback : it->second;
+  };
+  heading("training");
+  const std::string batch = param("data.batch_size", "32"), accumulate = param("experiment.accumulate", "1");
+  std::string line = fmt::format("{} examples per update", batch);
+  try {
+    if (accumulate != "1")
+      line = fmt::format("{} x accumulate {} = {} examples per update", batch, accumulate,
+                         std::stoll(batch) * std::stoll(accumulate));
+  } catch (const std::exception&) {
+    line = fmt::format("{} x accumulate {}", batch, accumulate);
+  }
+  fmt::print("  {:<11}{}\n", "batch", line);
+  // Each [[optimizers]] entry is params' "optimizers.<name>.*".
+  std::vector<std::string> phases;
+  for (auto it = params.lower_bound("optimizers."); it != params.end() && it->first.rfind("optimizers.", 0) == 0; ++it) {
+    const std::string name = it->first.substr(11, it->first.find('.', 11) - 11);
+    if (phases.empty() || phases.back() != name) phases.push_back(name);
+  }
+  for (const std::string& name : phases) {
+    const auto keys = params_under(params, "optimizers." + name + ".");
+    auto key = [&](const std::string& k, const std::string& fallback) {
+      auto it = keys.find(k);
+      return it == keys.end() ? fallback : it->second;
+    };
+    std::string text = fmt::format("{}, lr {}, schedule {}", key("type", "?"), key("lr", "(the type's default)"),
+                                   describe_schedule(params_under(keys, "schedule.")));
+    if (keys.count("clip_norm")) text += ", clip_norm " + keys.at("clip_norm");
+    if (keys.count("clip_value")) text += ", clip_value " + keys.at("clip_value");
+    fmt::print("  phase {}: {}\n", name, text);
+  }
 }
 
 void print_metrics(store::Database& db, std::int64_t run_id) {
@@ -125,6 +197,7 @@ int show(const ShowArgs& args) {
   store::Database db = store::open_existing(args.database);
   const store::RunRow run = store::run_row(db, store::find_run_ref(db, args.run).id);
   print_overview(db, run);
+  print_training(db, run.id);
   print_metrics(db, run.id);
   print_checkpoints(db, run.id);
   print_plugins(db, run.id);
