@@ -213,6 +213,40 @@ TEST(training_controls, a_step_of_n_micro_batches_forwards_each_before_one_updat
   EXPECT_EQ(f.trainer.loader().cursor().batch, 6);
 }
 
+/// Each phase's forward count as the last micro-batch's scratch held it (two_towers counts its
+/// forward passes in the scratch), and the micro-batch it came from.
+class ForwardCounter : public Hook {
+ public:
+  void after_phase(Step& step) override {
+    log.push_back(fmt::format("{}: micro-batch {} of {}, forwards {}", step.phase(), step.micro_batch(),
+                              step.micro_batches(), step.outputs().at("forwards").item<int>()));
+  }
+  std::vector<std::string> log;
+};
+
+TEST(training_controls, each_micro_batch_has_its_own_scratch_that_the_next_phase_finds) {
+  // two_towers: phase "second" runs after "first" and counts the forward passes in the
+  // scratch. One scratch per micro-batch: each is forwarded once per phase, so the second
+  // phase's pass over a micro-batch is its second, whatever N is.
+  TempDir dir;
+  const std::string text =
+      std::string("[experiment]\nname = \"towers\"\nseed = 3\nmax_steps = 2\nthreads = 1\naccumulate = 3\n") +
+      "[plugins]\npaths = [\"" KILN_FIXTURE_DIR "\"]\n"
+      "[data]\nplugin = \"noise\"\nbatch_size = 8\n"
+      "[model]\nplugin = \"two_towers\"\n"
+      "[[losses]]\nname = \"m\"\nplugin = \"mean_square\"\n"
+      "[[optimizers]]\nname = \"second\"\ntype = \"sgd\"\nparams = \"b\"\nlosses = [\"m\"]\nafter = [\"first\"]\n"
+      "[[optimizers]]\nname = \"first\"\ntype = \"sgd\"\nparams = \"a\"\nlosses = [\"m\"]\n";
+  Fixture f(text);
+  auto counter = std::make_shared<ForwardCounter>();
+  f.trainer.add_hook("counter", counter);
+  f.trainer.run();
+  EXPECT_EQ(counter->log, (std::vector<std::string>{
+                              "first: micro-batch 2 of 3, forwards 1", "second: micro-batch 2 of 3, forwards 2",
+                              "first: micro-batch 2 of 3, forwards 1", "second: micro-batch 2 of 3, forwards 2"}));
+  EXPECT_EQ(f.trainer.loader().cursor().batch, 6);
+}
+
 /// Sets the phase's learning rate from a hook at one step.
 class SetsLr : public Hook {
  public:
