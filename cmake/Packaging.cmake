@@ -4,7 +4,7 @@ set(CPACK_PACKAGE_NAME kiln)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "train LibTorch experiments declared in TOML, with plugins and a SQL run history")
 set(CPACK_PACKAGE_DESCRIPTION
-  "kiln runs machine-learning experiments declared in TOML. Models, losses, datasets and hooks are shared-library plugins written against a small C++17 SDK; every run's resolved config, summaries, checkpoints and events go to one SQLite database. The package holds the kiln command, its plugins, the SDK headers and library, and the CMake package for find_package(kiln).")
+  "kiln runs machine-learning experiments declared in TOML. Models, losses, datasets, hooks and learning-rate schedules are shared-library plugins written against a small C++17 SDK; every run's resolved config, summaries, checkpoints and events go to one SQLite database. The package holds the kiln command, its plugins, the SDK headers and library, and the CMake package for find_package(kiln).")
 set(CPACK_PACKAGE_CONTACT "kiln maintainers <kiln@localhost>")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_GENERATOR DEB)
