@@ -358,6 +358,26 @@ TEST(saver_keep, a_replaced_best_inside_the_recent_window_stays_as_a_recent_one)
   EXPECT_EQ(column(db, "SELECT step FROM checkpoints WHERE deleted IS NOT NULL"), std::vector<std::string>{"10"});
 }
 
+TEST(saver_keep, a_failed_write_of_a_new_best_leaves_the_previous_best_kept) {
+  // The save at 30, a new best, cannot be renamed into place (a folder holds its name): the
+  // run fails at the next save, and 15 is still the best, its file there.
+  TempDir dir;
+  fs::create_directories(dir / "runs" / "t" / "checkpoints" / "ckpt-30.kiln" / "in-the-way");
+  RunOutcome outcome;
+  {
+    RunFixture run(dir, mlp_experiment("", 40),
+                   {"saver.every_steps=10", "saver.max_to_keep=1", "supervisor.log_every_steps=0"});
+    run.trainer.add_hook("keeper", std::make_shared<KeepAt>(run.saver, std::vector<std::int64_t>{15, 30}),
+                         priority::saver - 100);
+    outcome = run.execute();
+  }
+  ASSERT_EQ(outcome.status, "failed");
+  EXPECT_NE(outcome.error.find("checkpoint at step 30 was not saved"), std::string::npos) << outcome.error;
+  const fs::path db = dir / "runs" / "kiln.db";
+  EXPECT_EQ(live_checkpoints(db), (std::vector<std::string>{"15:best", "20:max_to_keep"}));
+  EXPECT_TRUE(fs::exists(dir / "runs" / "t" / "checkpoints" / "ckpt-15.kiln"));
+}
+
 TEST(saver_keep, a_resumed_run_knows_its_best_and_replaces_it) {
   TempDir dir;
   const std::vector<std::string> overrides = {"saver.every_steps=10", "saver.max_to_keep=1",
