@@ -65,7 +65,7 @@ std::unique_ptr<PhaseSchedule> read_schedule(const Config& optimizer, PluginHost
         library.empty() ? fmt::format("plugin '{}'", plugin) : fmt::format("plugin '{}' from '{}'", plugin, library);
   }
 
-  // The warmup is the runner's, whatever the schedule: a plugin never sees these keys' meaning.
+  // The warmup is the runner's, for built-in types and plugins alike.
   const auto warmup_steps = table.get_non_negative<std::int64_t>("warmup_steps", 0);
   const auto warmup_start_factor = table.get_in_range<double>("warmup_start_factor", 0.0, 0.0, 1.0);
   if (warmup_steps == 0 && table.contains("warmup_start_factor"))

@@ -24,7 +24,8 @@ class PhaseSchedule {
   /// The learning rate of the update at global step `step` for a group configured with
   /// `base_lr`. A value that is negative or not finite is an Error naming the schedule.
   double lr(std::int64_t step, double base_lr, const RunContext& run);
-  /// What `kiln show` prints: "cosine (total_steps 2000, min_lr 0), warmup 100 steps".
+  /// The schedule with its keys resolved, for messages: "cosine (total_steps 2000, min_lr 0),
+  /// warmup 100 steps from 0x", "plugin 'inverse_sqrt'".
   const std::string& description() const { return description_; }
 
   /// The schedule's own state (plugins may have some), for checkpoints.
