@@ -83,7 +83,7 @@ void expect_rates(PhaseSchedule& schedule, const std::map<std::int64_t, double>&
 //   sched = StepLR(opt, step_size=3, gamma=0.5)
 //   for k in range(11): rates[k] = opt.param_groups[0]["lr"]; opt.step(); sched.step()
 // Where PyTorch has no such schedule (warmup, pix2pix's decay), LambdaLR with the formula
-// written out gave them.
+// written out gave them. tests/train/lr_schedule_reference.py prints them all.
 
 TEST(lr_schedule, no_schedule_table_gives_none) { EXPECT_EQ(schedule_of(""), nullptr); }
 
