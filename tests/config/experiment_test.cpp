@@ -235,7 +235,8 @@ const std::string kRunnerKeysOnly =
 
 TEST(experiment, misspelled_optional_table_suggests_it_and_every_table_is_known) {
   const std::string every_table =
-      "(known keys: data, ema, eval_data, experiment, hooks, losses, model, optimizers, plugins, saver, supervisor)";
+      "(known keys: data, early_stopping, ema, eval_data, experiment, hooks, losses, model, optimizers, plugins, saver, "
+      "summaries, supervisor)";
   EXPECT_EQ(unread_error_of(kRunnerKeysOnly), "(no error)");
   // The optional tables are known whether the file has them or not.
   EXPECT_EQ(unread_error_of(kRunnerKeysOnly + "[saverr]\nevery_steps = 5\n"),
@@ -251,7 +252,7 @@ TEST(experiment, misspelled_optional_key_of_experiment_suggests_it) {
   const std::string text = mlp_experiment();
   EXPECT_EQ(unread_error_of(text.substr(0, text.find("[data]")) + "init_frm = \"old\"\n" + text.substr(text.find("[data]"))),
             "exp.toml:6:1: unknown key 'init_frm' in [experiment]; did you mean 'init_from'? "
-            "(known keys: database, device, init_from, max_steps, name, precision, runs_dir, seed, threads)");
+            "(known keys: accumulate, database, device, init_from, max_steps, name, precision, runs_dir, seed, threads)");
 }
 
 TEST(experiment, overrides_apply_in_order) {
