@@ -341,6 +341,32 @@ TEST(training_controls, a_schedule_sets_the_rate_before_the_hooks_and_a_hook_win
   EXPECT_EQ(f.recorder.values("lr/adam"), (std::vector<double>{0.01, 0.01, 0.005, 0.25, 0.0025, 0.0025}));
 }
 
+TEST(training_controls, a_schedules_state_is_in_checkpoints_and_a_resume_continues_it) {
+  // fixture_schedule's "counting" halves the rate at each call and keeps the calls as state.
+  const std::string text =
+      with_optimizer_keys("schedule = { plugin = \"counting\" }\n", /*max_steps=*/6) +
+      "[plugins]\npaths = [\"" KILN_FIXTURE_DIR "/../schedule\"]\n";
+  Fixture straight(text);
+  straight.trainer.run();
+  const TensorMap end = straight.trainer.capture_state();
+  EXPECT_EQ(end.at("schedule/adam/calls").item<std::int64_t>(), 6);
+
+  Fixture first(text, {"experiment.max_steps=3"});
+  first.trainer.run();
+  const TensorMap middle = first.trainer.capture_state();
+  EXPECT_EQ(middle.at("schedule/adam/calls").item<std::int64_t>(), 3);
+  Fixture second(text);
+  second.trainer.restore_state(middle);
+  second.trainer.run();
+  // Its rates went on from the fourth call: 0.01 / 2^3, / 2^4, / 2^5.
+  const std::vector<double> rates = second.recorder.values("lr/adam");
+  EXPECT_EQ(rates, (std::vector<double>{0.01 / 8, 0.01 / 16, 0.01 / 32}));
+  const TensorMap resumed = second.trainer.capture_state();
+  ASSERT_EQ(resumed.names(), end.names());
+  for (const std::string& name : end.names())
+    EXPECT_TRUE(torch::equal(resumed.at(name), end.at(name))) << name << " differs after the resume";
+}
+
 TEST(training_controls, phase_names_and_an_unknown_phase_name_the_phases) {
   Fixture f(mlp_experiment("", 1));
   EXPECT_EQ(f.trainer.phase_names(), (std::vector<std::string>{"adam"}));
