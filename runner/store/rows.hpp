@@ -61,10 +61,6 @@ struct SummaryRow {
   double wall_time = 0;
 };
 
-/// Whether lower or higher values of a summary are better: `summary_directions` (schema 6)
-/// writes them "min" and "max".
-enum class Direction { min, max };
-
 /// One rule of `summary_directions`: lower ("min") or higher ("max") values are better for the
 /// tag `pattern`, or for every tag starting with it when it ends in '*' ("acc/*").
 struct SummaryDirectionRow {

@@ -195,8 +195,35 @@ TEST(cli_compare_directions, a_tag_declared_higher_is_better_picks_the_highest_a
   EXPECT_THAT(disagree.out, HasSubstr("  loss/mse max "));
   EXPECT_THAT(disagree.out, HasSubstr("\nbest\n  loss/mse: none, the runs disagree whether higher or lower is better "
                                       "(their [summaries] or hooks)\n"));
-  for (const std::string& line : lines(disagree.out))
-    if (line.rfind("  loss/mse", 0) == 0) EXPECT_THAT(line, Not(HasSubstr(" *"))) << line;
+  for (const std::string& line : lines(disagree.out)) {
+    if (line.rfind("  loss/mse", 0) == 0) {
+      EXPECT_THAT(line, Not(HasSubstr(" *"))) << line;
+    }
+  }
+}
+
+TEST(cli_compare_directions, a_hook_declares_its_tags_direction_and_the_experiments_exact_rule_wins_over_it) {
+  TempDir dir;
+  const fs::path folder = fixture_dir().parent_path() / "directions";
+  write_text(dir, "exp.toml",
+             mlp_experiment("[plugins]\npaths = [\"" + folder.string() + "\"]\n[[hooks]]\nplugin = "
+                            "\"declares_direction\"\ntag = \"score/x\"\ndirection = \"max\"\n",
+                            /*max_steps=*/5));
+  // score/x is step + 1: its best is 5 at step 4 when higher is better, 1 at step 0 when lower.
+  const std::string best = "SELECT direction, best_value, best_step FROM metrics_best WHERE tag = 'score/x'";
+  const KilnResult declared = run_kiln({"run", "exp.toml"}, dir.path());
+  ASSERT_EQ(declared.exit_code(), 0) << declared.describe();
+  const fs::path db = dir / "runs/kiln.db";
+  EXPECT_EQ(sql_rows(db, "SELECT pattern, direction, source FROM summary_directions"),
+            (std::vector<std::vector<std::string>>{{"score/x", "max", "hook"}}));
+  EXPECT_EQ(sql_rows(db, best), (std::vector<std::vector<std::string>>{{"max", "5.0", "4"}}));
+  // A prefix in the experiment does not override the hook's exact tag; the exact tag does.
+  const KilnResult prefix = run_kiln({"run", "exp.toml", "--fresh", "--set", "summaries.minimize=['score/*']"}, dir.path());
+  ASSERT_EQ(prefix.exit_code(), 0) << prefix.describe();
+  EXPECT_EQ(sql_rows(db, best + " AND run = 't-2'"), (std::vector<std::vector<std::string>>{{"max", "5.0", "4"}}));
+  const KilnResult exact = run_kiln({"run", "exp.toml", "--fresh", "--set", "summaries.minimize=['score/x']"}, dir.path());
+  ASSERT_EQ(exact.exit_code(), 0) << exact.describe();
+  EXPECT_EQ(sql_rows(db, best + " AND run = 't-3'"), (std::vector<std::vector<std::string>>{{"min", "1.0", "0"}}));
 }
 
 TEST(cli_history_missing_database, every_reading_command_says_so_in_one_line_and_creates_nothing) {

@@ -1,6 +1,8 @@
 // [summaries] -> (pattern, direction) rules: maximize and minimize, and every refusal at its key.
 #include "config/summary_rules.hpp"
 
+#include <algorithm>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
