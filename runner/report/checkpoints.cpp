@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "report/html.hpp"
+#include "store/checkpoints.hpp"
 #include "report/sections.hpp"
 #include "report/svg_chart.hpp"
 
@@ -21,15 +22,20 @@ std::string describe(const store::CheckpointRow& row) {
   return fmt::format("step {} · saved: {} · {} · {}", row.step, row.reason, status, format_bytes(row.bytes));
 }
 
-/// ● kept as one of the newest, ■ kept for good by keep_every_hours, ○ deleted.
+/// ● kept as one of the newest, ■ kept for good by keep_every_hours, ◆ kept because a hook asked
+/// (early stopping's "best"), ○ deleted.
 std::string marker(const store::CheckpointRow& row, double x, double y, const std::string& color) {
   const std::string title = "<title>" + escape(describe(row)) + "</title>";
   if (row.deleted)
     return fmt::format("<circle class=\"ckpt deleted\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4.5\">{}</circle>", x, y, title);
-  if (row.kept == "keep_every_hours")
+  if (store::kept_for(row.kept, "keep_every_hours"))
     return fmt::format(
         "<rect class=\"ckpt kept hours\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"12\" height=\"12\" fill=\"{}\">{}</rect>",
         x - 6, y - 6, escape(color), title);
+  if (!row.kept.empty() && row.kept != store::kKeptRecent)
+    return fmt::format("<polygon class=\"ckpt kept asked\" points=\"{0:.1f},{1:.1f} {2:.1f},{3:.1f} {0:.1f},{4:.1f} "
+                       "{5:.1f},{3:.1f}\" fill=\"{6}\">{7}</polygon>",
+                       x, y - 7, x + 7, y, y + 7, x - 7, escape(color), title);
   return fmt::format("<circle class=\"ckpt kept\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"6\" fill=\"{}\">{}</circle>", x, y,
                      escape(color), title);
 }
@@ -109,7 +115,8 @@ std::string checkpoints_section(Context& context) {
   std::string out = "<section id=\"checkpoints\"><h2>Checkpoints</h2>";
   if (!any) return out + "<p class=\"note\">No checkpoints were recorded for these runs.</p></section>";
   out += "<p class=\"note\">● kept as one of the newest <code>saver.max_to_keep</code> · ■ kept for good by "
-         "<code>saver.keep_every_hours</code> · ○ deleted by retention (or found corrupt on restore). A checkpoint "
+         "<code>saver.keep_every_hours</code> · ◆ kept because a hook asked (<code>best</code>: early stopping's "
+         "best so far) · ○ deleted by retention (or found corrupt on restore). A checkpoint "
          "is saved because of <code>steps</code> or <code>time</code> (the saver's period), <code>end</code> (the "
          "last step), <code>stop</code> (a signal or max_time) or <code>snapshot</code> (SIGHUP).</p>";
   out += timeline(context);

@@ -162,6 +162,18 @@ TEST_F(report_page, shows_checkpoints_kept_and_deleted_and_compact_events) {
   EXPECT_THAT(html, HasSubstr("<span class=\"status failed\">failed</span>"));
 }
 
+TEST_F(report_page, marks_checkpoints_by_why_they_are_kept) {
+  RunData& a = data_.runs[0];
+  a.checkpoints.push_back({1, 30, "/r/ckpt-30.kiln", 4800, "z", 1'700'000'200, "steps", "best", std::nullopt});
+  a.checkpoints.push_back({1, 40, "/r/ckpt-40.kiln", 4800, "w", 1'700'000'210, "steps", "keep_every_hours,best",
+                           std::nullopt});
+  const std::string html = render_page(data_).html;
+  EXPECT_EQ(count(html, "class=\"ckpt kept\""), 1u);        // step 20, one of the newest
+  EXPECT_EQ(count(html, "class=\"ckpt kept asked\""), 1u);  // step 30, early stopping's best
+  EXPECT_EQ(count(html, "class=\"ckpt kept hours\""), 1u);  // step 40: keep_every_hours holds it for good
+  EXPECT_THAT(html, HasSubstr("kept (keep_every_hours,best)"));
+}
+
 TEST_F(report_page, a_run_without_anything_recorded_still_renders) {
   data_.runs = {run(7, "empty")};
   const Page page = render_page(data_);
