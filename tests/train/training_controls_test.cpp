@@ -139,6 +139,21 @@ TEST(training_controls, grad_norms_are_summaries_only_when_a_clip_or_the_supervi
   EXPECT_NEAR(rows.back().second, l2_norm(watcher->before), 1e-5 * rows.back().second);
 }
 
+TEST(training_controls, grad_norms_and_rates_read_a_step_late_are_recorded_as_at_once) {
+  // CUDA hands values out a step late; forced here on the CPU. Same rows, same steps.
+  const std::string text = with_optimizer_keys("clip_norm = 0.05\n", /*max_steps=*/7);
+  Fixture now(text, {"experiment.accumulate=2"});
+  Fixture late(text, {"experiment.accumulate=2"});
+  late.trainer.force_value_lag_for_tests(1);
+  now.trainer.run();
+  late.trainer.run();
+  for (const char* tag : {"grad_norm/adam", "lr/adam", "loss/mse"}) {
+    SCOPED_TRACE(tag);
+    ASSERT_EQ(now.recorder.summaries.at(tag).size(), 7u);
+    EXPECT_EQ(late.recorder.summaries.at(tag), now.recorder.summaries.at(tag));
+  }
+}
+
 /// In before_update: checks what it is given, then replaces every gradient with ones.
 class GradientsToOnes : public Hook {
  public:
