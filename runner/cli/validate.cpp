@@ -14,6 +14,7 @@
 #include "store/run_ref.hpp"
 #include "train/device.hpp"
 #include "train/error_text.hpp"
+#include "train/lr_schedule.hpp"
 #include "train/optimizers.hpp"
 #include "train/trainer.hpp"
 
@@ -72,6 +73,9 @@ int validate(const ValidateArgs& args) {
   fmt::print("  data       {}: {} examples, batches of {} ({} per epoch), from {}\n", spec.data.source.plugin,
              data.size(), spec.data.batch_size, trainer.loader().batches_per_epoch(),
              plugin_of(host, "dataset", spec.data.source.plugin));
+  if (spec.accumulate > 1)
+    fmt::print("  accumulate {} micro-batches a step: {} examples per update\n", spec.accumulate,
+               spec.accumulate * spec.data.batch_size);
   if (const Dataset* eval = trainer.dataset("eval"))
     fmt::print("  eval data  {}: {} examples\n", spec.eval_data->plugin, eval->size());
   for (const Phase& phase : trainer.phases()) {
@@ -81,6 +85,11 @@ int validate(const ValidateArgs& args) {
     const double lr = optimizer_type(phase.spec.type).lr(*phase.optimizer);  // the type's default when not given
     fmt::print("  phase      {}: {} lr {} on '{}' ({}), minimizing {}\n", phase.spec.name, phase.spec.type, lr,
                phase.spec.params, fmt::format("{} tensors", phase.params.size()), fmt::join(names, " + "));
+    std::vector<std::string> controls;
+    if (phase.schedule) controls.push_back("schedule " + phase.schedule->description());
+    if (phase.clip_norm) controls.push_back(fmt::format("clip_norm {}", *phase.clip_norm));
+    if (phase.clip_value) controls.push_back(fmt::format("clip_value {}", *phase.clip_value));
+    if (!controls.empty()) fmt::print("             {}\n", fmt::join(controls, ", "));
   }
   // In the order they run: by priority, ties as added.
   std::vector<std::string> hooks;

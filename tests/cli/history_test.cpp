@@ -263,6 +263,19 @@ TEST(cli_validate, a_valid_experiment_is_described_and_nothing_is_written) {
   EXPECT_FALSE(fs::exists(dir / "runs")) << "validate must not create the run directory or database";
 }
 
+TEST(cli_validate, describes_the_training_controls) {
+  TempDir dir;
+  write_text(dir, "exp.toml", mlp_experiment());
+  const KilnResult result =
+      run_kiln({"validate", "exp.toml", "--set", "experiment.accumulate=4", "--set", "optimizers.adam.clip_norm=1.5",
+                "--set", "optimizers.adam.schedule={ type = \"cosine\", warmup_steps = 10 }"},
+               dir.path());
+  ASSERT_EQ(result.exit_code(), 0) << result.describe();
+  EXPECT_THAT(result.out, HasSubstr("  accumulate 4 micro-batches a step: 64 examples per update\n"));
+  EXPECT_THAT(result.out, ContainsRegex("\n             schedule cosine[^\n]*warmup 10 steps[^\n]*, clip_norm 1.5\n"));
+  EXPECT_FALSE(fs::exists(dir / "runs"));
+}
+
 TEST(cli_validate, says_it_would_resume_an_existing_run) {
   TempDir dir;
   write_text(dir, "exp.toml", mlp_experiment("", /*max_steps=*/5));
