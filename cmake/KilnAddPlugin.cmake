@@ -3,7 +3,8 @@
 # the package.
 include_guard(GLOBAL)
 
-# kiln_add_plugin(<name> [SOURCES] <source>... [OUTPUT_DIRECTORY <dir>] [NO_INSTALL])
+# kiln_add_plugin(<name> [SOURCES] <source>... [OUTPUT_DIRECTORY <dir>] [NO_INSTALL]
+#                 [NO_PRECOMPILED_HEADER])
 #
 # Builds lib<name>.so, a MODULE library that kiln loads at run time:
 #  - linked to kiln::sdk, and through it to torch (with torch's include directories and flags);
@@ -18,10 +19,15 @@ include_guard(GLOBAL)
 #  - written to <dir>, by default ${KILN_PLUGIN_OUTPUT_DIRECTORY} when it is set, else
 #    ${CMAKE_BINARY_DIR}/plugins: give that folder to kiln with `[plugins] paths` or
 #    $KILN_PLUGIN_PATH;
+#  - compiled with <torch/torch.h> precompiled, as kiln's own plugins are (every source file
+#    includes it through kiln/kiln.hpp, about 10 s of parsing each): the header is compiled
+#    once for the library, with the library's own flags, and each source file starts from it.
+#    NO_PRECOMPILED_HEADER compiles without it (a compiler or a tool that cannot take GCC's
+#    precompiled headers; a build that must see each file's includes, such as include-what-you-use);
 #  - installed to ${KILN_PLUGIN_INSTALL_DIR} (lib/kiln/plugins), the folder an installed kiln
 #    searches by default, unless NO_INSTALL. Install to kiln's own prefix to have it found.
 function(kiln_add_plugin name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "NO_INSTALL" "OUTPUT_DIRECTORY" "SOURCES")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "NO_INSTALL;NO_PRECOMPILED_HEADER" "OUTPUT_DIRECTORY" "SOURCES")
   set(sources ${arg_SOURCES} ${arg_UNPARSED_ARGUMENTS})
   if(NOT sources)
     message(FATAL_ERROR "kiln_add_plugin(${name}): no source files (kiln_add_plugin(NAME SOURCES a.cpp ...))")
@@ -62,12 +68,19 @@ function(kiln_add_plugin name)
       target_compile_definitions(${name} PRIVATE KILN_WITH_CUDA=0)
     endif()
   endif()
-  # kiln's own build adds its warnings and the precompiled torch header all its targets share.
+  # kiln's own build adds its warnings and the precompiled torch header all its targets share;
+  # another project's plugin compiles its own (its flags are the project's, which kiln's PCH
+  # would not match: GCC then ignores a PCH, and -Winvalid-pch says so).
   if(KILN_IN_TREE)
     # Listed for the kiln_app target: kiln and the plugins it loads, nothing else.
     set_property(GLOBAL APPEND PROPERTY KILN_IN_TREE_PLUGINS ${name})
     target_link_libraries(${name} PRIVATE kiln::warnings)
-    kiln_use_torch_pch(${name})
+    if(NOT arg_NO_PRECOMPILED_HEADER)
+      kiln_use_torch_pch(${name})
+    endif()
+  elseif(NOT arg_NO_PRECOMPILED_HEADER)
+    # (CMake adds -Winvalid-pch: GCC says so when it cannot use the header.)
+    target_precompile_headers(${name} PRIVATE <torch/torch.h>)
   endif()
   if(NOT arg_NO_INSTALL)
     if(NOT KILN_PLUGIN_INSTALL_DIR)

@@ -5,7 +5,8 @@
 #             installed docs, configure it with CMAKE_PREFIX_PATH=<prefix>, run the installed kiln.
 # build_tree: configure the template (copied from the source tree) with kiln_DIR=<build dir>
 #             and run the build tree's kiln.
-# Then, either way: kiln_add_plugin()'s -O2 without a build type (and none with Debug),
+# Then, either way: kiln_add_plugin()'s -O2 without a build type (and none with Debug), the
+# precompiled torch header every source file starts from (and none with NO_PRECOMPILED_HEADER),
 # kiln plugins --check, a run that completes with the hook's summaries and event, a resumed
 # run whose hook restores its state and stops the run early, and a build that leaves a source
 # file out, which --no-undefined fails at the link.
@@ -67,9 +68,32 @@ expect_match(" ${flags} " " -g " "the plugin's compile flags in a Debug build")
 if(" ${flags}" MATCHES " -O[1-9s]")
   fail("kiln_add_plugin() optimizes a Debug build: ${flags}")
 endif()
+# The precompiled torch header: each source file is compiled with -include of the header
+# CMake writes for the plugin, and the build compiles it once (a .gch that GCC takes, or says
+# why not: -Winvalid-pch).
+expect_match(" ${flags} " " -Winvalid-pch -include [^ ]*/CMakeFiles/sine\\.dir/cmake_pch\\.hxx "
+             "the plugin's compile flags: the precompiled header")
+file(READ ${build}/CMakeFiles/sine.dir/cmake_pch.hxx pch_header)
+expect_match("${pch_header}" "#include <torch/torch.h>" "the precompiled header's content")
+# NO_PRECOMPILED_HEADER: compiled without it (a configure only).
+file(READ ${template}/CMakeLists.txt lists)
+string(REPLACE "kiln_add_plugin(sine SOURCES" "kiln_add_plugin(sine NO_PRECOMPILED_HEADER SOURCES" no_pch_lists "${lists}")
+file(WRITE ${template}/CMakeLists.txt "${no_pch_lists}")
+run_checked(${CMAKE_COMMAND} -S ${template} -B ${work}/build-no-pch -G ${GENERATOR} ${find_kiln})
+file(WRITE ${template}/CMakeLists.txt "${lists}")
+compile_flags(flags ${work}/build-no-pch)
+if(flags MATCHES "cmake_pch")
+  fail("kiln_add_plugin(... NO_PRECOMPILED_HEADER ...) still precompiles: ${flags}")
+endif()
 run_checked(${CMAKE_COMMAND} --build ${build} -j 2)
 if(NOT EXISTS ${build}/plugins/libsine.so)
   fail("kiln_add_plugin() did not write build/plugins/libsine.so")
+endif()
+if(NOT EXISTS ${build}/CMakeFiles/sine.dir/cmake_pch.hxx.gch)
+  fail("the build did not compile the precompiled header (no CMakeFiles/sine.dir/cmake_pch.hxx.gch)")
+endif()
+if(run_output MATCHES "-Winvalid-pch\\]")
+  fail("GCC did not use the precompiled header: ${run_output}")
 endif()
 
 # kiln itself, with no search path from the environment: its default folder is the right one.
