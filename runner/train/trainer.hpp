@@ -246,4 +246,14 @@ class Trainer final : public RunContext, public StepValuesSource {
   std::map<std::string, SummaryValue, std::less<>> latest_summaries_;
 };
 
+template <class Call>
+inline void Trainer::each_hook(const char* what, Call&& call) {
+  running_call_ = what;
+  for (OrderedHook& hook : hooks_) {
+    running_hook_ = &hook;
+    call(*hook.hook);
+  }
+  running_hook_ = nullptr;  // left set when a hook throws
+}
+
 }  // namespace kiln::runner
