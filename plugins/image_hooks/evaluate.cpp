@@ -47,7 +47,10 @@ double Evaluate::measure(RunContext& run) {
     // The outputs are on the training device (and in bf16/fp16 under autocast): compare there,
     // in float32.
     const torch::Tensor prediction = outputs.at(prediction_).to(torch::kFloat);
-    const torch::Tensor diff = prediction - batch.at(target_).to(prediction.device(), torch::kFloat);
+    const torch::Tensor& target = batch.at(target_);
+    // Shapes that broadcast ([N] against [N, 1]) would average the wrong differences.
+    require_same_shape("model output '" + prediction_ + "'", prediction, "eval batch entry '" + target_ + "'", target);
+    const torch::Tensor diff = prediction - target.to(prediction.device(), torch::kFloat);
     sum += (metric_ == "l1" ? diff.abs() : diff.square()).sum().item<double>();
     elements += diff.numel();
   }

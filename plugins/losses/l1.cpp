@@ -6,14 +6,13 @@
 namespace kiln::plugins {
 
 L1::L1(const Config& config)
-    : name_(loss_name(config)),
-      prediction_(config.get_or<std::string>("prediction", "fake")),
+    : prediction_(config.get_or<std::string>("prediction", "fake")),
       target_(config.get_or<std::string>("target", "target")) {}
 
 torch::Tensor L1::compute(const Outputs& outputs, const Batch& batch, Step&) {
   const torch::Tensor& prediction = outputs.at(prediction_);
   const torch::Tensor& target = batch.at(target_);
-  check_same_shape(name_, prediction_, prediction, target_, target);
+  check_same_shape(prediction_, prediction, target_, target);
   return torch::l1_loss(prediction, target);
 }
 

@@ -5,15 +5,10 @@
 
 namespace kiln::plugins {
 
-/// The loss's name in the experiment: its [[losses]] table's `name`, else its `plugin`.
-std::string loss_name(const Config& config);
-
-/// Nothing when `prediction` and `target` have the same shape; else an Error naming the loss,
-/// the model output, the batch entry and both shapes, and what torch would have made of them:
-/// "loss 'mse': model output 'prediction' has shape [64] and target 'y' has shape [64, 1];
-/// they differ and would broadcast to [64, 64] — reshape one of them". An element-wise loss
-/// of shapes that broadcast trains on the wrong differences, with only a warning from torch.
-void check_same_shape(const std::string& loss, const std::string& prediction_name, const torch::Tensor& prediction,
+/// The element-wise losses' check of their two tensors (kiln::require_same_shape): an Error
+/// naming the model output, the batch entry and both shapes when they differ. The trainer
+/// puts the loss's name and phase in front ("in loss 'mse' (phase 'adam'): model output ...").
+void check_same_shape(const std::string& prediction_name, const torch::Tensor& prediction,
                       const std::string& target_name, const torch::Tensor& target);
 
 /// Mean squared error between an output and a batch entry:
@@ -27,7 +22,6 @@ class Mse : public Loss {
   torch::Tensor compute(const Outputs& outputs, const Batch& batch, Step& step) override;
 
  private:
-  std::string name_;
   std::string prediction_;
   std::string target_;
 };
@@ -64,7 +58,6 @@ class L1 : public Loss {
   torch::Tensor compute(const Outputs& outputs, const Batch& batch, Step& step) override;
 
  private:
-  std::string name_;
   std::string prediction_;
   std::string target_;
 };

@@ -37,6 +37,9 @@ std::string EarlyStopping::stop_message() const {
 }
 
 void EarlyStopping::begin(RunContext& run) {
+  // Its mode says which way the monitored tag is better: kiln compare, kiln report and
+  // metrics_best follow it (an experiment's [summaries] rule for the tag still wins).
+  run.summary_direction(options_.monitor, options_.maximize ? Direction::max : Direction::min);
   if (without_improvement_ >= options_.patience) {
     const std::string message = stop_message();
     run.event("early_stopping", fmt::format("{} (before this resume)", message));

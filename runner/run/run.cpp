@@ -56,6 +56,15 @@ std::string record_final_status(store::RunStore& store, store::Writer* writer, s
   }
 }
 
+/// A failure's message as a run records and prints it: the step first ("step 30: in loss 'mse'
+/// (phase 'adam'): ..."), once, also when the message begins with it ("step 7, phase adam: loss
+/// mse is not finite").
+std::string at_step(std::int64_t step, const std::string& what) {
+  const std::string said = fmt::format("step {}", step);
+  if (what.rfind(said + ",", 0) == 0 || what.rfind(said + ":", 0) == 0) return what;
+  return said + ": " + what;
+}
+
 }  // namespace
 
 std::string describe_keys(const std::vector<std::string>& keys) {
@@ -184,7 +193,7 @@ std::optional<RunOutcome> Run::record_start() {
     outcome.name = name_;
     outcome.run_dir = run_dir_;
     outcome.status = "failed";
-    outcome.error = fmt::format("step {}: {}", setup_.trainer.global_step(), e.what());
+    outcome.error = at_step(setup_.trainer.global_step(), e.what());
     outcome.unrecorded = record_final_status(store_, nullptr, run_id_, "failed", outcome.error);
     return outcome;
   }
@@ -220,7 +229,7 @@ RunOutcome Run::train() {
     }
   } catch (const std::exception& e) {
     outcome.status = "failed";
-    outcome.error = fmt::format("step {}: {}", trainer.global_step(), error_text(e));
+    outcome.error = at_step(trainer.global_step(), error_text(e));
     if (const std::string hook = trainer.failed_hook(); !hook.empty()) outcome.error += fmt::format(" (in {})", hook);
     if (!changed_.empty() && dynamic_cast<const CheckpointError*>(&e))
       outcome.error += fmt::format(" (the experiment changed since this run began: {}; its checkpoints are intact, and "

@@ -26,13 +26,14 @@ void check_scalar(const torch::Tensor& value, const std::string& loss) {
 }
 
 /// `call()` (a model's forward, a loss's compute), an exception from it prefixed with where it
-/// happened ("in loss 'huber' (phase 'adam'), step 30: "). kiln's errors keep their type; a
+/// happened ("in loss 'huber' (phase 'adam'): "; a failed run's message puts its step in front,
+/// "step 30: in loss ..."). kiln's errors keep their type; a
 /// torch error becomes an Error with its text and no C++ backtrace; so does any other
 /// exception but running out of memory.
 template <class Call>
 auto in_plugin(const char* kind, const std::string& name, const Step& step, Call&& call) -> decltype(call()) {
   const auto where = [&] {
-    return fmt::format("in {} '{}' (phase '{}'), step {}: ", kind, name, step.phase(), step.global_step());
+    return fmt::format("in {} '{}' (phase '{}'): ", kind, name, step.phase());
   };
   try {
     return call();

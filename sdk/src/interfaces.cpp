@@ -21,6 +21,26 @@ std::vector<std::string> TensorMap::names() const {
   return out;
 }
 
+namespace {
+
+/// "[64, 1]", "[]" for a scalar.
+std::string shape_text(c10::IntArrayRef sizes) { return fmt::format("[{}]", fmt::join(sizes, ", ")); }
+
+}  // namespace
+
+void require_same_shape(const std::string& a_what, const torch::Tensor& a, const std::string& b_what,
+                        const torch::Tensor& b) {
+  if (a.sizes() == b.sizes()) return;
+  std::string consequence;
+  try {
+    consequence = "would broadcast to " + shape_text(at::infer_size(a.sizes(), b.sizes()));
+  } catch (const c10::Error&) {
+    consequence = "do not broadcast";
+  }
+  throw Error(fmt::format("{} has shape {} and {} has shape {}; they differ and {} — reshape one of them", a_what,
+                          shape_text(a.sizes()), b_what, shape_text(b.sizes()), consequence));
+}
+
 RunContext::~RunContext() = default;
 
 void RunContext::tensor_summary(std::string_view tag, std::int64_t step, const torch::Tensor& scalar) {

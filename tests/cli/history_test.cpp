@@ -119,11 +119,11 @@ TEST_F(cli_history, show_finds_a_run_by_name_or_by_id_and_prints_it_in_full) {
 TEST_F(cli_history, show_of_a_failed_run_gives_its_error_without_a_backtrace) {
   const KilnResult result = kiln({"show", "t-3"});
   ASSERT_EQ(result.exit_code(), 0) << result.describe();
-  EXPECT_THAT(result.out, HasSubstr("  error      step 0: in model 'mlp' (phase 'adam'), step 0: mat1 and mat2 shapes "
+  EXPECT_THAT(result.out, HasSubstr("  error      step 0: in model 'mlp' (phase 'adam'): mat1 and mat2 shapes "
                                     "cannot be multiplied (16x4 and 8x8)\n"));
   EXPECT_THAT(result.out, Not(HasSubstr("Exception raised from")));
   EXPECT_EQ(sql_value(db(), "SELECT error FROM runs WHERE name = 't-3'"),
-            "step 0: in model 'mlp' (phase 'adam'), step 0: mat1 and mat2 shapes cannot be multiplied (16x4 and 8x8)");
+            "step 0: in model 'mlp' (phase 'adam'): mat1 and mat2 shapes cannot be multiplied (16x4 and 8x8)");
 }
 
 TEST_F(cli_history, an_unknown_run_is_one_error_with_the_closest_name) {
@@ -293,7 +293,7 @@ TEST(cli_validate, a_model_that_cannot_take_its_data_fails_before_training) {
   const KilnResult result = run_kiln({"validate", "exp.toml", "--set", "model.inputs=8"}, dir.path());
   EXPECT_TRUE(fails_with_one_error_line(result, 2));
   EXPECT_EQ(error_line(result),
-            "error: exp.toml: the first batch fails: in model 'mlp' (phase 'adam'), step 0: mat1 and mat2 shapes cannot "
+            "error: exp.toml: the first batch fails: in model 'mlp' (phase 'adam'): mat1 and mat2 shapes cannot "
             "be multiplied (16x4 and 8x8)");
   EXPECT_FALSE(fs::exists(dir / "runs"));
 }
@@ -305,9 +305,9 @@ TEST(cli_validate, a_prediction_and_target_of_shapes_that_would_broadcast_fail_b
   // train on the broadcast differences, with only a torch warning.
   const KilnResult result = run_kiln({"validate", "exp.toml", "--set", "model.outputs=3"}, dir.path());
   EXPECT_TRUE(fails_with_one_error_line(result, 2));
-  EXPECT_THAT(error_line(result), HasSubstr("loss 'mse': model output 'prediction' has shape [16, 3] and target 'y' "
-                                            "has shape [16, 1]; they differ and would broadcast to [16, 3] — reshape "
-                                            "one of them"));
+  EXPECT_THAT(error_line(result), HasSubstr("in loss 'mse' (phase 'adam'): model output 'prediction' has shape "
+                                            "[16, 3] and target 'y' has shape [16, 1]; they differ and would "
+                                            "broadcast to [16, 3] — reshape one of them"));
   EXPECT_FALSE(fs::exists(dir / "runs"));
 }
 

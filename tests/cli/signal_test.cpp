@@ -86,7 +86,7 @@ TEST(cli_failures, loss_that_throws_fails_the_run_with_exit_code_1) {
 
   EXPECT_TRUE(fails_with_one_error_line(result, 1));
   const std::string why =
-      "step 0: in loss 'mse' (phase 'adam'), step 0: no tensor 'nope' in outputs (has: prediction)";
+      "step 0: in loss 'mse' (phase 'adam'): no tensor 'nope' in outputs (has: prediction)";
   EXPECT_EQ(error_line(result), "error: run t failed at " + why);
   EXPECT_THAT(message_lines(result.out), IsEmpty());
 
@@ -99,6 +99,24 @@ TEST(cli_failures, loss_that_throws_fails_the_run_with_exit_code_1) {
   const KilnResult runs = run_kiln({"runs", "--status", "failed"}, dir.path());
   ASSERT_EQ(runs.exit_code(), 0) << runs.describe();
   EXPECT_THAT(lines(runs.out), Contains(MatchesRegex(" *1 +t +failed +.*")));
+}
+
+TEST(cli_failures, an_evaluation_of_shapes_that_would_broadcast_fails_naming_them_and_the_hook) {
+  TempDir dir;
+  // The evaluate hook compares the prediction ([8, 1]) with the batch's inputs x ([8, 4]) by
+  // mistake: element by element they would broadcast to [8, 4] and give a meaningless eval/mse.
+  const std::string text = mlp_experiment(
+      "[eval_data]\nplugin = \"synthetic_regression\"\nsize = 8\ninputs = 4\n"
+      "[[hooks]]\nplugin = \"evaluate\"\nprediction = \"prediction\"\ntarget = \"x\"\nmetric = \"mse\"\n"
+      "every_steps = 2\ncount = 8\n",
+      4);
+  write_text(dir, "exp.toml", text);
+  const KilnResult result = run_kiln({"run", "exp.toml"}, dir.path());
+  EXPECT_TRUE(fails_with_one_error_line(result, 1));
+  // The hook measures once as the run begins, before any update: the baseline of eval/mse.
+  EXPECT_EQ(error_line(result),
+            "error: run t failed at step 0: model output 'prediction' has shape [8, 1] and eval batch entry 'x' has "
+            "shape [8, 4]; they differ and would broadcast to [8, 4] — reshape one of them (in hook 'evaluate', begin)");
 }
 
 }  // namespace

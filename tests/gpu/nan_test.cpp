@@ -80,7 +80,7 @@ TEST_F(gpu_nan, stop_fails_the_run_as_on_the_cpu_and_no_checkpoint_holds_the_bad
   EXPECT_EQ(cpu.device, kCpu);
   EXPECT_EQ(cuda.device, kCuda0);
 
-  const std::string error = "step 7: " + kNanError + " (on_nan = \"stop\")";
+  const std::string error = kNanError + " (on_nan = \"stop\")";
   for (const Result* r : {&cpu, &cuda}) {
     SCOPED_TRACE(r->device.str());
     EXPECT_EQ(r->outcome.status, "failed");

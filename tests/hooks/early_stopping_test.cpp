@@ -377,6 +377,13 @@ TEST(early_stopping_run, max_mode_keeps_the_highest) {
             "early stopping: eval/score did not improve on 5 (step 10) by more than 0.5 in 3 evaluations");
   EXPECT_EQ(column(dir / "runs" / "kiln.db", "SELECT step FROM checkpoints WHERE kept = 'best'"),
             std::vector<std::string>{"10"});
+  // Its mode is the monitored tag's direction: metrics_best's best is the highest value.
+  EXPECT_EQ(column(dir / "runs" / "kiln.db",
+                   "SELECT direction || ':' || source FROM summary_directions WHERE pattern = 'eval/score'"),
+            std::vector<std::string>{"max:hook"});
+  EXPECT_EQ(column(dir / "runs" / "kiln.db",
+                   "SELECT direction || ':' || best_value || ':' || best_step FROM metrics_best WHERE tag = 'eval/score'"),
+            std::vector<std::string>{"max:5.0:10"});
 }
 
 TEST(early_stopping_run, a_resumed_run_stops_at_the_same_evaluation_as_an_uninterrupted_one) {

@@ -40,19 +40,19 @@ std::string shape_error(const std::string& plugin, const std::string& keys, torc
   return "(no error)";
 }
 
-TEST(element_wise_losses, refuse_shapes_that_differ_naming_the_loss_the_output_the_target_and_both_shapes) {
+TEST(element_wise_losses, refuse_shapes_that_differ_naming_the_output_the_target_and_both_shapes) {
   for (const std::string plugin : {"mse", "l1"}) {
     EXPECT_EQ(shape_error(plugin, "", torch::zeros({64}), torch::zeros({64, 1})),
-              "loss '" + plugin + "': model output 'out' has shape [64] and target 'want' has shape [64, 1]; they "
+              "model output 'out' has shape [64] and target 'want' has shape [64, 1]; they "
               "differ and would broadcast to [64, 64] — reshape one of them");
     EXPECT_EQ(shape_error(plugin, "name = \"recon\"\n", torch::zeros({2, 3, 8, 8}), torch::zeros({2, 1, 8, 8})),
-              "loss 'recon': model output 'out' has shape [2, 3, 8, 8] and target 'want' has shape [2, 1, 8, 8]; they "
+              "model output 'out' has shape [2, 3, 8, 8] and target 'want' has shape [2, 1, 8, 8]; they "
               "differ and would broadcast to [2, 3, 8, 8] — reshape one of them");
     EXPECT_EQ(shape_error(plugin, "", torch::zeros({4, 3}), torch::zeros({4, 2})),
-              "loss '" + plugin + "': model output 'out' has shape [4, 3] and target 'want' has shape [4, 2]; they "
+              "model output 'out' has shape [4, 3] and target 'want' has shape [4, 2]; they "
               "differ and do not broadcast — reshape one of them");
     EXPECT_EQ(shape_error(plugin, "", torch::zeros({}), torch::zeros({5})),
-              "loss '" + plugin + "': model output 'out' has shape [] and target 'want' has shape [5]; they differ "
+              "model output 'out' has shape [] and target 'want' has shape [5]; they differ "
               "and would broadcast to [5] — reshape one of them");
     EXPECT_EQ(shape_error(plugin, "", torch::ones({4, 1}), torch::zeros({4, 1})), "(no error)") << plugin;
   }

@@ -106,7 +106,7 @@ TEST(pix2pix_training, a_misnamed_discriminator_phase_fails_naming_the_outputs_t
   } catch (const Error& e) {
     // The discriminator's phase is served as a generator phase: no d_real.
     EXPECT_STREQ(e.what(),
-                 "in loss 'd_real' (phase 'discriminator'), step 0: no tensor 'd_real' in outputs (has: d_fake, fake)");
+                 "in loss 'd_real' (phase 'discriminator'): no tensor 'd_real' in outputs (has: d_fake, fake)");
   }
 }
 

@@ -51,9 +51,9 @@ TEST(resume_nan, nan_loss_fails_the_run_with_one_error_line) {
   const KilnResult result = KilnProcess({"run", "exp.toml"}, dir.path()).finish(30s);
 
   ASSERT_TRUE(fails_with_one_error_line(result, 1)) << result.describe();
-  EXPECT_EQ(error_line(result), "error: run t failed at step 7: " + kNanError + " (on_nan = \"stop\")");
+  EXPECT_EQ(error_line(result), "error: run t failed at " + kNanError + " (on_nan = \"stop\")");
   EXPECT_EQ(sql_rows(db, "SELECT status, error FROM runs"),
-            (Rows{{"failed", "step 7: " + kNanError + " (on_nan = \"stop\")"}}));
+            (Rows{{"failed", kNanError + " (on_nan = \"stop\")"}}));
   EXPECT_EQ(sql_rows(db, "SELECT step, message FROM events WHERE kind = 'nan'"), (Rows{{"7", kNanError}}));
   // A failed run does not save at its end.
   EXPECT_EQ(sql_value(db, "SELECT COUNT(*) FROM checkpoints"), "0");
@@ -68,7 +68,7 @@ TEST(resume_nan, nan_loss_right_after_a_save_fails_the_run_and_no_checkpoint_hol
   const KilnResult result = KilnProcess({"run", "exp.toml"}, dir.path()).finish(30s);
 
   ASSERT_TRUE(fails_with_one_error_line(result, 1)) << result.describe();
-  EXPECT_EQ(error_line(result), "error: run t failed at step 7: " + kNanError + " (on_nan = \"stop\")");
+  EXPECT_EQ(error_line(result), "error: run t failed at " + kNanError + " (on_nan = \"stop\")");
   EXPECT_EQ(sql_value(db, "SELECT status FROM runs"), "failed");
   EXPECT_EQ(sql_rows(db, "SELECT step, message FROM events WHERE kind = 'nan'"), (Rows{{"7", kNanError}}));
 

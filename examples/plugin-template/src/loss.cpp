@@ -23,7 +23,11 @@ class Huber : public kiln::Loss {
         target_(config.get_or<std::string>("target", "y")) {}
 
   torch::Tensor compute(const kiln::Outputs& outputs, const kiln::Batch& batch, kiln::Step& /*step*/) override {
-    const torch::Tensor error = (outputs.at(prediction_) - batch.at(target_)).abs();
+    const torch::Tensor& prediction = outputs.at(prediction_);
+    const torch::Tensor& target = batch.at(target_);
+    // [N] against [N, 1] would broadcast to [N, N] and train on the wrong differences.
+    kiln::require_same_shape("model output '" + prediction_ + "'", prediction, "target '" + target_ + "'", target);
+    const torch::Tensor error = (prediction - target).abs();
     return torch::where(error < delta_, 0.5 * error.square(), delta_ * (error - 0.5 * delta_)).mean();
   }
 

@@ -49,4 +49,13 @@ using Batch = TensorMap;    ///< a batch of examples, stacked along dimension 0
 using Example = TensorMap;  ///< one example, as a dataset returns it
 using Outputs = TensorMap;  ///< what a model's forward pass produced
 
+/// Nothing when `a` and `b` have the same shape; else an Error naming both, their shapes and
+/// what torch would make of them:
+/// "model output 'prediction' has shape [64] and target 'y' has shape [64, 1]; they differ and
+/// would broadcast to [64, 64] — reshape one of them". An element-wise loss or metric of
+/// shapes that broadcast compares the wrong elements, with at most a warning from torch.
+/// `a_what` and `b_what` say what each tensor is ("model output 'prediction'").
+KILN_API void require_same_shape(const std::string& a_what, const torch::Tensor& a, const std::string& b_what,
+                                 const torch::Tensor& b);
+
 }  // namespace kiln
