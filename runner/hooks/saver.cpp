@@ -198,10 +198,12 @@ std::pair<fs::path, std::string> Saver::init_from_checkpoint() const {
                                            init.source));
     return {init.source, ""};
   }
-  // Not a file: a run's name, and its latest (or chosen) checkpoint.
+  // Not a file: a run's name, and its latest (or chosen) checkpoint. An error about the name
+  // is at `init_from = "run"`, or at the table's `from`.
+  const std::string from_key = init.config.contains("from") ? "from" : "init_from";
   const auto missing = [&] {
-    init.config.fail("init_from", fmt::format("no checkpoint file or run named '{}' (database {})", init.source,
-                                              context_.database.string()));
+    init.config.fail(from_key, fmt::format("no checkpoint file or run named '{}' (database {})", init.source,
+                                           context_.database.string()));
   };
   if (!fs::is_regular_file(context_.database)) missing();
   store::Database db(context_.database, store::OpenMode::read_only);
@@ -218,9 +220,10 @@ std::pair<fs::path, std::string> Saver::init_from_checkpoint() const {
   const store::CheckpointRow* chosen = nullptr;
   for (const auto& row : rows)
     if (!init.step || row.step == *init.step) chosen = &row;
-  if (!chosen)
-    init.config.fail("init_from", init.step ? fmt::format("run '{}' has no checkpoint at step {}", init.source, *init.step)
-                                            : fmt::format("run '{}' has no checkpoint", init.source));
+  if (!chosen) {
+    if (init.step) init.config.fail("step", fmt::format("run '{}' has no checkpoint at step {}", init.source, *init.step));
+    init.config.fail(from_key, fmt::format("run '{}' has no checkpoint", init.source));
+  }
   return {chosen->path, chosen->sha256};
 }
 

@@ -267,6 +267,32 @@ TEST(saver, init_from_an_unknown_run_is_a_positioned_error_before_the_run_starts
   EXPECT_EQ(column(dir / "runs" / "kiln.db", "SELECT name FROM runs"), (std::vector<std::string>{"t"}));
 }
 
+TEST(saver, init_from_table_errors_are_at_the_key_that_is_wrong) {
+  TempDir dir;
+  {
+    RunFixture source(dir, mlp_experiment("", 10), {"supervisor.log_every_steps=0"});
+    EXPECT_EQ(source.execute().status, "completed");  // one checkpoint, at step 10
+  }
+  const auto error = [&](const std::string& init_from) -> std::string {
+    try {
+      RunFixture run(dir, mlp_experiment("", 10), {"experiment.name=\"child\"", "experiment.init_from=" + init_from,
+                                                    "supervisor.log_every_steps=0"});
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  // An unknown run is at the table's `from` (not "experiment.init_from.init_from").
+  const std::string unknown = error("{ from = \"nope\" }");
+  EXPECT_NE(unknown.find("experiment.init_from.from: no checkpoint file or run named 'nope'"), std::string::npos)
+      << unknown;
+  // A step the run has no checkpoint at is at `step`.
+  const std::string no_step = error("{ from = \"t\", step = 7 }");
+  EXPECT_NE(no_step.find("experiment.init_from.step: run 't' has no checkpoint at step 7"), std::string::npos)
+      << no_step;
+  EXPECT_EQ(error("{ from = \"t\", step = 10 }"), "accepted");
+}
+
 TEST(saver, state_round_trip_is_exact) {
   TempDir dir;
   RunFixture run(dir, mlp_experiment("", 10), {"supervisor.log_every_steps=0"});
