@@ -28,4 +28,21 @@ std::vector<std::pair<std::string, std::string>> read_summary_rules(const Config
   return rules;
 }
 
+std::optional<std::pair<std::string, std::string>> summary_rule_for(
+    const std::vector<std::pair<std::string, std::string>>& rules, const std::string& tag) {
+  std::optional<std::pair<std::string, std::string>> found;
+  std::size_t found_length = 0;
+  for (const auto& rule : rules) {
+    const std::string& pattern = rule.first;
+    if (pattern == tag) return rule;
+    if (pattern.back() != '*') continue;
+    const std::size_t prefix = pattern.size() - 1;
+    if (tag.compare(0, prefix, pattern, 0, prefix) == 0 && (!found || prefix > found_length)) {
+      found = rule;
+      found_length = prefix;
+    }
+  }
+  return found;
+}
+
 }  // namespace kiln::runner

@@ -1,6 +1,7 @@
 // The experiment's [summaries] table: which summary tags are better higher, which lower.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,5 +21,11 @@ namespace kiln::runner {
 ///     maximize = ["eval/psnr", "acc/*"]
 ///     minimize = ["acc/loss"]
 std::vector<std::pair<std::string, std::string>> read_summary_rules(const Config& summaries);
+
+/// The direction ("max" or "min") `rules` give `tag`, and the rule that decides it, or
+/// nullopt when none covers it: an exact rule wins over a pattern, a longer pattern over a
+/// shorter, as in the store's metrics_best view.
+std::optional<std::pair<std::string, std::string>> summary_rule_for(
+    const std::vector<std::pair<std::string, std::string>>& rules, const std::string& tag);
 
 }  // namespace kiln::runner

@@ -5,15 +5,27 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
+
+#include "config/summary_rules.hpp"
 
 namespace kiln::runner {
 
-EarlyStopping::Options EarlyStopping::Options::read(const Config& table, bool has_saver) {
+EarlyStopping::Options EarlyStopping::Options::read(const Config& table, bool has_saver,
+                                                    const std::vector<std::pair<std::string, std::string>>& rules) {
   Options options;
   options.monitor = table.get<std::string>("monitor");
   if (options.monitor.empty()) table.fail("monitor", "must name a summary tag, such as \"eval/l1\"");
-  options.maximize = table.get_choice("mode", "min", {"min", "max"}) == "max";
+  // [summaries] says which way the tag is better: the mode follows it, and may not contradict it.
+  const auto rule = summary_rule_for(rules, options.monitor);
+  const std::string mode = table.get_choice("mode", rule ? rule->second : "min", {"min", "max"});
+  if (rule && mode != rule->second)
+    table.fail("mode", fmt::format("mode = \"{}\", but [summaries] {} \"{}\", which covers {}: early stopping and "
+                                   "the run's best values would disagree; drop `mode` or change the rule",
+                                   mode, rule->second == "max" ? "maximize lists" : "minimize lists", rule->first,
+                                   options.monitor));
+  options.maximize = mode == "max";
   options.patience = table.get_positive<std::int64_t>("patience", 5);
   options.min_delta = table.get_non_negative<double>("min_delta", 0.0);
   options.keep_best = table.get_or<bool>("keep_best", has_saver);
@@ -69,11 +81,14 @@ void EarlyStopping::after_step(Step& step) {
 }
 
 void EarlyStopping::end(RunContext& run) {
-  if (last_step_ < 0)
-    run.event("early_stopping",
-              fmt::format("{} was never recorded in this run's {} steps, so early stopping never ran; is it the tag "
-                          "a hook writes (kiln show lists the run's tags)?",
-                          options_.monitor, run.global_step()));
+  if (last_step_ >= 0) return;
+  const std::string message =
+      fmt::format("{} was never recorded in this run's {} steps, so early stopping never ran; is it the tag "
+                  "a hook writes (kiln show lists the run's tags)?",
+                  options_.monitor, run.global_step());
+  run.event("early_stopping", message);
+  // Also where the user is looking: a misspelt monitor must not pass as a completed run.
+  spdlog::warn("early stopping: {}", message);
 }
 
 TensorMap EarlyStopping::state() const {

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "kiln/config.hpp"
 #include "kiln/hook.hpp"
@@ -39,8 +41,11 @@ class EarlyStopping : public Hook {
     bool keep_best = true;
 
     /// The [early_stopping] table. keep_best defaults to `has_saver`; keep_best = true
-    /// without a saver is a ConfigError at the key, as is every bad value.
-    static Options read(const Config& table, bool has_saver);
+    /// without a saver is a ConfigError at the key, as is every bad value. `mode` defaults
+    /// to the direction the experiment's [summaries] `rules` give the monitored tag (else
+    /// "min"); a mode that contradicts them is a ConfigError at `mode`.
+    static Options read(const Config& table, bool has_saver,
+                        const std::vector<std::pair<std::string, std::string>>& rules = {});
   };
 
   explicit EarlyStopping(Options options) : options_(std::move(options)) {}

@@ -32,9 +32,10 @@ ExperimentSetup::ExperimentSetup(const std::filesystem::path& file, const std::v
     options.max_threads = cores;
     trainer.add_hook("threads", std::make_shared<ThreadGovernor>(std::move(options)));
   }
+  summary_rules = read_summary_rules(spec.summaries);
   if (spec.early_stopping)
-    trainer.add_hook("early_stopping", std::make_shared<EarlyStopping>(
-                                           EarlyStopping::Options::read(*spec.early_stopping, saving.enabled)));
+    trainer.add_hook("early_stopping", std::make_shared<EarlyStopping>(EarlyStopping::Options::read(
+                                           *spec.early_stopping, saving.enabled, summary_rules)));
   if (saving.enabled) {
     SaverContext context;
     context.database = spec.database;
@@ -42,7 +43,6 @@ ExperimentSetup::ExperimentSetup(const std::filesystem::path& file, const std::v
     saver = std::make_shared<Saver>(saving, std::move(context));
     trainer.add_hook("saver", saver);
   }
-  summary_rules = read_summary_rules(spec.summaries);
   spec.root.reject_unread("");
   trainer.prepare();
 }

@@ -106,6 +106,32 @@ TEST(early_stopping_options, a_misspelled_key_is_an_unknown_key_and_keep_best_wi
   }
 }
 
+TEST(early_stopping_options, the_mode_follows_the_experiments_summaries_rules_and_may_not_contradict_them) {
+  // No mode: the rules decide ("eval/a*" covers eval/acc; the exact rule wins for eval/acc_loss).
+  const std::vector<std::pair<std::string, std::string>> rules = {{"eval/a*", "max"}, {"eval/acc_loss", "min"}};
+  TempDir file_dir;
+  const auto spec = load_experiment(
+      write_text(file_dir, "exp.toml", mlp_experiment("[early_stopping]\nmonitor = \"eval/acc\"\n")));
+  EXPECT_TRUE(EarlyStopping::Options::read(*spec.early_stopping, true, rules).maximize);
+  const auto loss_spec = load_experiment(
+      write_text(file_dir, "loss.toml", mlp_experiment("[early_stopping]\nmonitor = \"eval/acc_loss\"\n")));
+  EXPECT_FALSE(EarlyStopping::Options::read(*loss_spec.early_stopping, true, rules).maximize);  // the exact rule
+  // A mode that says otherwise is an error at mode, through run setup as kiln run reads it.
+  TempDir dir;
+  try {
+    RunFixture run(dir, mlp_experiment("[summaries]\nmaximize = [\"eval/mse\"]\n[early_stopping]\nmonitor = "
+                                       "\"eval/mse\"\nmode = \"min\"\n",
+                                       10));
+    ADD_FAILURE() << "a mode contradicting [summaries] was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("early_stopping.mode: mode = \"min\", but [summaries] maximize lists "
+                                         "\"eval/mse\", which covers eval/mse: early stopping and the run's best "
+                                         "values would disagree; drop `mode` or change the rule"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 // ---- The hook on a scripted run ---------------------------------------------------------
 
 /// A run whose monitored tag takes scripted values; records keeps, stops and events.
