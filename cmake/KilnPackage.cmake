@@ -27,7 +27,8 @@ install(FILES
   cmake/KilnAddPlugin.cmake
   DESTINATION ${KILN_CMAKE_INSTALL_DIR})
 
-# The plugin guide and the template it walks through, to copy and start from.
-install(FILES docs/writing-plugins.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# The plugin guide, the SQL cookbook it points to, and the template it walks through, to copy
+# and start from.
+install(FILES docs/writing-plugins.md docs/sql-cookbook.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY examples/plugin-template DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples
         PATTERN build EXCLUDE PATTERN runs EXCLUDE)
