@@ -31,6 +31,27 @@ Evaluate::Evaluate(const Config& config)
 
 void Evaluate::prepare(RunContext& run) {
   batches_ = held_out_batches(run, config_, count_, batch_size_);
+  if (batches_.empty()) return;
+  // One held-out batch through the model now (eval mode: no update, no randomness), so that a
+  // prediction or target that is missing or of another shape is an error at its key before
+  // the run starts, and in kiln validate, not at the first evaluation.
+  const Batch& batch = batches_.front();
+  const auto listed = [](const TensorMap& map) {
+    std::string names;
+    for (const std::string& name : map.names()) names += (names.empty() ? "" : ", ") + name;
+    return names;
+  };
+  if (!batch.contains(target_))
+    config_.fail("target", "the eval data has no '" + target_ + "' (has: " + listed(batch) + ")");
+  const Outputs outputs = run.evaluate(batch, /*averaged=*/false);
+  if (!outputs.contains(prediction_))
+    config_.fail("prediction", "the model outputs no '" + prediction_ + "' (outputs: " + listed(outputs) + ")");
+  try {
+    require_same_shape("model output '" + prediction_ + "'", outputs.at(prediction_), "eval batch entry '" + target_ + "'",
+                       batch.at(target_));
+  } catch (const Error& e) {
+    config_.fail("target", e.what());
+  }
 }
 
 void Evaluate::begin(RunContext& run) {

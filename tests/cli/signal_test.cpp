@@ -101,22 +101,32 @@ TEST(cli_failures, loss_that_throws_fails_the_run_with_exit_code_1) {
   EXPECT_THAT(lines(runs.out), Contains(MatchesRegex(" *1 +t +failed +.*")));
 }
 
-TEST(cli_failures, an_evaluation_of_shapes_that_would_broadcast_fails_naming_them_and_the_hook) {
+TEST(cli_failures, an_evaluation_of_shapes_that_would_broadcast_is_refused_at_its_key_before_the_run) {
   TempDir dir;
   // The evaluate hook compares the prediction ([8, 1]) with the batch's inputs x ([8, 4]) by
   // mistake: element by element they would broadcast to [8, 4] and give a meaningless eval/mse.
+  // Its prepare() runs one held-out batch, so run and validate refuse it before anything is written.
   const std::string text = mlp_experiment(
       "[eval_data]\nplugin = \"synthetic_regression\"\nsize = 8\ninputs = 4\n"
       "[[hooks]]\nplugin = \"evaluate\"\nprediction = \"prediction\"\ntarget = \"x\"\nmetric = \"mse\"\n"
       "every_steps = 2\ncount = 8\n",
       4);
   write_text(dir, "exp.toml", text);
-  const KilnResult result = run_kiln({"run", "exp.toml"}, dir.path());
-  EXPECT_TRUE(fails_with_one_error_line(result, 1));
-  // The hook measures once as the run begins, before any update: the baseline of eval/mse.
+  for (const char* command : {"run", "validate"}) {
+    const KilnResult result = run_kiln({command, "exp.toml"}, dir.path());
+    EXPECT_TRUE(fails_with_one_error_line(result, 2)) << command;
+    EXPECT_EQ(error_line(result),
+              "error: exp.toml:30:10: hooks.evaluate.target: model output 'prediction' has shape [8, 1] and eval batch "
+              "entry 'x' has shape [8, 4]; they differ and would broadcast to [8, 4] — reshape one of them")
+        << command;
+    EXPECT_FALSE(fs::exists(dir / "runs" / "kiln.db")) << command;
+  }
+  // A prediction the model does not output is refused at its key too.
+  write_text(dir, "exp.toml", replace_once(text, "prediction = \"prediction\"", "prediction = \"pred\""));
+  const KilnResult result = run_kiln({"validate", "exp.toml"}, dir.path());
+  EXPECT_TRUE(fails_with_one_error_line(result, 2));
   EXPECT_EQ(error_line(result),
-            "error: run t failed at step 0: model output 'prediction' has shape [8, 1] and eval batch entry 'x' has "
-            "shape [8, 4]; they differ and would broadcast to [8, 4] — reshape one of them (in hook 'evaluate', begin)");
+            "error: exp.toml:29:14: hooks.evaluate.prediction: the model outputs no 'pred' (outputs: prediction)");
 }
 
 }  // namespace
