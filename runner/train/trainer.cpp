@@ -18,6 +18,7 @@
 #include "config/run_paths.hpp"
 #include "plugins/plugin_host.hpp"
 #include "train/checkpoint_keeper.hpp"
+#include "train/error_text.hpp"
 #include "train/non_finite_policy.hpp"
 #include "train/optimizers.hpp"
 #include "train/precision.hpp"
@@ -375,7 +376,14 @@ void Trainer::flush_after_failure() noexcept {
 }
 
 void Trainer::prepare() {
-  each_hook("prepare", [&](Hook& hook) { hook.prepare(*this); });
+  try {
+    each_hook("prepare", [&](Hook& hook) { hook.prepare(*this); });
+  } catch (const ConfigError&) {
+    throw;  // at the hook's key already ("hooks.evaluate.target: ...")
+  } catch (const std::exception& e) {
+    // Anything else a hook refuses with gets the hook's name, as a failure in the run does.
+    throw Error(fmt::format("{} ({})", error_text(e), failed_hook()));
+  }
 }
 
 void Trainer::run() {

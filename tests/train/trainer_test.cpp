@@ -1,4 +1,7 @@
 // The training loop on the in-tree hello-world plugins: determinism, learning, hooks, stops.
+#include <functional>
+#include <stdexcept>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -52,6 +55,49 @@ class Refusing : public Hook {
  private:
   std::int64_t count_ = 0;
 };
+
+/// A hook whose prepare() refuses the experiment with `error`.
+class RefusesToPrepare : public Hook {
+ public:
+  explicit RefusesToPrepare(std::function<void()> error) : error_(std::move(error)) {}
+  void prepare(RunContext&) override { error_(); }
+
+ private:
+  std::function<void()> error_;
+};
+
+TEST(trainer, a_hook_refusing_in_prepare_is_named_unless_its_error_is_at_its_key) {
+  Fixture f(mlp_experiment("", 3));
+  f.trainer.add_hook("eval_mse", std::make_shared<RefusesToPrepare>([] { throw Error("needs an [eval_data] table"); }));
+  try {
+    f.trainer.prepare();
+    ADD_FAILURE() << "prepare() passed";
+  } catch (const ConfigError& e) {
+    ADD_FAILURE() << "not a ConfigError: " << e.what();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "needs an [eval_data] table (hook 'eval_mse', prepare)");
+  }
+  // A std::exception of the plugin's own is named the same way.
+  Fixture g(mlp_experiment("", 3));
+  g.trainer.add_hook("odd", std::make_shared<RefusesToPrepare>([] { throw std::runtime_error("odd refusal"); }));
+  try {
+    g.trainer.prepare();
+    ADD_FAILURE() << "prepare() passed";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "odd refusal (hook 'odd', prepare)");
+  }
+  // A ConfigError is already at the hook's key: it comes out as it was.
+  Fixture h(mlp_experiment("", 3));
+  const Config model = h.spec.model.config;
+  h.trainer.add_hook("keyed", std::make_shared<RefusesToPrepare>([model] { model.fail("plugin", "not this one"); }));
+  try {
+    h.trainer.prepare();
+    ADD_FAILURE() << "prepare() passed";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("model.plugin: not this one"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("(hook"), std::string::npos) << e.what();
+  }
+}
 
 TEST(trainer, restore_refused_by_a_hook_leaves_the_trainer_as_it_was) {
   // A checkpoint of step 10, then a trainer at step 3 of its own asked to take it.
