@@ -7,6 +7,7 @@
 
 #include "../support/experiment_file.hpp"
 #include "../support/memory_recorder.hpp"
+#include "../support/trainer_fixture.hpp"
 #include "config/experiment.hpp"
 #include "hooks/supervisor.hpp"
 #include "plugins/plugin_host.hpp"
@@ -20,20 +21,7 @@ using kiln::test::mlp_experiment;
 using kiln::test::TempDir;
 using kiln::test::write_text;
 
-struct Fixture {
-  Fixture(const std::string& text, const std::vector<std::string>& overrides = {})
-      : spec(load_experiment(write_text(dir, "exp.toml", text), overrides)),
-        host(spec.plugin_paths, KILN_PLUGIN_DIR),
-        trainer(spec, host) {
-    trainer.add_hook("supervisor", std::make_shared<Supervisor>(spec.supervisor));
-    trainer.attach(recorder, "t", dir.path());
-  }
-  TempDir dir;
-  ExperimentSpec spec;
-  PluginHost host;
-  Trainer trainer;
-  MemoryRecorder recorder;
-};
+using Fixture = kiln::test::TrainerFixture;
 
 std::vector<double> losses_of_a_run(long steps) {
   Fixture f(mlp_experiment("", steps), {"supervisor.summary_every_steps=1", "supervisor.log_every_steps=0"});

@@ -9,6 +9,7 @@
 
 #include "../support/experiment_file.hpp"
 #include "../support/memory_recorder.hpp"
+#include "../support/trainer_fixture.hpp"
 #include "../support/run_fixture.hpp"
 #include "config/experiment.hpp"
 #include "hooks/supervisor.hpp"
@@ -24,23 +25,13 @@ using kiln::test::TempDir;
 using kiln::test::write_text;
 
 /// A trainer of `text` with the supervisor (summaries every step, no progress lines).
-struct Fixture {
+struct Fixture : kiln::test::TrainerFixture {
   Fixture(const std::string& text, std::vector<std::string> overrides = {})
-      : spec(load_experiment(write_text(dir, "exp.toml", text), with_quiet(std::move(overrides)))),
-        host(spec.plugin_paths, KILN_PLUGIN_DIR),
-        trainer(spec, host) {
-    trainer.add_hook("supervisor", std::make_shared<Supervisor>(spec.supervisor));
-    trainer.attach(recorder, "t", dir.path());
-  }
+      : TrainerFixture(text, with_quiet(std::move(overrides))) {}
   static std::vector<std::string> with_quiet(std::vector<std::string> overrides) {
     overrides.insert(overrides.begin(), {"supervisor.summary_every_steps=1", "supervisor.log_every_steps=0"});
     return overrides;
   }
-  TempDir dir;
-  ExperimentSpec spec;
-  PluginHost host;
-  Trainer trainer;
-  MemoryRecorder recorder;
 };
 
 /// mlp_experiment with `keys` added to its optimizer's table ("adam", lr 1e-2 unless replaced).
