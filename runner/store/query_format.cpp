@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "store/json_text.hpp"
+
 namespace kiln::runner::store {
 namespace {
 
@@ -92,28 +94,6 @@ std::string csv_cell(const Value& value) {
                                  return v.empty() ? std::string("\"\"") : csv_field(v);
                                }},
                     value);
-}
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + '"';
 }
 
 std::string json_value(const Value& value) {
