@@ -32,7 +32,10 @@ void print_overview(store::Database& db, const store::RunRow& run) {
   };
   field("experiment", run.experiment);
   field("started", fmt::format("{} on {} (pid {})", format_time(run.started), run.host, run.pid));
-  if (run.environment) field("device", store::describe_environment(*run.environment));
+  if (run.environment) {
+    field("device", store::describe_environment(*run.environment));
+    field("processes", store::describe_processes(*run.environment));  // none for a single process
+  }
   if (run.ended) field("ended", fmt::format("{} after {}", format_time(*run.ended), format_duration(*run.ended - run.started)));
   field("steps", std::to_string(store::steps_done(db, run.id)));
   field("run dir", run.run_dir);

@@ -9,13 +9,15 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include "store/json_text.hpp"
 #include "store/schema.hpp"
 
 namespace kiln::runner::store {
 namespace {
 
 // The columns of `runs` that read_run() reads, in its order; then, from schema 5, the
-// environment's (kEnvironmentColumns), and the config last when it is read.
+// environment's (kEnvironmentColumns, and kProcessesColumns from schema 7), and the config
+// last when it is read.
 constexpr const char* kRunColumns =
     "id, name, experiment, config_hash, status, started, ended, COALESCE(host, ''), COALESCE(pid, 0), "
     "COALESCE(kiln_version, ''), COALESCE(run_dir, ''), COALESCE(error, '')";
@@ -23,6 +25,8 @@ constexpr int kRunColumnCount = 12;
 constexpr const char* kEnvironmentColumns =
     "device, device_name, device_memory, torch_version, cuda_version, cudnn_version, precision";
 constexpr int kEnvironmentColumnCount = 7;
+constexpr const char* kProcessesColumns = "world_size, backend, hosts";
+constexpr int kProcessesColumnCount = 3;
 
 std::string text_or_empty(const Statement& row, int column) {
   return row.column_type(column) == ColumnType::null ? std::string() : row.column_text(column);
@@ -33,8 +37,16 @@ double value_or_nan(const Statement& row, int column) {
                                                      : row.column_double(column);
 }
 
-/// The environment in kEnvironmentColumns from `first` on; none when its device is NULL.
-std::optional<RunEnvironment> read_environment(const Statement& row, int first) {
+/// The environment's columns to select: kEnvironmentColumns, then kProcessesColumns where the
+/// database has them (schema 7).
+std::string environment_columns(bool processes) {
+  return processes ? fmt::format("{}, {}", kEnvironmentColumns, kProcessesColumns) : kEnvironmentColumns;
+}
+
+/// The environment in environment_columns(processes) from `first` on; none when its device is
+/// NULL. A NULL world_size (a run of an older kiln) is 1 process; hosts that are not a JSON
+/// array of strings (written by another program) read as unknown, empty.
+std::optional<RunEnvironment> read_environment(const Statement& row, int first, bool processes) {
   if (row.column_type(first) == ColumnType::null) return std::nullopt;
   RunEnvironment environment;
   environment.device = row.column_text(first);
@@ -44,19 +56,29 @@ std::optional<RunEnvironment> read_environment(const Statement& row, int first) 
   environment.cuda_version = text_or_empty(row, first + 4);
   environment.cudnn_version = text_or_empty(row, first + 5);
   environment.precision = text_or_empty(row, first + 6);
+  if (processes) {
+    const int next = first + kEnvironmentColumnCount;
+    if (row.column_type(next) != ColumnType::null) environment.world_size = row.column_int64(next);
+    environment.backend = text_or_empty(row, next + 1);
+    environment.hosts = parse_json_string_array(text_or_empty(row, next + 2)).value_or(std::vector<std::string>{});
+  }
   return environment;
 }
 
 /// How read_run() reads `runs` in this database: which columns there are to select.
 struct RunColumns {
   bool environment = false;  ///< the database has the environment columns (schema 5)
+  bool processes = false;    ///< and the processes' (schema 7)
   bool config = false;
 
-  explicit RunColumns(Database& db, bool with_config)
-      : environment(schema_version(db) >= kRunEnvironmentSince), config(with_config) {}
+  explicit RunColumns(Database& db, bool with_config) : config(with_config) {
+    const int version = schema_version(db);
+    environment = version >= kRunEnvironmentSince;
+    processes = version >= kRunProcessesSince;
+  }
 
   std::string select() const {
-    return fmt::format("SELECT {}{}{} FROM runs", kRunColumns, environment ? std::string(", ") + kEnvironmentColumns : "",
+    return fmt::format("SELECT {}{}{} FROM runs", kRunColumns, environment ? ", " + environment_columns(processes) : "",
                        config ? ", config" : "");
   }
 };
@@ -78,8 +100,8 @@ RunRow read_run(const Statement& row, const RunColumns& columns) {
   run.error = row.column_text(11);
   int next = kRunColumnCount;
   if (columns.environment) {
-    run.environment = read_environment(row, next);
-    next += kEnvironmentColumnCount;
+    run.environment = read_environment(row, next, columns.processes);
+    next += kEnvironmentColumnCount + (columns.processes ? kProcessesColumnCount : 0);
   }
   if (columns.config) run.config = row.column_text(next);
   return run;
@@ -202,11 +224,13 @@ RunRow run_row(Database& db, std::int64_t id) {
 }
 
 std::optional<RunEnvironment> run_environment(Database& db, std::int64_t run_id) {
-  if (schema_version(db) < kRunEnvironmentSince) return std::nullopt;
-  Statement select(db, fmt::format("SELECT {} FROM runs WHERE id = ?1", kEnvironmentColumns));
+  const int version = schema_version(db);
+  if (version < kRunEnvironmentSince) return std::nullopt;
+  const bool processes = version >= kRunProcessesSince;
+  Statement select(db, fmt::format("SELECT {} FROM runs WHERE id = ?1", environment_columns(processes)));
   select.bind(1, run_id);
   if (!select.step()) return std::nullopt;
-  return read_environment(select, 0);
+  return read_environment(select, 0, processes);
 }
 
 std::int64_t steps_done(Database& db, std::int64_t run_id) {

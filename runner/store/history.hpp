@@ -26,7 +26,8 @@ namespace kiln::runner::store {
 //
 // Tables an older schema lacks (checkpoints before 2, images before 3) are errors here;
 // check schema_version() first where an old database must be read. The runs' environment
-// columns (schema 5) are read where the database has them, and are none before.
+// columns (schema 5) are read where the database has them, and are none before; so are its
+// processes' (schema 7), one process before.
 
 /// Which runs list_runs() returns.
 struct RunFilter {

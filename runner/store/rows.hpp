@@ -4,14 +4,16 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "plugins/plugin_record.hpp"
 
 namespace kiln::runner::store {
 
-/// Where a run trains and with what: the environment columns of `runs` (schema 5), which
-/// RunStore::record_environment writes when the run starts or resumes. An empty string, or
-/// no memory, is stored as NULL: not applicable or unknown.
+/// Where a run trains and with what: the environment columns of `runs` (schema 5; the
+/// processes' from schema 7), which RunStore::record_environment writes when the run starts or
+/// resumes. An empty string or list, or no memory, is stored as NULL: not applicable or unknown.
+/// With several processes (data-parallel ranks) the device fields are rank 0's.
 struct RunEnvironment {
   std::string device;                         ///< "cpu", "cuda:0"; never empty once recorded
   std::string device_name;                    ///< "NVIDIA H200"
@@ -20,6 +22,9 @@ struct RunEnvironment {
   std::string cuda_version;                   ///< "13.0"; empty without CUDA
   std::string cudnn_version;                  ///< "9.1"; empty without cuDNN
   std::string precision;                      ///< "fp32", "tf32", "bf16", ...
+  std::int64_t world_size = 1;                ///< processes that trained it; 1 also for older kilns' runs
+  std::string backend;                        ///< "gloo", "nccl"; empty for one process
+  std::vector<std::string> hosts;             ///< each rank's host name, in rank order; empty for one process
 };
 
 /// One row of `runs`. Times are unix seconds. A run being created (RunStore::create_run)

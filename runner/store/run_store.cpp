@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "store/history.hpp"
+#include "store/json_text.hpp"
 #include "store/schema.hpp"
 
 namespace kiln::runner::store {
@@ -28,6 +29,12 @@ std::string gibibytes(std::int64_t bytes) {
 void bind_text_or_null(Statement& statement, int column, const std::string& text) {
   if (text.empty()) statement.bind(column, nullptr);
   else statement.bind(column, text);
+}
+
+/// How many processes, and their backend where there is one: "4 (gloo)", "1".
+std::string process_count(const RunEnvironment& environment) {
+  if (environment.backend.empty()) return std::to_string(environment.world_size);
+  return fmt::format("{} ({})", environment.world_size, environment.backend);
 }
 
 bool process_gone(int64_t pid) {
@@ -255,20 +262,34 @@ std::string RunStore::record_environment(int64_t run_id, const RunEnvironment& e
     throw StoreError(fmt::format("{}: a run's environment needs its device (cpu, cuda:0, ...)", db_.path().string()),
                      SQLITE_CONSTRAINT);
   }
+  if (environment.world_size < 1) {
+    throw StoreError(fmt::format("{}: a run's world size is {}; it needs at least 1 process", db_.path().string(),
+                                 environment.world_size),
+                     SQLITE_CONSTRAINT);
+  }
+  if (!environment.hosts.empty() && static_cast<std::int64_t>(environment.hosts.size()) != environment.world_size) {
+    throw StoreError(fmt::format("{}: a run of {} processes has {} hosts ({}); it needs one per rank, or none",
+                                 db_.path().string(), environment.world_size, environment.hosts.size(),
+                                 fmt::join(environment.hosts, ", ")),
+                     SQLITE_CONSTRAINT);
+  }
   Transaction transaction(db_);
   const std::optional<RunEnvironment> before = run_environment(db_, run_id);
 
   Statement update(db_, R"sql(
     UPDATE runs SET device = ?2, device_name = ?3, device_memory = ?4, torch_version = ?5,
-                    cuda_version = ?6, cudnn_version = ?7, precision = ?8
+                    cuda_version = ?6, cudnn_version = ?7, precision = ?8, world_size = ?9,
+                    backend = ?10, hosts = ?11
     WHERE id = ?1)sql");
-  update.bind(1, run_id).bind(4, environment.device_memory);
+  update.bind(1, run_id).bind(4, environment.device_memory).bind(9, environment.world_size);
   bind_text_or_null(update, 2, environment.device);
   bind_text_or_null(update, 3, environment.device_name);
   bind_text_or_null(update, 5, environment.torch_version);
   bind_text_or_null(update, 6, environment.cuda_version);
   bind_text_or_null(update, 7, environment.cudnn_version);
   bind_text_or_null(update, 8, environment.precision);
+  bind_text_or_null(update, 10, environment.backend);
+  bind_text_or_null(update, 11, environment.hosts.empty() ? std::string() : json_string_array(environment.hosts));
   update.step();
   if (db_.changes() != 1)
     throw StoreError(fmt::format("{}: no run with id {}", db_.path().string(), run_id), SQLITE_NOTFOUND);
@@ -304,6 +325,23 @@ std::string describe_environment(const RunEnvironment& environment) {
   return text;
 }
 
+std::string describe_processes(const RunEnvironment& environment) {
+  if (environment.world_size <= 1) return {};
+  std::string text = process_count(environment);
+  // Each host once, where its first rank is, with how many ranks it runs.
+  std::vector<std::pair<std::string, int>> hosts;
+  for (const std::string& host : environment.hosts) {
+    auto found = std::find_if(hosts.begin(), hosts.end(), [&](const auto& seen) { return seen.first == host; });
+    if (found == hosts.end()) hosts.emplace_back(host, 1);
+    else ++found->second;
+  }
+  std::vector<std::string> named;
+  for (const auto& [host, ranks] : hosts)
+    named.push_back(hosts.size() == 1 ? host : fmt::format("{} ×{}", host, ranks));
+  if (!named.empty()) text += fmt::format(" on {}", fmt::join(named, ", "));
+  return text;
+}
+
 std::string environment_changes(const RunEnvironment& before, const RunEnvironment& after) {
   auto memory = [](const std::optional<std::int64_t>& bytes) { return bytes ? gibibytes(*bytes) : std::string(); };
   const std::pair<const char*, std::pair<std::string, std::string>> fields[] = {
@@ -314,6 +352,7 @@ std::string environment_changes(const RunEnvironment& before, const RunEnvironme
       {"CUDA", {before.cuda_version, after.cuda_version}},
       {"cuDNN", {before.cudnn_version, after.cudnn_version}},
       {"precision", {before.precision, after.precision}},
+      {"processes", {process_count(before), process_count(after)}},
   };
   std::vector<std::string> changes;
   auto or_none = [](const std::string& value) { return value.empty() ? std::string("none") : value; };

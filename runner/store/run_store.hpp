@@ -85,9 +85,11 @@ class RunStore {
 
   /// Records where and with what the run trains now: its environment columns, which
   /// replace the ones it had. When it had one recorded and something differs (a run resumed
-  /// on another device, or with another LibTorch), an 'environment' event at `when` says
-  /// what changed, in the same transaction; its message (environment_changes()) is
-  /// returned, and is empty for a first record or no change. An empty device is a
+  /// on another device, with another LibTorch or in other processes), an 'environment' event
+  /// at `when` says what changed, in the same transaction; its message (environment_changes())
+  /// is returned, and is empty for a first record or no change. world_size is always written;
+  /// an empty backend or hosts is NULL, hosts otherwise a JSON array ('["node1","node2"]').
+  /// An empty device, a world size under 1, or hosts that are not one per rank is a
   /// StoreError (SQLITE_CONSTRAINT), so is a run_id with no run (SQLITE_NOTFOUND).
   std::string record_environment(int64_t run_id, const RunEnvironment& environment, double when);
 
@@ -108,8 +110,15 @@ std::string local_host_name();
 /// CUDA 13.0, cuDNN 9.1, precision tf32"; "cpu, torch 1.13.1, precision fp32". Memory in GiB.
 std::string describe_environment(const RunEnvironment& environment);
 
+/// The processes that train a run, for `kiln show`: "4 (gloo) on node1 ×2, node2 ×2" (each
+/// host once, in the order of its first rank, with its number of ranks), "2 (gloo) on node1"
+/// on one host; empty for a single process (world_size 1).
+std::string describe_processes(const RunEnvironment& environment);
+
 /// What differs from `before` to `after`, field by field, "none" for an empty one:
-/// "device cpu -> cuda:0; device memory none -> 139.8 GiB; precision fp32 -> tf32".
+/// "device cpu -> cuda:0; device memory none -> 139.8 GiB; precision fp32 -> tf32";
+/// the number of processes with their backend: "processes 2 (gloo) -> 1". Hosts are not
+/// compared: a run may resume on other machines, as its `host` may.
 /// Empty when they are the same.
 std::string environment_changes(const RunEnvironment& before, const RunEnvironment& after);
 

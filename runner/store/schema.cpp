@@ -270,6 +270,17 @@ FROM (SELECT b.run_id, b.run, b.tag,
                              LIMIT 1), 'min') AS direction
             FROM metrics_last l) AS b) AS d;
 )sql",
+    // 7: how many processes trained a run (data-parallel training; rank 0 alone writes the
+    // database), with which collective backend, on which hosts.
+    R"sql(
+-- RunStore::record_environment, at each start: world_size is the number of processes, 1 for
+-- one (NULL for runs of older kilns, which trained in one); backend ('gloo', 'nccl') and hosts,
+-- a JSON array of each rank's host name in rank order ('["node1","node1","node2"]'), are NULL
+-- for a single process.
+ALTER TABLE runs ADD COLUMN world_size INTEGER CHECK (world_size >= 1);
+ALTER TABLE runs ADD COLUMN backend TEXT;
+ALTER TABLE runs ADD COLUMN hosts TEXT CHECK (hosts IS NULL OR json_valid(hosts));
+)sql",
 };
 
 static_assert(std::size(kMigrations) == kSchemaVersion,

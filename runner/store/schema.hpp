@@ -6,13 +6,16 @@
 namespace kiln::runner::store {
 
 /// The schema version this kiln writes, kept in `PRAGMA user_version`.
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 /// The first schema version whose `runs` has the environment columns (device ... precision).
 inline constexpr int kRunEnvironmentSince = 5;
 
 /// The first schema version with `summary_directions` and metrics_best's direction columns.
 inline constexpr int kSummaryDirectionsSince = 6;
+
+/// The first schema version whose `runs` has the processes' columns (world_size, backend, hosts).
+inline constexpr int kRunProcessesSince = 7;
 
 /// The database's `PRAGMA user_version` (0 for a new, empty database).
 int schema_version(Database& db);

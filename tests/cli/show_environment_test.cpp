@@ -1,6 +1,6 @@
-// `kiln show` prints a run's environment (schema 5) in its header, and nothing for runs an
-// older kiln made, on a real database of schema 4 (tests/store/data/kiln_v4.sql) before and
-// after its upgrade.
+// `kiln show` prints a run's environment (schema 5) in its header, with its processes when
+// several trained it (schema 7), and nothing for runs an older kiln made, on a real database of
+// schema 4 (tests/store/data/kiln_v4.sql) before and after its upgrade.
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -60,7 +60,7 @@ TEST_F(cli_show_environment, an_older_database_shows_no_device_line_and_is_left_
 TEST_F(cli_show_environment, a_recorded_environment_is_one_line_of_the_header) {
   const KilnResult runs = kiln({"runs"});  // upgrades the database
   ASSERT_EQ(runs.exit_code(), 0) << runs.describe();
-  ASSERT_EQ(sql_value(db(), "PRAGMA user_version"), "6");
+  ASSERT_EQ(sql_value(db(), "PRAGMA user_version"), "7");
   sql_exec(db(), "UPDATE runs SET device = 'cuda:0', device_name = 'NVIDIA H200', device_memory = 150110000000, "
                  "torch_version = '2.11.0', cuda_version = '13.0', cudnn_version = '9.1', precision = 'tf32' "
                  "WHERE name = 'mlp'; "
@@ -76,6 +76,29 @@ TEST_F(cli_show_environment, a_recorded_environment_is_one_line_of_the_header) {
   const KilnResult none = kiln({"show", "mlp-3"});  // made by an older kiln: its columns are NULL
   ASSERT_EQ(none.exit_code(), 0) << none.describe();
   EXPECT_THAT(none.out, Not(HasSubstr("device")));
+}
+
+TEST_F(cli_show_environment, a_run_of_several_processes_shows_them_under_its_device) {
+  const KilnResult runs = kiln({"runs"});  // upgrades the database
+  ASSERT_EQ(runs.exit_code(), 0) << runs.describe();
+  // As RunStore::record_environment writes them: 3 ranks on 2 hosts; 1 process (world_size 1,
+  // no backend or hosts); mlp-3 keeps the NULLs of an older kiln's run.
+  sql_exec(db(), "UPDATE runs SET device = 'cuda:0', device_name = 'NVIDIA H200', device_memory = 150110000000, "
+                 "torch_version = '2.11.0', precision = 'bf16', world_size = 3, backend = 'gloo', "
+                 "hosts = '[\"node1\",\"node1\",\"node2\"]' WHERE name = 'mlp'; "
+                 "UPDATE runs SET device = 'cpu', torch_version = '1.13.1', precision = 'fp32', world_size = 1 "
+                 "WHERE name = 'mlp-2'");
+
+  const KilnResult three = kiln({"show", "mlp"});
+  ASSERT_EQ(three.exit_code(), 0) << three.describe();
+  EXPECT_THAT(three.out, HasSubstr("\n  device     cuda:0 (NVIDIA H200, 139.8 GiB), torch 2.11.0, precision bf16\n"
+                                   "  processes  3 (gloo) on node1 ×2, node2 ×1\n"));
+  for (const char* single : {"mlp-2", "mlp-3"}) {
+    const KilnResult shown = kiln({"show", single});
+    ASSERT_EQ(shown.exit_code(), 0) << shown.describe();
+    EXPECT_THAT(shown.out, Not(HasSubstr("processes"))) << single;
+  }
+  EXPECT_THAT(kiln({"show", "mlp-2"}).out, HasSubstr("\n  device     cpu, torch 1.13.1, precision fp32\n  ended"));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "store/history.hpp"
 #include "store/query.hpp"
 #include "store/run_store.hpp"
 #include "test_support.hpp"
@@ -33,6 +34,9 @@ void load_version_4(const fs::path& path) { test_support::load_dump(path, "kiln_
 
 /// Loads tests/store/data/kiln_v5.sql, the `.dump` of a database kiln made with schema 5.
 void load_version_5(const fs::path& path) { test_support::load_dump(path, "kiln_v5.sql"); }
+
+/// Loads tests/store/data/kiln_v6.sql, the `.dump` of a database kiln made with schema 6.
+void load_version_6(const fs::path& path) { test_support::load_dump(path, "kiln_v6.sql"); }
 
 Rows rows(const fs::path& db, const std::string& sql) { return query_readonly(db, sql).rows; }
 
@@ -69,23 +73,23 @@ TEST(schema, refuses_a_database_newer_than_this_kiln) {
   TempDir dir;
   const auto path = dir / "kiln.db";
   Database db(path);
-  db.exec("PRAGMA user_version = 7");
+  db.exec("PRAGMA user_version = 8");
   try {
     migrate(db);
     FAIL() << "migrated a newer database";
   } catch (const StoreError& e) {
-    EXPECT_EQ(e.what(), path.string() + ": database schema version 7 is newer than this kiln "
-                                        "supports (6); upgrade kiln to use it");
+    EXPECT_EQ(e.what(), path.string() + ": database schema version 8 is newer than this kiln "
+                                        "supports (7); upgrade kiln to use it");
   }
-  EXPECT_EQ(schema_version(db), 7);
+  EXPECT_EQ(schema_version(db), 8);
   // Reading it is refused too, with the same message: kiln query, show, compare, report.
   EXPECT_THROW(RunStore store(path), StoreError);
   try {
     query_readonly(path, "SELECT name FROM sqlite_master");
     FAIL() << "read a newer database";
   } catch (const StoreError& e) {
-    EXPECT_EQ(e.what(), path.string() + ": database schema version 7 is newer than this kiln "
-                                        "supports (6); upgrade kiln to use it");
+    EXPECT_EQ(e.what(), path.string() + ": database schema version 8 is newer than this kiln "
+                                        "supports (7); upgrade kiln to use it");
   }
 }
 
@@ -96,7 +100,7 @@ TEST(schema, migrate_creates_the_current_version_from_an_empty_database) {
   EXPECT_EQ(schema_version(db), 0);
   migrate(db);
   EXPECT_EQ(schema_version(db), kSchemaVersion);
-  EXPECT_EQ(kSchemaVersion, 6);
+  EXPECT_EQ(kSchemaVersion, 7);
 
   const auto names = [&](const std::string& type) {
     return text(path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = '" + type +
@@ -107,7 +111,7 @@ TEST(schema, migrate_creates_the_current_version_from_an_empty_database) {
   EXPECT_EQ(names("index"), "events_by_run,params_by_key,summaries_by_tag,summaries_by_value");
   EXPECT_EQ(text(path, "SELECT group_concat(name, ',') FROM pragma_table_info('runs')"),
             "id,name,experiment,config,config_hash,status,started,ended,host,pid,kiln_version,run_dir,error,"
-            "device,device_name,device_memory,torch_version,cuda_version,cudnn_version,precision");
+            "device,device_name,device_memory,torch_version,cuda_version,cudnn_version,precision,world_size,backend,hosts");
   EXPECT_EQ(text(path, "SELECT group_concat(name, ',') FROM pragma_table_info('metrics_last')"),
             "run_id,run,tag,step,value,wall_time");
   EXPECT_EQ(text(path, "SELECT group_concat(name, ',') FROM pragma_table_info('metrics_best')"),
@@ -238,7 +242,7 @@ TEST(schema, upgrades_a_real_version_5_database_in_place) {
   ASSERT_EQ(views_before.at(1).size(), 9u);
 
   RunStore store(path);
-  EXPECT_EQ(query_int(path, "PRAGMA user_version"), 6);
+  EXPECT_EQ(query_int(path, "PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(all_rows(path), before);
   EXPECT_EQ(rows(path, "SELECT device, torch_version, precision FROM runs ORDER BY id"), environments);
   EXPECT_EQ(query_int(path, "SELECT count(*) FROM summary_directions"), 0);
@@ -258,6 +262,60 @@ TEST(schema, upgrades_a_real_version_5_database_in_place) {
                   {std::string("mlp-3"), std::string("min"), 0.33655856549739837646, int64_t{0}}}));
 }
 
+TEST(schema, upgrades_a_real_version_6_database_in_place) {
+  TempDir dir;
+  const auto path = dir / "kiln.db";
+  load_version_6(path);
+  ASSERT_EQ(query_int(path, "PRAGMA user_version"), 6);
+  const std::vector<Rows> before = all_rows(path);
+  const std::string kEnvironment = "SELECT device, device_name, device_memory, torch_version, cuda_version, "
+                                   "cudnn_version, precision FROM runs ORDER BY id";
+  const Rows environments = rows(path, kEnvironment);
+  ASSERT_EQ(environments.size(), 3u);
+  EXPECT_EQ(environments.at(0), (std::vector<Value>{std::string("cpu"), std::monostate{}, std::monostate{},
+                                                    std::string("1.13.0"), std::monostate{}, std::monostate{},
+                                                    std::string("fp32")}));
+  const std::string kBest = "SELECT * FROM metrics_best ORDER BY run_id, tag";
+  const Rows best = rows(path, kBest);  // step 6's view, with mlp-2's rule (eval/* is better higher)
+  const Rows directions = rows(path, "SELECT * FROM summary_directions");
+  ASSERT_EQ(directions, (Rows{{int64_t{2}, std::string("eval/*"), std::string("max"), std::string("experiment")}}));
+  const std::vector<Rows> views_before = view_rows(path);
+
+  RunStore store(path);
+  EXPECT_EQ(query_int(path, "PRAGMA user_version"), 7);
+  EXPECT_EQ(all_rows(path), before);
+  EXPECT_EQ(rows(path, kEnvironment), environments);
+  EXPECT_EQ(rows(path, kBest), best);
+  EXPECT_EQ(rows(path, "SELECT * FROM summary_directions"), directions);
+  EXPECT_EQ(view_rows(path), views_before);
+  // The processes' columns are there, NULL for the runs schema 6 recorded: each trained in one process.
+  EXPECT_EQ(rows(path, "SELECT name, world_size, backend, hosts FROM runs ORDER BY id"),
+            (Rows{{std::string("mlp"), std::monostate{}, std::monostate{}, std::monostate{}},
+                  {std::string("mlp-2"), std::monostate{}, std::monostate{}, std::monostate{}},
+                  {std::string("mlp-3"), std::monostate{}, std::monostate{}, std::monostate{}}}));
+  const RunRow old = run_row(store.database(), 1);
+  ASSERT_TRUE(old.environment);
+  EXPECT_EQ(old.environment->device, "cpu");
+  EXPECT_EQ(old.environment->world_size, 1);
+  EXPECT_EQ(old.environment->backend, "");
+  EXPECT_EQ(old.environment->hosts, std::vector<std::string>{});
+
+  // An old run resumed in one process is no other environment; in two it is.
+  RunEnvironment resumed = *old.environment;
+  EXPECT_EQ(store.record_environment(1, resumed, 1796422100.0), "");
+  EXPECT_EQ(rows(path, "SELECT world_size, backend, hosts FROM runs WHERE id = 1"),
+            (Rows{{int64_t{1}, std::monostate{}, std::monostate{}}}));
+  resumed.world_size = 2;
+  resumed.backend = "gloo";
+  resumed.hosts = {"node1", "node2"};
+  EXPECT_EQ(store.record_environment(1, resumed, 1796422200.0), "processes 1 -> 2 (gloo)");
+  EXPECT_EQ(rows(path, "SELECT world_size, backend, hosts FROM runs WHERE id = 1"),
+            (Rows{{int64_t{2}, std::string("gloo"), std::string(R"(["node1","node2"])")}}));
+  // The columns refuse what no kiln writes.
+  EXPECT_THROW(store.database().exec("UPDATE runs SET world_size = 0 WHERE id = 2"), StoreError);
+  EXPECT_THROW(store.database().exec("UPDATE runs SET hosts = 'node1' WHERE id = 2"), StoreError);
+}
+
 TEST(schema, a_query_of_a_newer_view_on_an_older_database_says_how_to_upgrade_it) {
   TempDir dir;
   const fs::path path = dir.path() / "old.db";
@@ -267,7 +325,7 @@ TEST(schema, a_query_of_a_newer_view_on_an_older_database_says_how_to_upgrade_it
     FAIL() << "a version 3 database has no run_overview";
   } catch (const StoreError& e) {
     EXPECT_NE(std::string(e.what()).find("no such table: run_overview"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("(this database has schema version 3, this kiln 6: any kiln run or kiln "
+    EXPECT_NE(std::string(e.what()).find("(this database has schema version 3, this kiln 7: any kiln run or kiln "
                                          "runs on it upgrades it)"),
               std::string::npos)
         << e.what();
@@ -448,6 +506,19 @@ TEST(schema, several_processes_upgrade_a_version_5_database_at_once) {
   EXPECT_EQ(query_int(path, "PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(all_rows(path), before);
   EXPECT_EQ(view_rows(path), views_before);
+}
+
+TEST(schema, several_processes_upgrade_a_version_6_database_at_once) {
+  TempDir dir;
+  const auto path = dir / "kiln.db";
+  load_version_6(path);
+  const std::vector<Rows> before = all_rows(path);
+  const std::vector<Rows> views_before = view_rows(path);
+  EXPECT_EQ(migrate_in_processes(path, 3), 3);
+  EXPECT_EQ(query_int(path, "PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(all_rows(path), before);
+  EXPECT_EQ(view_rows(path), views_before);
+  EXPECT_EQ(query_int(path, "SELECT count(*) FROM runs WHERE world_size IS NULL"), 3);
 }
 
 TEST(schema, several_processes_create_a_new_database_at_once) {
