@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/launch.hpp"
 #include "cli/train_library.hpp"
 
 namespace kiln::runner::cli {
@@ -64,6 +65,13 @@ Command trains(std::string name, std::string description, Options<Args> options,
                      [member](const Args& args) { return (train_commands().*member)(args); });
 }
 
+/// `kiln run`: in this process by libkiln_train.so, or with --nproc N > 1 by N workers the
+/// front starts (cli/launch.hpp) without loading LibTorch itself.
+int run_or_launch(const RunArgs& args) {
+  if (args.nproc > 1) return launch_run(args);
+  return train_commands().run(args);
+}
+
 void add_overrides(CLI::App& command, std::vector<std::string>& overrides, const char* help) {
   command.add_option("--set", overrides, help)->type_name("KEY=VALUE")->allow_extra_args(false);
 }
@@ -72,6 +80,11 @@ void run_options(CLI::App& command, RunArgs& args) {
   command.add_option("experiment", args.experiment, "the experiment's TOML file")->required();
   add_overrides(command, args.overrides, "override a key, e.g. --set optimizers.adam.lr=1e-4");
   command.add_flag("--fresh", args.fresh, "start a new run (name-2, name-3, ...) instead of resuming this one");
+  command
+      .add_option("--nproc", args.nproc,
+                  "start N local processes that train data-parallel (torchrun's RANK, WORLD_SIZE, ... set for each)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
 }
 
 void runs_options(CLI::App& command, RunsArgs& args) {
@@ -154,7 +167,8 @@ void data_options(CLI::App& command, DataArgs& args) {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table{
-      trains<RunArgs>("run", "train an experiment, resuming its run if it has one", run_options, &TrainCommands::run),
+      entry<RunArgs>("run", "train an experiment, resuming its run if it has one", /*trains=*/true, run_options,
+                     run_or_launch),
       reads<RunsArgs>("runs", "list the runs in the database", runs_options, runs),
       reads<ShowArgs>("show", "one run in full: config, plugins, checkpoints, events, metrics", show_options, show),
       reads<CompareArgs>("compare", "compare runs: config differences and metrics side by side", compare_options,

@@ -18,6 +18,7 @@ struct RunArgs {
   std::filesystem::path experiment;
   std::vector<std::string> overrides;  ///< --set KEY=VALUE, applied in order
   bool fresh = false;                  ///< start a new run instead of resuming this one
+  int nproc = 0;                       ///< --nproc N: above 1, N local worker processes (cli/launch.hpp)
 };
 int run(const RunArgs& args);
 
