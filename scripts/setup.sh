@@ -43,6 +43,7 @@ if [ -z "$libtorch_prefix" ]; then
   packages+=(
     libtorch-dev            # LibTorch (CPU)
     libopenblas0-pthread    # LibTorch's BLAS: OpenBLAS, not the slow reference BLAS
+    libgloo-dev             # c10d's Gloo process group (data-parallel runs): its headers
   )
 fi
 

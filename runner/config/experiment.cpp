@@ -194,6 +194,7 @@ void keep_built_in_tables(const Config& root, ExperimentSpec& spec) {
   if (root.contains("ema")) spec.ema = root.table("ema");
   if (root.contains("early_stopping")) spec.early_stopping = root.table("early_stopping");
   spec.summaries = root.table_or_empty("summaries");
+  spec.distributed = root.table_or_empty("distributed");
 }
 
 void read_init_from(const Config& experiment, ExperimentSpec& spec) {

@@ -96,6 +96,7 @@ struct ExperimentSpec {
   std::optional<Config> early_stopping;
   /// [summaries]: which tags are better higher or lower (an empty table when the file has none).
   Config summaries;
+  Config distributed;  ///< [distributed] (config/world.hpp's DistributedOptions reads it)
   InitFromSpec init_from;
 
   std::shared_ptr<detail::Document> document;  ///< the resolved document

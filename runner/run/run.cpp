@@ -82,6 +82,17 @@ Run::Run(ExperimentSetup& setup, RunOptions options)
   if (existing_ && existing_->alive)
     throw Error(fmt::format("run '{}' is already running (pid {} on {}); stop it first, or start another with --fresh",
                             name_, existing_->pid, existing_->host));
+  // Its checkpoints count the run's batches, each of world size x batch_size examples: a
+  // resume needs as many processes (the checkpoint says so too, at restore).
+  const int world_size = setup_.world.size;
+  if (existing_ && existing_->world_size != world_size &&
+      !store::list_checkpoints(store_.database(), existing_->id).empty()) {
+    const auto processes = [](std::int64_t n) { return n == 1 ? std::string("one process") : fmt::format("{} processes", n); };
+    throw Error(fmt::format("run '{}' was trained by {}, and this is {}: resume it with as many (kiln run --nproc {}, "
+                            "or torchrun's WORLD_SIZE={}), or start another run with --fresh",
+                            name_, processes(existing_->world_size), processes(world_size), existing_->world_size,
+                            existing_->world_size));
+  }
   if (existing_) changed_ = store_.changed_params(existing_->id, spec.document->flatten());
   // Every file of the run goes in its directory, and the directory in the runs folder:
   // checked before anything is written. A fresh run's name is chosen when its row is made.
@@ -185,6 +196,9 @@ std::optional<RunOutcome> Run::record_start() {
     environment.cuda_version = device.cuda_version;
     environment.cudnn_version = device.cudnn_version;
     environment.precision = device.precision;
+    environment.world_size = setup_.world.size;
+    environment.backend = setup_.world.distributed() ? options_.backend : "";
+    if (setup_.world.distributed()) environment.hosts = options_.hosts;
     const std::string changed = store_.record_environment(run_id_, environment, unix_now());
     device_line_ = describe_line(device);
     if (!changed.empty()) spdlog::warn("run {} resumes in another environment: {}", name_, changed);

@@ -24,6 +24,10 @@ struct RunOptions {
   bool fresh = false;             ///< a new run (name-2, name-3 ...) instead of resuming this one
   bool handle_signals = true;     ///< SIGINT/SIGTERM stop the run, SIGHUP saves (kiln run)
   std::function<double()> clock;  ///< the saver's clock, unix seconds (tests); the system's when empty
+  /// A data-parallel run's backend and every rank's host, in rank order (its world is the
+  /// setup's), recorded in `runs`; empty for one process.
+  std::string backend;
+  std::vector<std::string> hosts;
 };
 
 /// How a run ended, for whoever started it to report.

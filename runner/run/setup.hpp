@@ -23,17 +23,25 @@ class Saver;
 struct ExperimentSetup {
   /// `plugin_dir` is kiln's own plugin folder, searched last (cli::default_plugin_dir()
   /// when empty: the one beside the kiln executable).
+  ///
+  /// `world`: this process's place in a data-parallel run (config/world.hpp). Every rank
+  /// builds the same experiment; a rank other than 0 gets no saver (rank 0 alone writes) and
+  /// shows no progress.
   ExperimentSetup(const std::filesystem::path& file, const std::vector<std::string>& overrides,
-                  const std::filesystem::path& plugin_dir = {});
+                  const std::filesystem::path& plugin_dir = {}, const World& world = {});
   ExperimentSetup(const ExperimentSetup&) = delete;
   ExperimentSetup& operator=(const ExperimentSetup&) = delete;
 
+  const World world;
   const ExperimentSpec spec;
   PluginHost host;
   Trainer trainer;
   std::shared_ptr<Saver> saver;  ///< null with [saver] enabled = false
   /// [summaries] as read_summary_rules() returns it: (pattern, "max" or "min"); Run records it.
   std::vector<std::pair<std::string, std::string>> summary_rules;
+  /// [distributed], read (and checked) in every run, and its backend resolved for the device.
+  DistributedOptions distributed;
+  std::string backend;
 };
 
 }  // namespace kiln::runner

@@ -94,8 +94,8 @@ int64_t RunStore::insert_run(const RunRecord& run) {
 }
 
 std::optional<RunStore::ExistingRun> RunStore::find_run(const std::string& name) {
-  Statement select(db_, "SELECT id, status, COALESCE(host, ''), COALESCE(pid, 0), COALESCE(run_dir, '') "
-                        "FROM runs WHERE name = ?1");
+  Statement select(db_, "SELECT id, status, COALESCE(host, ''), COALESCE(pid, 0), COALESCE(run_dir, ''), "
+                        "COALESCE(world_size, 1) FROM runs WHERE name = ?1");
   select.bind(1, name);
   if (!select.step()) return std::nullopt;
   ExistingRun run;
@@ -104,6 +104,7 @@ std::optional<RunStore::ExistingRun> RunStore::find_run(const std::string& name)
   run.host = select.column_text(2);
   run.pid = select.column_int64(3);
   run.run_dir = select.column_text(4);
+  run.world_size = select.column_int64(5);
   run.alive = run.status == "running" && run.host == local_host_name() && !process_gone(run.pid) &&
               run.pid != static_cast<int64_t>(getpid());
   return run;

@@ -68,6 +68,7 @@ class RunStore {
     std::string host;
     int64_t pid = 0;
     std::string run_dir;
+    std::int64_t world_size = 1;  ///< how many processes trained it (runs.world_size; NULL: 1)
     /// True when its status is 'running' and its process is alive on this host.
     bool alive = false;
   };

@@ -77,6 +77,14 @@ c10::Device resolve_device(std::string_view requested, const Config& table, std:
   table.fail(key, problem);
 }
 
+c10::Device local_cuda_device(int local_rank, const Config& table, std::string_view key, const CudaProbe& probe) {
+  if (local_rank >= probe.device_count)
+    table.fail(key, fmt::format("this machine's process of local rank {} has no GPU of its own ({} GPU{} visible, one "
+                                "per process); start fewer processes, or name one device for all (\"cuda:0\")",
+                                local_rank, probe.device_count, probe.device_count == 1 ? "" : "s"));
+  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(local_rank));
+}
+
 Precision resolve_precision(std::string_view requested, c10::Device device, const Config& table,
                             std::string_view key) {
   const bool cuda = device.is_cuda();

@@ -38,6 +38,13 @@ std::optional<c10::Device> parse_device(std::string_view requested, const CudaPr
 c10::Device resolve_device(std::string_view requested, const Config& table, std::string_view key,
                            const CudaProbe& probe = CudaProbe::detect());
 
+/// The GPU of the process with `local_rank` on its machine in a data-parallel run whose
+/// experiment asks for CUDA without an index: cuda:<local_rank>. More processes than GPUs
+/// is a ConfigError at `key` (NCCL refuses two ranks on one device; name one with "cuda:N"
+/// to share it under gloo).
+c10::Device local_cuda_device(int local_rank, const Config& table, std::string_view key,
+                              const CudaProbe& probe = CudaProbe::detect());
+
 /// `precision` as written ("auto" or "": tf32 on CUDA, fp32 on the CPU) on `device`.
 /// tf32 and fp16 need CUDA: on the CPU they are a ConfigError at `key`.
 Precision resolve_precision(std::string_view requested, c10::Device device, const Config& table,

@@ -27,11 +27,17 @@ std::vector<std::int64_t> permutation(std::int64_t n, std::uint64_t seed) {
 DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions options)
     : dataset_(std::move(dataset)), options_(options), size_(dataset_->size()) {
   if (size_ <= 0) throw Error(fmt::format("the dataset is empty (size {})", size_));
-  batches_per_epoch_ = options_.drop_last ? size_ / options_.batch_size
-                                          : (size_ + options_.batch_size - 1) / options_.batch_size;
-  if (batches_per_epoch_ == 0)
-    throw Error(fmt::format("batch_size {} is larger than the dataset ({} examples) and drop_last is set",
-                            options_.batch_size, size_));
+  if (options_.world_size < 1 || options_.rank < 0 || options_.rank >= options_.world_size)
+    throw Error(fmt::format("rank {} of {} processes", options_.rank, options_.world_size));
+  const std::int64_t global = options_.batch_size * options_.world_size;
+  batches_per_epoch_ = options_.drop_last ? size_ / global : (size_ + global - 1) / global;
+  if (batches_per_epoch_ == 0) {
+    if (options_.world_size == 1)
+      throw Error(fmt::format("batch_size {} is larger than the dataset ({} examples) and drop_last is set",
+                              options_.batch_size, size_));
+    throw Error(fmt::format("batch_size {} x {} processes is larger than the dataset ({} examples) and drop_last is set",
+                            options_.batch_size, options_.world_size, size_));
+  }
   start_workers();
 }
 
@@ -56,14 +62,23 @@ std::shared_ptr<const std::vector<std::int64_t>> DataLoader::order(std::int64_t 
 
 std::vector<Sample> DataLoader::samples(std::int64_t k) const {
   const std::int64_t epoch = k / batches_per_epoch_;
-  const std::int64_t first = (k % batches_per_epoch_) * options_.batch_size;
-  const std::int64_t last = std::min(first + options_.batch_size, size_);
+  const std::int64_t world = options_.world_size;
+  const std::int64_t first = (k % batches_per_epoch_) * options_.batch_size * world;  // the run's batch k
+  // Each rank's share: batch_size, or of a short last batch (no drop_last) an even split.
+  const std::int64_t left = size_ - first;
+  const std::int64_t share = left >= options_.batch_size * world ? options_.batch_size : (left + world - 1) / world;
+  const std::int64_t mine = first + options_.rank * share;
+  // One process takes no more than is left; several pad the last ranks from the epoch's start.
+  const std::int64_t count = world == 1 ? std::min(share, left) : share;
   const auto indices = order(epoch);
   std::vector<Sample> out;
-  out.reserve(static_cast<std::size_t>(last - first));
-  for (std::int64_t i = first; i < last; ++i)
-    out.push_back({(*indices)[static_cast<std::size_t>(i)],
-                   derive_seed(options_.seed, static_cast<std::uint64_t>(k), static_cast<std::uint64_t>(i - first))});
+  out.reserve(static_cast<std::size_t>(count));
+  for (std::int64_t j = 0; j < count; ++j) {
+    const std::int64_t at = (mine + j) % size_;
+    // Seeded by the position in the run's batch: the same augmentation at any world size.
+    out.push_back({(*indices)[static_cast<std::size_t>(at)],
+                   derive_seed(options_.seed, static_cast<std::uint64_t>(k), static_cast<std::uint64_t>(mine + j - first))});
+  }
   return out;
 }
 

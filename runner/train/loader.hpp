@@ -24,6 +24,10 @@ struct LoaderOptions {
   /// Put every batch in page-locked memory (when training on CUDA): the trainer's copy to the
   /// GPU is then asynchronous. Done by the workers, off the training thread.
   bool pin_memory = false;
+  /// Data-parallel runs: this process's rank among `world_size`. Batch k of the run is then
+  /// batch_size x world_size examples of the epoch's order, and rank r takes the r-th slice.
+  int rank = 0;
+  int world_size = 1;
 };
 
 /// Where the loader is in the data; saved in checkpoints so a resumed run sees the same
@@ -33,7 +37,13 @@ struct LoaderCursor {
 };
 
 /// Hands out batches in a fixed order: batch k is a function of (seed, k) alone, so the
-/// sequence is the same for any number of workers and after a seek(). Workers build up to
+/// sequence is the same for any number of workers and after a seek(). In a run of several
+/// processes it is a function of (seed, k, rank, world size): the run's batch k is
+/// batch_size x world_size consecutive examples of the epoch's permutation, each rank's batch
+/// the slice at its rank, with the augmentation seeds of a one-process run whose batch is the
+/// whole (so 2 ranks of batch b see what 1 process of batch 2b sees). Without drop_last, an
+/// epoch's last, short batch is split evenly, the last ranks' slices padded from the epoch's
+/// start, as torch's DistributedSampler pads. Workers build up to
 /// `prefetch` batches ahead; an exception in a worker is rethrown by next() with the batch
 /// it happened on.
 class DataLoader {

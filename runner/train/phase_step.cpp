@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "train/distributed.hpp"
 #include "train/error_text.hpp"
 #include "train/non_finite_policy.hpp"
 #include "train/precision.hpp"
@@ -160,6 +161,14 @@ bool Trainer::run_phase(Phase& phase, const std::vector<Batch>& micro_batches, S
     for (torch::Tensor& value : values) value = value / static_cast<double>(count);
     total = total / static_cast<double>(count);
   }
+  // Several processes: the gradients and the losses averaged over the ranks, so that every
+  // rank updates alike and decides alike about a non-finite loss.
+  if (group_) {
+    values.push_back(total);
+    group_->average(grads, values);
+    total = values.back();
+    values.pop_back();
+  }
   for (std::size_t l = 0; l < phase.losses.size(); ++l) {
     const std::size_t index = phase.losses[l].first;
     step.set_loss(losses_[index].name, values[l]);
@@ -247,6 +256,9 @@ void Trainer::train_step(const std::vector<Batch>& micro_batches, Step& step) {
   for (Phase& phase : phases_)
     if (!(complete = run_phase(phase, micro_batches, step))) break;
   step.set_phase("");
+  // BatchNorm's running statistics: each rank's own batches move them, so they are averaged
+  // (every rank then holds the same model, and a checkpoint of rank 0's resumes any rank).
+  if (group_ && !float_buffers_.empty()) group_->average(float_buffers_);
   // The step's updates are done: hooks after it (the saver among them) see it counted. A
   // skipped step counts too, but its non-finite losses never reach the hooks (the EMA).
   ++global_step_;

@@ -20,6 +20,9 @@ constexpr const char* kLoaderBatch = "loader/batch";
 constexpr const char* kTorchRng = "rng/torch";
 /// The training GPU's generator (dropout on CUDA draws from it); absent from CPU runs.
 constexpr const char* kCudaRng = "rng/cuda";
+/// How many processes trained (absent: one). A resume needs as many: the loader's cursor counts
+/// the run's batches, and each is world size x batch_size examples.
+constexpr const char* kWorldSize = "distributed/world_size";
 
 /// A copy on the CPU: checkpoints hold no device, so a GPU run resumes on the CPU and back.
 torch::Tensor host_copy(const torch::Tensor& tensor) {
@@ -108,6 +111,7 @@ TensorMap Trainer::capture_state() {
   state.set(kStep, torch::tensor(global_step_, torch::kLong));
   state.set(kLoaderBatch, torch::tensor(loader_->cursor().batch, torch::kLong));
   state.set(kTorchRng, at::detail::getDefaultCPUGenerator().get_state());
+  if (world_.distributed()) state.set(kWorldSize, torch::tensor(static_cast<std::int64_t>(world_.size), torch::kLong));
   if (device_.is_cuda()) state.set(kCudaRng, at::globalContext().defaultGenerator(device_).get_state());
   for (const auto& [name, tensor] : model_tensors(*model_)) state.set(name, host_copy(tensor));
   for (Phase& phase : phases_) {
@@ -151,6 +155,15 @@ void Trainer::restore_state(const TensorMap& state, bool roll_back) {
   torch::NoGradGuard no_grad;
   Mismatches bad;
   const auto tensors = model_tensors(*model_);
+  // Another world size first: nothing else about the checkpoint matters then.
+  const std::int64_t world_size = state.contains(kWorldSize) ? state.at(kWorldSize).item<std::int64_t>() : 1;
+  if (world_size != world_.size)
+    throw CheckpointError(fmt::format(
+        "the checkpoint of step {} was written by a run of {}, and this one has {}; resume it with as many (kiln run "
+        "--nproc {}, or torchrun's WORLD_SIZE={}), or start another run with --fresh",
+        state.contains(kStep) ? state.at(kStep).item<std::int64_t>() : -1,
+        world_size == 1 ? std::string("one process") : fmt::format("{} processes", world_size),
+        world_.size == 1 ? std::string("one") : fmt::format("{}", world_.size), world_size, world_size));
   check_model(state, tensors, bad);  // the model's mismatches first: they explain the rest
   for (const char* key : {kStep, kLoaderBatch, kTorchRng})
     if (!state.contains(key)) bad.missing.push_back(key);
@@ -230,7 +243,7 @@ void Trainer::restore_state(const TensorMap& state, bool roll_back) {
       }
       hook_entries.try_emplace(hook->second, "hook state").first->second.set(name.substr(slash + 1), value);
     } else if (name.rfind("model/", 0) != 0 && name != kStep && name != kLoaderBatch && name != kTorchRng &&
-               name != kCudaRng) {
+               name != kCudaRng && name != kWorldSize) {
       bad.unexpected.push_back(name);
     }
   }

@@ -18,10 +18,12 @@
 #include "config/run_paths.hpp"
 #include "plugins/plugin_host.hpp"
 #include "train/checkpoint_keeper.hpp"
+#include "train/distributed.hpp"
 #include "train/error_text.hpp"
 #include "train/non_finite_policy.hpp"
 #include "train/optimizers.hpp"
 #include "train/precision.hpp"
+#include "train/random.hpp"
 #include "train/value_names.hpp"
 
 namespace kiln::runner {
@@ -29,10 +31,13 @@ namespace kiln::runner {
 using detail::split_entry;
 using detail::summary_entry;
 
-Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host)
+Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host, const World& world)
     : max_steps_(spec.max_steps), accumulate_(spec.accumulate) {
-  // threads = 0: the cores this process may use (taskset, a container's quota), not the machine's.
-  const int threads = spec.threads > 0 ? spec.threads : usable_cores();
+  world_ = world;
+  seed_ = spec.seed;
+  // threads = 0: the cores this process may use (taskset, a container's quota), not the
+  // machine's; shared by the run's processes on this machine.
+  const int threads = spec.threads > 0 ? spec.threads : std::max(1, usable_cores() / std::max(1, world.local_size));
   at::set_num_threads(threads);
   // OpenBLAS's own thread pool fights LibTorch's OpenMP threads for the same cores: on 2
   // cores pix2pix ran 2x slower and erratically. BLAS runs single-threaded inside ATen's
@@ -43,6 +48,9 @@ Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host)
   torch::manual_seed(spec.seed);
   const Config experiment = spec.root.table("experiment");
   device_ = resolve_device(spec.device, experiment, "device");
+  // A data-parallel run on CUDA: one GPU per process on a machine, unless the file names one.
+  if (world.distributed() && device_.is_cuda() && spec.device.find(':') == std::string::npos)
+    device_ = local_cuda_device(world.local_rank, experiment, "device");
   precision_ = resolve_precision(spec.precision, device_, experiment, "precision");
   set_math_modes(device_, precision_);
   readout_ = std::make_unique<Readout>(device_);
@@ -74,6 +82,8 @@ Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host)
   options.prefetch = spec.data.prefetch;
   options.seed = spec.seed;
   options.pin_memory = device_.is_cuda();
+  options.rank = world.rank;
+  options.world_size = world.size;
   try {
     loader_ = std::make_unique<DataLoader>(dataset_, options);
   } catch (const Error& e) {
@@ -191,6 +201,7 @@ std::optional<RunContext::SummaryValue> Trainer::latest_summary(std::string_view
 }
 
 void Trainer::keep_checkpoint(std::string_view reason) {
+  if (!world_.main()) return;  // rank 0's saver keeps it; the other ranks save nothing
   for (OrderedHook& entry : hooks_)
     if (auto* keeper = dynamic_cast<CheckpointKeeper*>(entry.hook.get())) return keeper->keep(global_step_, reason);
   RunContext::keep_checkpoint(reason);  // the SDK's error: this run has no saver
@@ -386,18 +397,72 @@ void Trainer::prepare() {
   }
 }
 
+void Trainer::join(ProcessGroup& group) {
+  if (!world_.distributed()) throw Error("a trainer of one process joins no process group");
+  group_ = &group;
+  float_buffers_.clear();
+  for (const torch::Tensor& buffer : model_->buffers())
+    if (buffer.is_floating_point()) float_buffers_.push_back(buffer);
+}
+
+void Trainer::share_start_state() {
+  TensorMap state("checkpoint");
+  if (world_.main()) {
+    group_->rendezvous().announce("start", "go");
+    state = capture_state();
+  }
+  group_->broadcast(state);
+  if (!world_.main()) restore_state(state, /*roll_back=*/false);
+}
+
+bool Trainer::agree_on_stop() {
+  const bool mine = stop_requested();
+  // The reason first, so that it is there when another rank looks for it.
+  if (mine) group_->rendezvous().set(fmt::format("stop/{}", world_.rank), stop_reason());
+  const std::vector<std::int64_t> asked = group_->gather(mine ? 1 : 0);
+  for (std::size_t rank = 0; rank < asked.size() && !mine; ++rank)
+    if (asked[rank]) {
+      request_stop(fmt::format("rank {}: {}", rank, group_->rendezvous().get(fmt::format("stop/{}", rank))));
+      break;
+    }
+  return std::find(asked.begin(), asked.end(), 1) != asked.end();
+}
+
+void Trainer::seed_step(std::int64_t step) {
+  const std::uint64_t seed =
+      derive_seed(seed_, static_cast<std::uint64_t>(world_.rank) + 1, static_cast<std::uint64_t>(step));
+  at::Generator cpu = at::detail::getDefaultCPUGenerator();
+  {
+    std::lock_guard<std::mutex> lock(cpu.mutex());
+    cpu.set_current_seed(seed);
+  }
+  if (device_.is_cuda()) {
+    at::Generator cuda = at::globalContext().defaultGenerator(device_);
+    std::lock_guard<std::mutex> lock(cuda.mutex());
+    cuda.set_current_seed(seed);
+  }
+}
+
 void Trainer::run() {
+  if (world_.distributed() && !group_) throw Error("a run of several processes needs its process group (join)");
+  started_ = true;
+  if (group_) share_start_state();
   each_hook("begin", [&](Hook& hook) { hook.begin(*this); });
   first_step_ = global_step_;
   try {
+    // Several processes stop after the same step: on the stop they agreed on at its end.
+    const auto stopping = [&] { return group_ ? agree_on_stop() : stop_requested(); };
     std::vector<Batch> batches;
-    while (global_step_ < max_steps_ && !stop_requested()) {
+    bool stop = stopping();
+    while (global_step_ < max_steps_ && !stop) {
+      if (group_) seed_step(global_step_);
       // `accumulate` batches a step: the loader's cursor counts batches, so a checkpoint
       // (always between steps) resumes at the next step's first one.
       batches.clear();
       for (int i = 0; i < accumulate_; ++i) batches.push_back(to_device(loader_->next()));
       Step step(*this, global_step_);
       train_step(batches, step);
+      stop = stopping();
     }
     // The values still in flight (the last step's, on CUDA) reach the hooks before they end;
     // tensor summaries recorded after the last step's end too.

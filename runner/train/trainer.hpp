@@ -17,6 +17,7 @@
 #include <torch/optim/optimizer.h>
 
 #include "config/experiment.hpp"
+#include "config/world.hpp"
 #include "kiln/kiln.hpp"
 #include "train/device.hpp"
 #include "train/loader.hpp"
@@ -30,6 +31,7 @@ namespace kiln::runner {
 class GradScaler;
 class NonFinitePolicy;
 class PluginHost;
+class ProcessGroup;
 
 /// One optimizer's share of a step: its parameter group, its losses and its update. Hooks
 /// reach it as a PhaseHandle (RunContext::phase).
@@ -77,8 +79,21 @@ struct OrderedHook {
 /// The built-in hooks that read them are StepValuesListeners (step_values.hpp).
 class Trainer final : public RunContext, public StepValuesSource {
  public:
-  Trainer(const ExperimentSpec& spec, PluginHost& host);
+  /// `world`: this process's place in a data-parallel run (one process by default): its
+  /// loader takes its rank's share of each batch, its device is cuda:<local rank> where the
+  /// experiment asks for CUDA without an index, and threads = 0 means its share of the cores.
+  Trainer(const ExperimentSpec& spec, PluginHost& host, const World& world = {});
   ~Trainer() override;
+
+  /// The process group of a run of several processes, before run(): run() then starts from
+  /// rank 0's state (its restored checkpoint or its initialization), every phase averages its
+  /// gradients and losses over the ranks before its update, the model's floating-point
+  /// buffers are averaged after each step, and a stop any rank asks for is agreed on at the
+  /// end of a step, so that every rank stops after the same one.
+  void join(ProcessGroup& group);
+  const World& world() const { return world_; }
+  /// Whether run() has begun (a rank 0 that fails before it tells the other ranks so).
+  bool started() const { return started_; }
 
   /// Adds a hook (built-in ones come this way too); hooks run by priority, ties in the
   /// order they were added.
@@ -118,6 +133,8 @@ class Trainer final : public RunContext, public StepValuesSource {
   void event(std::string_view kind, std::string_view message) override;
   TensorMap capture_state() override;
   void restore_state(const TensorMap& state) override;
+  int rank() const override { return world_.rank; }
+  int world_size() const override { return world_.size; }
   std::vector<std::string> load_model_weights(const TensorMap& weights, bool strict) override;
   void request_stop(std::string_view reason) override;
   bool stop_requested() const override { return stop_requested_.load(std::memory_order_relaxed); }
@@ -201,6 +218,15 @@ class Trainer final : public RunContext, public StepValuesSource {
   /// After a failure: what was in flight goes where it would have; errors are dropped.
   void flush_after_failure() noexcept;
 
+  /// Data-parallel runs: rank 0's state on every rank, before the hooks begin.
+  void share_start_state();
+  /// Data-parallel runs: whether any rank asked for a stop (every rank calls it at the same
+  /// point of the same step); the first rank's reason becomes this one's.
+  bool agree_on_stop();
+  /// Data-parallel runs: each rank's random generators, set from (seed, rank, step) at the
+  /// start of every step, so that ranks draw differently and a resume draws as before.
+  void seed_step(std::int64_t step);
+
   /// Calls `call` on every hook in order, remembering which one runs for failed_hook().
   template <class Call>
   void each_hook(const char* what, Call&& call);
@@ -214,6 +240,11 @@ class Trainer final : public RunContext, public StepValuesSource {
   std::vector<Phase> phases_;
   std::vector<OrderedHook> hooks_;
 
+  World world_;
+  ProcessGroup* group_ = nullptr;
+  std::vector<torch::Tensor> float_buffers_;  // averaged over the ranks after each step
+  bool started_ = false;
+  std::uint64_t seed_ = 0;
   c10::Device device_{c10::kCPU};
   Precision precision_ = Precision::fp32;
   std::int64_t max_steps_;

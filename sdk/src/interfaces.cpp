@@ -49,6 +49,10 @@ void RunContext::tensor_summary(std::string_view tag, std::int64_t step, const t
 
 std::vector<std::string> RunContext::phase_names() const { return {}; }
 
+int RunContext::rank() const { return 0; }
+
+int RunContext::world_size() const { return 1; }
+
 PhaseHandle& RunContext::phase(std::string_view name) {
   const std::vector<std::string> names = phase_names();
   throw Error(fmt::format("this run has no phase '{}' (phases: {})", name,

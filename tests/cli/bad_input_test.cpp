@@ -219,7 +219,7 @@ TEST_F(cli_errors, misspelled_optional_table_suggests_it_among_every_table_kiln_
   const KilnResult result = run(text);
   expect_refused(result);
   EXPECT_EQ(error_line(result), error_at(text, "[saverr]", 2) +
-                                    "unknown key 'saverr'; did you mean 'saver'? (known keys: data, early_stopping, ema, "
+                                    "unknown key 'saverr'; did you mean 'saver'? (known keys: data, distributed, early_stopping, ema, "
                                     "eval_data, experiment, hooks, losses, model, optimizers, plugins, saver, summaries, "
                                     "supervisor)");
 }

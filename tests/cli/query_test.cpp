@@ -153,7 +153,7 @@ TEST_F(cli_query, pragma_that_acts_is_refused_and_the_database_is_unchanged) {
 TEST_F(cli_query, pragmas_that_read_are_answered) {
   KilnResult result = run_kiln({"query", "PRAGMA user_version"}, dir_.path());
   ASSERT_EQ(result.exit_code(), 0) << result.describe();
-  EXPECT_EQ(result.out, "user_version\n------------\n           6\n(1 row)\n");
+  EXPECT_EQ(result.out, "user_version\n------------\n           7\n(1 row)\n");
   result = run_kiln({"query", "PRAGMA integrity_check"}, dir_.path());
   ASSERT_EQ(result.exit_code(), 0) << result.describe();
   EXPECT_EQ(result.out, "integrity_check\n---------------\nok\n(1 row)\n");
@@ -251,7 +251,7 @@ TEST_F(cli_query, every_command_refuses_a_database_newer_than_this_kiln) {
     const KilnResult result = run_kiln(command, dir_.path());
     EXPECT_TRUE(fails_with_one_error_line(result, 2)) << command[0];
     EXPECT_EQ(error_line(result),
-              "error: runs/kiln.db: database schema version 999 is newer than this kiln supports (6); upgrade kiln "
+              "error: runs/kiln.db: database schema version 999 is newer than this kiln supports (7); upgrade kiln "
               "to use it")
         << command[0];
     EXPECT_EQ(result.out, "") << command[0];

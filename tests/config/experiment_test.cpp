@@ -235,7 +235,7 @@ const std::string kRunnerKeysOnly =
 
 TEST(experiment, misspelled_optional_table_suggests_it_and_every_table_is_known) {
   const std::string every_table =
-      "(known keys: data, early_stopping, ema, eval_data, experiment, hooks, losses, model, optimizers, plugins, saver, "
+      "(known keys: data, distributed, early_stopping, ema, eval_data, experiment, hooks, losses, model, optimizers, plugins, saver, "
       "summaries, supervisor)";
   EXPECT_EQ(unread_error_of(kRunnerKeysOnly), "(no error)");
   // The optional tables are known whether the file has them or not.

@@ -144,5 +144,81 @@ TEST(loader, permutation_is_fixed_for_a_seed) {
   for (std::int64_t i = 0; i < 1000; ++i) ASSERT_EQ(p[i], i);
 }
 
+
+std::vector<std::int64_t> seeds(const Batch& batch) {
+  const auto s = batch.at("seed");
+  return std::vector<std::int64_t>(s.data_ptr<std::int64_t>(), s.data_ptr<std::int64_t>() + s.numel());
+}
+
+LoaderOptions ranked(std::int64_t batch_size, int rank, int world, bool drop_last = true) {
+  LoaderOptions o = options(0);
+  o.batch_size = batch_size;
+  o.rank = rank;
+  o.world_size = world;
+  o.drop_last = drop_last;
+  return o;
+}
+
+TEST(loader, ranks_split_the_batch_of_one_process_with_its_augmentation_seeds) {
+  // 2 ranks of batch 3 see, together, what one process of batch 6 sees, example for example,
+  // with the same augmentation seed; over several epochs.
+  auto data = std::make_shared<Counting>(20);
+  DataLoader whole(data, ranked(6, 0, 1));
+  DataLoader first(data, ranked(3, 0, 2)), second(data, ranked(3, 1, 2));
+  EXPECT_EQ(whole.batches_per_epoch(), 3);
+  EXPECT_EQ(first.batches_per_epoch(), 3);
+  for (int k = 0; k < 10; ++k) {
+    const Batch all = whole.next(), a = first.next(), b = second.next();
+    std::vector<std::int64_t> joined = indices(a), joined_seeds = seeds(a);
+    for (auto i : indices(b)) joined.push_back(i);
+    for (auto s : seeds(b)) joined_seeds.push_back(s);
+    EXPECT_EQ(joined, indices(all)) << "batch " << k;
+    EXPECT_EQ(joined_seeds, seeds(all)) << "batch " << k;
+    std::set<std::int64_t> distinct(joined.begin(), joined.end());
+    EXPECT_EQ(distinct.size(), 6u);
+  }
+}
+
+TEST(loader, ranks_cover_an_epoch_without_overlap) {
+  auto data = std::make_shared<Counting>(24);
+  std::vector<std::unique_ptr<DataLoader>> ranks;
+  for (int r = 0; r < 3; ++r) ranks.push_back(std::make_unique<DataLoader>(data, ranked(2, r, 3)));
+  std::multiset<std::int64_t> seen;
+  for (int k = 0; k < ranks[0]->batches_per_epoch(); ++k)
+    for (auto& rank : ranks)
+      for (auto i : indices(rank->next())) seen.insert(i);
+  EXPECT_EQ(seen.size(), 24u);
+  EXPECT_EQ(std::set<std::int64_t>(seen.begin(), seen.end()).size(), 24u);
+}
+
+TEST(loader, a_short_last_batch_is_split_evenly_and_padded_from_the_epochs_start) {
+  // 10 examples, batch 2 on 3 ranks, no drop_last: batches of 6, then 4 left: 2 each, the
+  // third rank's second example padded with the epoch's first.
+  auto data = std::make_shared<Counting>(10);
+  std::vector<std::unique_ptr<DataLoader>> ranks;
+  for (int r = 0; r < 3; ++r) ranks.push_back(std::make_unique<DataLoader>(data, ranked(2, r, 3, false)));
+  EXPECT_EQ(ranks[0]->batches_per_epoch(), 2);
+  for (auto& rank : ranks) rank->next();
+  const auto a = indices(ranks[0]->next()), b = indices(ranks[1]->next()), c = indices(ranks[2]->next());
+  EXPECT_EQ(a.size(), 2u);
+  EXPECT_EQ(b.size(), 2u);
+  ASSERT_EQ(c.size(), 2u);
+  // The epoch's order, from a one-process loader of the whole epoch in one batch.
+  DataLoader epoch(data, ranked(10, 0, 1, false));
+  const auto order = indices(epoch.next());
+  EXPECT_EQ(a, (std::vector<std::int64_t>{order[6], order[7]}));
+  EXPECT_EQ(b, (std::vector<std::int64_t>{order[8], order[9]}));
+  EXPECT_EQ(c, (std::vector<std::int64_t>{order[0], order[1]}));
+}
+
+TEST(loader, a_dataset_smaller_than_the_runs_batch_names_both_factors) {
+  try {
+    DataLoader loader(std::make_shared<Counting>(5), ranked(3, 0, 2));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "batch_size 3 x 2 processes is larger than the dataset (5 examples) and drop_last is set");
+  }
+}
+
 }  // namespace
 }  // namespace kiln::runner

@@ -127,6 +127,15 @@ class KILN_API RunContext {
   /// `kiln report` and the `metrics_best` view (lower, unless declared or set by the
   /// experiment's [summaries] rules). A hook declares the tags it writes in begin().
   virtual void summary_direction(std::string_view tag, Direction direction);
+
+  /// In a data-parallel run of several processes (kiln run --nproc N, torchrun, srun), this
+  /// process's rank, from 0, and how many there are; 0 of 1 otherwise. Every rank runs every
+  /// hook (a hook that changes training must act alike on all of them), but only rank 0 records:
+  /// summaries, events and images of the others go nowhere, and a hook that writes files itself
+  /// writes them where is_main_process().
+  virtual int rank() const;
+  virtual int world_size() const;
+  bool is_main_process() const { return rank() == 0; }
 };
 
 }  // namespace kiln

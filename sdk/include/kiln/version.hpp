@@ -8,7 +8,7 @@
 /// Bumped on any change that breaks plugins built against an earlier SDK: a changed
 /// interface, struct layout or the handshake itself. The host refuses a plugin whose
 /// value differs from its own.
-#define KILN_SDK_ABI 3
+#define KILN_SDK_ABI 4
 
 /// Marks SDK types and functions that cross the plugin boundary (everything else builds
 /// with hidden visibility).

@@ -1,0 +1,55 @@
+// Where this process is among a run's processes (torchrun's environment, or Slurm's), and the
+// experiment's [distributed] table. Torch-free: the launcher's tests and the config tests use it.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "kiln/config.hpp"
+
+namespace kiln::runner {
+
+/// One process's place in a data-parallel run. A run of one process (no variables set) has
+/// rank 0 of 1.
+struct World {
+  int rank = 0;              ///< RANK (SLURM_PROCID)
+  int size = 1;              ///< WORLD_SIZE (SLURM_STEP_NUM_TASKS, SLURM_NTASKS)
+  int local_rank = 0;        ///< LOCAL_RANK (SLURM_LOCALID): the process's index on its machine
+  int local_size = 1;        ///< LOCAL_WORLD_SIZE (the step's tasks on this node)
+  std::string master_addr;   ///< MASTER_ADDR: where rank 0 serves the rendezvous store
+  int master_port = 0;       ///< MASTER_PORT (29500, torchrun's default, when unset)
+  std::string source;        ///< "torchrun", "slurm", or "" for one process
+
+  bool distributed() const { return size > 1; }
+  bool main() const { return rank == 0; }
+};
+
+/// The environment's variable `name`, or null: std::getenv, or a test's map.
+using Environment = std::function<const char*(const char* name)>;
+
+/// Reads the world from torchrun's variables (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,
+/// MASTER_ADDR, MASTER_PORT), else, under `srun`, from Slurm's (SLURM_PROCID, SLURM_STEP_NUM_TASKS
+/// or SLURM_NTASKS, SLURM_LOCALID, SLURM_STEP_TASKS_PER_NODE or SLURM_TASKS_PER_NODE with
+/// SLURM_NODEID) with MASTER_ADDR and MASTER_PORT set by the batch script. None set: one process.
+/// A malformed or inconsistent value is an Error naming the variable and its value.
+World read_world(const Environment& env);
+/// read_world(std::getenv).
+World read_world();
+
+/// "2 processes (gloo)", "one process".
+std::string describe(const World& world, std::string_view backend);
+
+/// [distributed]: how the processes of a run talk. Read in every run (a single process checks
+/// it too, so kiln validate finds its errors), used when there are several.
+struct DistributedOptions {
+  std::string backend = "auto";  ///< "auto" (nccl on CUDA where the LibTorch has it, else gloo), "gloo", "nccl"
+  double timeout = 300;          ///< seconds a collective or the rendezvous waits before the run fails
+  double bucket_mb = 25;         ///< gradients are all-reduced in buckets of about this many MiB
+  Config table;                  ///< for positioned errors (the backend is checked against the device later)
+
+  /// A bad value is a ConfigError at its key.
+  static DistributedOptions read(const Config& table);
+};
+
+}  // namespace kiln::runner

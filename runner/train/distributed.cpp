@@ -1,0 +1,430 @@
+// Data-parallel training on c10d: TCPStore rendezvous, ProcessGroupGloo (and ProcessGroupNCCL
+// where the LibTorch has it), and the trainer's collectives. The one file that includes c10d's
+// process-group headers (CMake defines USE_C10D_GLOO for it when libgloo-dev's headers exist).
+#include "train/distributed.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/distributed/c10d/Work.hpp>
+#ifdef KILN_HAVE_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
+#ifdef KILN_HAVE_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+#include <torch/torch.h>
+
+#include "kiln/error.hpp"
+#include "train/error_text.hpp"
+
+namespace kiln::runner {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// The first line of a c10d error (Gloo's carry a source position and more lines).
+std::string short_text(const std::exception& error) {
+  std::string text = error_text(error);
+  if (const auto newline = text.find('\n'); newline != std::string::npos) text.erase(newline);
+  return text;
+}
+
+std::string seconds_text(std::chrono::milliseconds timeout) {
+  return fmt::format("{:g} s", static_cast<double>(timeout.count()) / 1000.0);
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "?";
+  return name;
+}
+
+bool loopback(const std::string& address) {
+  return address == "localhost" || address.rfind("127.", 0) == 0 || address == "::1";
+}
+
+std::vector<std::uint8_t> bytes(const std::string& text) { return {text.begin(), text.end()}; }
+std::string text(const std::vector<std::uint8_t>& data) { return {data.begin(), data.end()}; }
+
+}  // namespace
+
+bool have_gloo() {
+#ifdef KILN_HAVE_GLOO
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool have_nccl() {
+#ifdef KILN_HAVE_NCCL
+  return true;
+#else
+  return false;
+#endif
+}
+
+std::string resolve_backend(const DistributedOptions& options, c10::Device device) {
+  std::string backend = options.backend;
+  if (backend == "auto") backend = device.is_cuda() && have_nccl() ? "nccl" : "gloo";
+  if (backend == "nccl") {
+    if (!have_nccl())
+      options.table.fail("backend", "this kiln's LibTorch has no NCCL (a CPU LibTorch, or one built without it); "
+                                    "use \"gloo\", which runs on the CPU and on CUDA tensors");
+    if (!device.is_cuda())
+      options.table.fail("backend", fmt::format("NCCL runs on CUDA devices, and this run's device is {}; use \"gloo\"",
+                                                device.str()));
+  }
+  if (backend == "gloo" && !have_gloo())
+    options.table.fail("backend", "this kiln was built without c10d's Gloo backend (libgloo-dev's headers were missing "
+                                  "when it was built); install libgloo-dev and build it again");
+  return backend;
+}
+
+// ---- Rendezvous -------------------------------------------------------------------------
+
+struct Rendezvous::Impl {
+  c10::intrusive_ptr<c10d::Store> store;
+};
+
+Rendezvous::Rendezvous(const World& world, std::chrono::milliseconds timeout)
+    : world_(world), timeout_(timeout), impl_(std::make_unique<Impl>()) {
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<std::uint16_t>(world.master_port);
+  options.isServer = world.rank == 0;
+  options.numWorkers = static_cast<std::size_t>(world.size);
+  options.waitWorkers = true;
+  options.timeout = timeout;
+  try {
+    impl_->store = c10::make_intrusive<c10d::TCPStore>(world.master_addr, options);
+  } catch (const std::exception& e) {
+    if (world.rank == 0)
+      throw Error(fmt::format("rank 0 could not serve the rendezvous on port {}, or not every one of the {} processes "
+                              "joined within {}: {} (another run on this port? set MASTER_PORT)",
+                              world.master_port, world.size, seconds_text(timeout), short_text(e)));
+    throw Error(fmt::format("rank {} could not reach the rendezvous at {}:{} within {}: {}", world.rank,
+                            world.master_addr, world.master_port, seconds_text(timeout), short_text(e)));
+  }
+  impl_->store->setTimeout(timeout);
+}
+
+Rendezvous::~Rendezvous() = default;
+
+void Rendezvous::set(const std::string& key, const std::string& value) {
+  impl_->store->set("kiln/" + key, bytes(value));
+}
+
+std::string Rendezvous::get(const std::string& key) { return text(impl_->store->get("kiln/" + key)); }
+
+std::vector<std::string> Rendezvous::agree(const std::string& stage, const std::string& problem) {
+  if (stage == "setup") set(fmt::format("host/{}", world_.rank), host_name());
+  set(fmt::format("{}/{}", stage, world_.rank), problem.empty() ? "ok" : "error:" + problem);
+  std::vector<std::string> problems(static_cast<std::size_t>(world_.size));
+  problems[static_cast<std::size_t>(world_.rank)] = problem;
+  for (int rank = 0; rank < world_.size; ++rank) {
+    if (rank == world_.rank) continue;
+    std::string& said = problems[static_cast<std::size_t>(rank)];
+    try {
+      said = get(fmt::format("{}/{}", stage, rank));
+    } catch (const std::exception& e) {
+      // Its process ended, or it is stuck: either way it never said.
+      said = fmt::format("did not finish its {} within {} ({})", stage, seconds_text(timeout_), short_text(e));
+      continue;
+    }
+    said = said.rfind("error:", 0) == 0 ? said.substr(6) : "";
+  }
+  if (stage == "setup") {
+    hosts_.clear();
+    for (int rank = 0; rank < world_.size; ++rank) {
+      std::string host = rank == world_.rank ? host_name() : "?";
+      if (rank != world_.rank && problems[static_cast<std::size_t>(rank)].empty()) host = get(fmt::format("host/{}", rank));
+      hosts_.push_back(host);
+    }
+  }
+  return problems;
+}
+
+void Rendezvous::announce(const std::string& stage, const std::string& value) { set("announce/" + stage, value); }
+
+std::string Rendezvous::announced(const std::string& stage) {
+  try {
+    return get("announce/" + stage);
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("rank 0 did not start the run within {} ({})", seconds_text(timeout_), short_text(e)));
+  }
+}
+
+// ---- ProcessGroup -----------------------------------------------------------------------
+
+/// The backend's process group behind one interface: ProcessGroupGloo is a c10d::ProcessGroup
+/// in LibTorch 1.13 and a c10d::Backend in 2.x, so the group's own class is what is named.
+struct ProcessGroup::Impl {
+  virtual ~Impl() = default;
+  virtual c10::intrusive_ptr<c10d::Work> allreduce(std::vector<at::Tensor>& tensors) = 0;
+  virtual c10::intrusive_ptr<c10d::Work> broadcast(std::vector<at::Tensor>& tensors) = 0;
+};
+
+namespace {
+
+template <class Group>
+struct GroupOf final : ProcessGroup::Impl {
+  explicit GroupOf(c10::intrusive_ptr<Group> group) : group(std::move(group)) {}
+  c10::intrusive_ptr<c10d::Work> allreduce(std::vector<at::Tensor>& tensors) override {
+    return group->allreduce(tensors, c10d::AllreduceOptions());
+  }
+  c10::intrusive_ptr<c10d::Work> broadcast(std::vector<at::Tensor>& tensors) override {
+    c10d::BroadcastOptions options;
+    options.rootRank = 0;
+    return group->broadcast(tensors, options);
+  }
+  c10::intrusive_ptr<Group> group;
+};
+
+/// Bucket boundaries: consecutive indices of `sizes` (bytes) whose sum stays near `cap`.
+std::vector<std::pair<std::size_t, std::size_t>> buckets(const std::vector<std::size_t>& sizes, std::size_t cap) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  std::size_t first = 0, bytes = 0;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    if (i > first && bytes + sizes[i] > cap) {
+      out.emplace_back(first, i);
+      first = i;
+      bytes = 0;
+    }
+    bytes += sizes[i];
+  }
+  if (first < sizes.size()) out.emplace_back(first, sizes.size());
+  return out;
+}
+
+}  // namespace
+
+ProcessGroup::ProcessGroup(Rendezvous& rendezvous, const std::string& backend, const DistributedOptions& options,
+                           c10::Device device)
+    : rendezvous_(rendezvous), backend_(backend), options_(options), device_(device) {
+  const World& world = rendezvous.world();
+  auto store = c10::make_intrusive<c10d::PrefixStore>("pg", rendezvous.impl().store);
+  try {
+    if (backend == "gloo") {
+#ifdef KILN_HAVE_GLOO
+      auto gloo = c10d::ProcessGroupGloo::Options::create(rendezvous.timeout());
+      // GLOO_SOCKET_IFNAME picks the interface, as in PyTorch; on one machine, loopback.
+      if (const char* interface = std::getenv("GLOO_SOCKET_IFNAME"); interface && *interface)
+        gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(interface));
+      else if (loopback(world.master_addr))
+        gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+      else
+        gloo->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+      impl_ = std::make_unique<GroupOf<c10d::ProcessGroupGloo>>(
+          c10::make_intrusive<c10d::ProcessGroupGloo>(store, world.rank, world.size, gloo));
+#endif
+    } else if (backend == "nccl") {
+#ifdef KILN_HAVE_NCCL
+      auto nccl = c10d::ProcessGroupNCCL::Options::create();
+      nccl->timeout = rendezvous.timeout();
+      impl_ = std::make_unique<GroupOf<c10d::ProcessGroupNCCL>>(
+          c10::make_intrusive<c10d::ProcessGroupNCCL>(store, world.rank, world.size, nccl));
+#endif
+    }
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("rank {} could not join the {} process group within {}: {}", world.rank, backend,
+                            seconds_text(rendezvous.timeout()), short_text(e)));
+  }
+  if (!impl_) throw Error(fmt::format("this kiln has no '{}' process group", backend));
+}
+
+ProcessGroup::~ProcessGroup() = default;
+
+void ProcessGroup::all_reduce(std::vector<torch::Tensor>& tensors, const char* what) {
+  const auto started = Clock::now();
+  std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  try {
+    // All sent before the first is waited for: the buckets travel back to back.
+    for (torch::Tensor& tensor : tensors) {
+      std::vector<at::Tensor> one{tensor};
+      works.push_back(impl_->allreduce(one));
+    }
+    for (auto& work : works) work->wait(rendezvous_.timeout());
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("{}: another process of this run ended, or did not answer within {} ({})", what,
+                            seconds_text(rendezvous_.timeout()), short_text(e)));
+  }
+  seconds_ += std::chrono::duration<double>(Clock::now() - started).count();
+}
+
+void ProcessGroup::average(std::vector<torch::Tensor>& grads, std::vector<torch::Tensor>& values) {
+  torch::NoGradGuard no_grad;
+  const double world = size();
+  // The loss values and which gradients this rank has, in one small tensor sent first.
+  std::vector<torch::Tensor> small_parts;
+  for (const torch::Tensor& value : values) small_parts.push_back(value.detach().reshape({1}).to(device_, torch::kFloat));
+  std::vector<float> defined(grads.size());
+  for (std::size_t i = 0; i < grads.size(); ++i) defined[i] = grads[i].defined() ? 1.0F : 0.0F;
+  if (!defined.empty())
+    small_parts.push_back(torch::tensor(defined, torch::kFloat).to(device_));
+  std::vector<torch::Tensor> sent{torch::cat(small_parts)};
+
+  // Buckets by dtype, in the parameters' order; this rank's missing gradients as zeros.
+  std::vector<std::size_t> present;
+  for (std::size_t i = 0; i < grads.size(); ++i)
+    if (grads[i].defined()) present.push_back(i);
+  // A gradient another rank has and this one lacks needs its shape: the first pass learns
+  // which are missing anywhere, so every rank sends the same buckets.
+  std::map<c10::ScalarType, std::vector<std::size_t>> by_type;
+  for (std::size_t i : present) by_type[grads[i].scalar_type()].push_back(i);
+  const auto cap = static_cast<std::size_t>(options_.bucket_mb * 1024 * 1024);
+  struct Bucket {
+    std::vector<std::size_t> members;
+  };
+  std::vector<Bucket> plan;
+  for (const auto& [type, members] : by_type) {
+    std::vector<std::size_t> sizes;
+    for (std::size_t i : members) sizes.push_back(static_cast<std::size_t>(grads[i].numel()) * grads[i].element_size());
+    for (const auto& [first, last] : buckets(sizes, cap))
+      plan.push_back({std::vector<std::size_t>(members.begin() + first, members.begin() + last)});
+  }
+  // Every rank must send the same buckets: when the ranks' sets of gradients differ, the
+  // plan differs, so that case is settled by the small tensor first.
+  all_reduce(sent, "averaging the losses");
+  const torch::Tensor small = sent[0].to(torch::kCPU);
+  const float* counts = small.data_ptr<float>() + values.size();
+  bool same = true;
+  for (std::size_t i = 0; i < grads.size(); ++i)
+    if (counts[i] != 0.0F && counts[i] != static_cast<float>(world) * defined[i]) same = false;
+  if (!same)
+    throw Error("the ranks' models produced gradients for different parameters in the same phase (a parameter "
+                "unused on some ranks only); kiln's data-parallel training needs every rank to use the same ones");
+
+  std::vector<torch::Tensor> flats;
+  for (const Bucket& bucket : plan) {
+    std::vector<torch::Tensor> parts;
+    for (std::size_t i : bucket.members) parts.push_back(grads[i].reshape({-1}));
+    flats.push_back(torch::cat(parts));
+  }
+  all_reduce(flats, "averaging the gradients");
+  for (std::size_t b = 0; b < plan.size(); ++b) {
+    flats[b].div_(world);
+    std::int64_t at = 0;
+    for (std::size_t i : plan[b].members) {
+      const std::int64_t n = grads[i].numel();
+      grads[i] = flats[b].narrow(0, at, n).view(grads[i].sizes());
+      at += n;
+    }
+  }
+  const torch::Tensor averaged = sent[0] / world;
+  for (std::size_t v = 0; v < values.size(); ++v) values[v] = averaged[static_cast<std::int64_t>(v)];
+}
+
+void ProcessGroup::average(std::vector<torch::Tensor>& tensors) {
+  torch::NoGradGuard no_grad;
+  std::map<c10::ScalarType, std::vector<std::size_t>> by_type;
+  for (std::size_t i = 0; i < tensors.size(); ++i)
+    if (tensors[i].defined() && tensors[i].is_floating_point()) by_type[tensors[i].scalar_type()].push_back(i);
+  std::vector<std::vector<std::size_t>> plan;
+  std::vector<torch::Tensor> flats;
+  for (const auto& [type, members] : by_type) {
+    std::vector<torch::Tensor> parts;
+    for (std::size_t i : members) parts.push_back(tensors[i].reshape({-1}));
+    flats.push_back(torch::cat(parts));
+    plan.push_back(members);
+  }
+  if (flats.empty()) return;
+  all_reduce(flats, "averaging the model's buffers");
+  for (std::size_t b = 0; b < plan.size(); ++b) {
+    flats[b].div_(static_cast<double>(size()));
+    std::int64_t at = 0;
+    for (std::size_t i : plan[b]) {
+      const std::int64_t n = tensors[i].numel();
+      tensors[i].copy_(flats[b].narrow(0, at, n).view(tensors[i].sizes()));
+      at += n;
+    }
+  }
+}
+
+std::vector<std::int64_t> ProcessGroup::gather(std::int64_t mine) {
+  torch::Tensor slots = torch::zeros({size()}, torch::kLong);
+  slots[rank()] = mine;
+  std::vector<torch::Tensor> sent{slots.to(device_)};
+  all_reduce(sent, "agreeing on a stop");
+  const torch::Tensor all = sent[0].to(torch::kCPU);
+  return std::vector<std::int64_t>(all.data_ptr<std::int64_t>(), all.data_ptr<std::int64_t>() + all.numel());
+}
+
+void ProcessGroup::broadcast(TensorMap& state) {
+  torch::NoGradGuard no_grad;
+  // What is sent: every entry's name, dtype and shape, through the store; then the bytes of
+  // all of them, in buckets of at most 64 MiB.
+  if (rank() == 0) {
+    std::ostringstream meta;
+    for (auto& [name, tensor] : state) {
+      tensor = tensor.to(torch::kCPU).contiguous();
+      meta << name << '\t' << static_cast<int>(tensor.scalar_type()) << '\t';
+      for (std::int64_t d : tensor.sizes()) meta << d << ',';
+      meta << '\n';
+    }
+    rendezvous_.announce("state", meta.str());
+  } else {
+    TensorMap received(state.label());
+    std::istringstream meta(rendezvous_.announced("state"));
+    std::string line;
+    while (std::getline(meta, line)) {
+      const auto tab = line.find('\t'), tab2 = line.find('\t', tab + 1);
+      const std::string name = line.substr(0, tab);
+      const auto type = static_cast<c10::ScalarType>(std::stoi(line.substr(tab + 1, tab2 - tab - 1)));
+      std::vector<std::int64_t> sizes;
+      std::istringstream dims(line.substr(tab2 + 1));
+      std::string dim;
+      while (std::getline(dims, dim, ','))
+        if (!dim.empty()) sizes.push_back(std::stoll(dim));
+      received.set(name, torch::empty(sizes, torch::TensorOptions().dtype(type)));
+    }
+    state = std::move(received);
+  }
+  std::vector<torch::Tensor> tensors;
+  std::vector<std::size_t> sizes;
+  for (const auto& [name, tensor] : state) {
+    tensors.push_back(tensor);
+    sizes.push_back(static_cast<std::size_t>(tensor.numel()) * tensor.element_size());
+  }
+  const auto started = Clock::now();
+  for (const auto& [first, last] : buckets(sizes, std::size_t{64} << 20)) {
+    std::int64_t total = 0;
+    for (std::size_t i = first; i < last; ++i) total += static_cast<std::int64_t>(sizes[i]);
+    torch::Tensor flat = torch::empty({total}, torch::kUInt8);
+    auto* data = flat.data_ptr<std::uint8_t>();
+    if (rank() == 0) {
+      std::int64_t at = 0;
+      for (std::size_t i = first; i < last; ++i) {
+        if (sizes[i]) std::memcpy(data + at, tensors[i].data_ptr(), sizes[i]);
+        at += static_cast<std::int64_t>(sizes[i]);
+      }
+    }
+    std::vector<at::Tensor> sent{device_.is_cuda() && backend_ == "nccl" ? flat.to(device_) : flat};
+    try {
+      impl_->broadcast(sent)->wait(rendezvous_.timeout());
+    } catch (const std::exception& e) {
+      throw Error(fmt::format("sending rank 0's state: another process of this run ended, or did not answer within "
+                              "{} ({})", seconds_text(rendezvous_.timeout()), short_text(e)));
+    }
+    if (rank() != 0) {
+      const torch::Tensor landed = sent[0].to(torch::kCPU);
+      const auto* from = landed.data_ptr<std::uint8_t>();
+      std::int64_t at = 0;
+      for (std::size_t i = first; i < last; ++i) {
+        if (sizes[i]) std::memcpy(tensors[i].data_ptr(), from + at, sizes[i]);
+        at += static_cast<std::int64_t>(sizes[i]);
+      }
+    }
+  }
+  seconds_ += std::chrono::duration<double>(Clock::now() - started).count();
+}
+
+}  // namespace kiln::runner
