@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -454,6 +455,8 @@ void Trainer::run() {
     const auto stopping = [&] { return group_ ? agree_on_stop() : stop_requested(); };
     std::vector<Batch> batches;
     bool stop = stopping();
+    const auto training_started = std::chrono::steady_clock::now();
+    const double collectives_before = group_ ? group_->seconds() : 0.0;
     while (global_step_ < max_steps_ && !stop) {
       if (group_) seed_step(global_step_);
       // `accumulate` batches a step: the loader's cursor counts batches, so a checkpoint
@@ -463,6 +466,16 @@ void Trainer::run() {
       Step step(*this, global_step_);
       train_step(batches, step);
       stop = stopping();
+    }
+    if (group_ && steps_run() > 0) {
+      // What the processes cost each other: the time in collectives, waiting for the slowest
+      // rank included (bench/README.md, "Data-parallel").
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - training_started).count();
+      const double waiting = group_->seconds() - collectives_before;
+      event("distributed", fmt::format("{} processes ({}): {} steps in {:.1f} s, {:.1f} s of it ({:.0f}%) in the "
+                                       "collectives (gradients, losses, buffers, the stop)",
+                                       world_.size, group_->backend(), steps_run(), seconds, waiting,
+                                       seconds > 0 ? 100.0 * waiting / seconds : 0.0));
     }
     // The values still in flight (the last step's, on CUDA) reach the hooks before they end;
     // tensor summaries recorded after the last step's end too.
