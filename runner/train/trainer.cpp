@@ -447,8 +447,10 @@ void Trainer::seed_step(std::int64_t step) {
 void Trainer::run() {
   if (world_.distributed() && !group_) throw Error("a run of several processes needs its process group (join)");
   started_ = true;
-  if (group_) share_start_state();
   each_hook("begin", [&](Hook& hook) { hook.begin(*this); });
+  // Rank 0's state once its hooks began (restored or fresh, the EMA's shadows made), put in
+  // every other rank's begun hooks as a restore would.
+  if (group_) share_start_state();
   first_step_ = global_step_;
   try {
     // Several processes stop after the same step: on the stop they agreed on at its end.
