@@ -260,62 +260,56 @@ void ProcessGroup::all_reduce(std::vector<torch::Tensor>& tensors, const char* w
   seconds_ += std::chrono::duration<double>(Clock::now() - started).count();
 }
 
-void ProcessGroup::average(std::vector<torch::Tensor>& grads, std::vector<torch::Tensor>& values) {
+void ProcessGroup::average(const std::vector<torch::Tensor>& params, std::vector<torch::Tensor>& grads,
+                           std::vector<torch::Tensor>& values) {
   torch::NoGradGuard no_grad;
   const double world = size();
-  // The loss values and which gradients this rank has, in one small tensor sent first.
+  // The loss values and which gradients this rank has, in one small tensor, sent with the
+  // gradients' buckets (one round of messages per phase, not two).
   std::vector<torch::Tensor> small_parts;
   for (const torch::Tensor& value : values) small_parts.push_back(value.detach().reshape({1}).to(device_, torch::kFloat));
   std::vector<float> defined(grads.size());
   for (std::size_t i = 0; i < grads.size(); ++i) defined[i] = grads[i].defined() ? 1.0F : 0.0F;
-  if (!defined.empty())
-    small_parts.push_back(torch::tensor(defined, torch::kFloat).to(device_));
+  if (!defined.empty()) small_parts.push_back(torch::tensor(defined, torch::kFloat).to(device_));
   std::vector<torch::Tensor> sent{torch::cat(small_parts)};
 
-  // Buckets by dtype, in the parameters' order; this rank's missing gradients as zeros.
-  std::vector<std::size_t> present;
-  for (std::size_t i = 0; i < grads.size(); ++i)
-    if (grads[i].defined()) present.push_back(i);
-  // A gradient another rank has and this one lacks needs its shape: the first pass learns
-  // which are missing anywhere, so every rank sends the same buckets.
+  // Buckets by dtype, in the parameters' order, the same on every rank: a gradient this rank
+  // lacks (its parameter unused here) goes as zeros.
   std::map<c10::ScalarType, std::vector<std::size_t>> by_type;
-  for (std::size_t i : present) by_type[grads[i].scalar_type()].push_back(i);
+  for (std::size_t i = 0; i < params.size(); ++i)
+    by_type[grads[i].defined() ? grads[i].scalar_type() : params[i].scalar_type()].push_back(i);
   const auto cap = static_cast<std::size_t>(options_.bucket_mb * 1024 * 1024);
-  struct Bucket {
-    std::vector<std::size_t> members;
-  };
-  std::vector<Bucket> plan;
+  std::vector<std::vector<std::size_t>> plan;
   for (const auto& [type, members] : by_type) {
     std::vector<std::size_t> sizes;
-    for (std::size_t i : members) sizes.push_back(static_cast<std::size_t>(grads[i].numel()) * grads[i].element_size());
+    for (std::size_t i : members) sizes.push_back(static_cast<std::size_t>(params[i].numel()) * params[i].element_size());
     for (const auto& [first, last] : buckets(sizes, cap))
-      plan.push_back({std::vector<std::size_t>(members.begin() + first, members.begin() + last)});
+      plan.emplace_back(members.begin() + static_cast<std::ptrdiff_t>(first),
+                        members.begin() + static_cast<std::ptrdiff_t>(last));
   }
-  // Every rank must send the same buckets: when the ranks' sets of gradients differ, the
-  // plan differs, so that case is settled by the small tensor first.
-  all_reduce(sent, "averaging the losses");
+  for (const std::vector<std::size_t>& bucket : plan) {
+    std::vector<torch::Tensor> parts;
+    for (std::size_t i : bucket)
+      parts.push_back(grads[i].defined() ? grads[i].reshape({-1}) : torch::zeros({params[i].numel()}, params[i].options()));
+    sent.push_back(torch::cat(parts));
+  }
+  all_reduce(sent, "averaging the gradients");
+
   const torch::Tensor small = sent[0].to(torch::kCPU);
   const float* counts = small.data_ptr<float>() + values.size();
-  bool same = true;
   for (std::size_t i = 0; i < grads.size(); ++i)
-    if (counts[i] != 0.0F && counts[i] != static_cast<float>(world) * defined[i]) same = false;
-  if (!same)
-    throw Error("the ranks' models produced gradients for different parameters in the same phase (a parameter "
-                "unused on some ranks only); kiln's data-parallel training needs every rank to use the same ones");
-
-  std::vector<torch::Tensor> flats;
-  for (const Bucket& bucket : plan) {
-    std::vector<torch::Tensor> parts;
-    for (std::size_t i : bucket.members) parts.push_back(grads[i].reshape({-1}));
-    flats.push_back(torch::cat(parts));
-  }
-  all_reduce(flats, "averaging the gradients");
+    if (counts[i] != 0.0F && counts[i] != static_cast<float>(world))
+      throw Error(fmt::format("parameter {} of the phase has a gradient on {} of the {} ranks (used on some ranks "
+                              "only); data-parallel training needs every rank to use the same parameters",
+                              i, static_cast<int>(counts[i]), size()));
   for (std::size_t b = 0; b < plan.size(); ++b) {
-    flats[b].div_(world);
+    torch::Tensor& flat = sent[b + 1];
+    flat.div_(world);
     std::int64_t at = 0;
-    for (std::size_t i : plan[b].members) {
-      const std::int64_t n = grads[i].numel();
-      grads[i] = flats[b].narrow(0, at, n).view(grads[i].sizes());
+    for (std::size_t i : plan[b]) {
+      const std::int64_t n = params[i].numel();
+      // None on any rank stays none (the optimizer skips it, as in one process).
+      grads[i] = counts[i] == 0.0F ? torch::Tensor() : flat.narrow(0, at, n).view(params[i].sizes());
       at += n;
     }
   }

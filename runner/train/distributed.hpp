@@ -81,11 +81,13 @@ class ProcessGroup {
   const std::string& backend() const { return backend_; }
   Rendezvous& rendezvous() { return rendezvous_; }
 
-  /// Averages a phase's gradients and its loss values over the ranks, in place. Gradients go
-  /// in buckets of about bucket_mb (by dtype), all sent before the first is waited for. An
-  /// undefined gradient (its parameter unused on this rank) counts as zeros; one that no rank
-  /// has stays undefined. `values` are 0-dim tensors, averaged as float.
-  void average(std::vector<torch::Tensor>& grads, std::vector<torch::Tensor>& values);
+  /// Averages a phase's gradients (of `params`, in their order) and its loss values over the
+  /// ranks, in place. Gradients go in buckets of about bucket_mb (by dtype), with the values,
+  /// all sent before the first is waited for. A gradient no rank has stays undefined; one that
+  /// some ranks have and others lack (a parameter used on some only) is an Error on every rank.
+  /// `values` are 0-dim tensors, averaged as float.
+  void average(const std::vector<torch::Tensor>& params, std::vector<torch::Tensor>& grads,
+               std::vector<torch::Tensor>& values);
   /// Averages floating-point tensors in place (the model's buffers: BatchNorm's statistics).
   void average(std::vector<torch::Tensor>& tensors);
   /// Every rank's `mine` (a small non-negative number), in rank order.

@@ -165,7 +165,7 @@ bool Trainer::run_phase(Phase& phase, const std::vector<Batch>& micro_batches, S
   // rank updates alike and decides alike about a non-finite loss.
   if (group_) {
     values.push_back(total);
-    group_->average(grads, values);
+    group_->average(phase.params, grads, values);
     total = values.back();
     values.pop_back();
   }
