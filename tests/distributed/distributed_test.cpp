@@ -162,6 +162,27 @@ TEST(distributed, a_killed_rank_fails_the_other_at_once_and_the_run_resumes_exac
   for (std::int64_t step = 100; step < 200; ++step) EXPECT_EQ(losses_b.at(step), losses_a.at(step)) << step;
 }
 
+TEST(distributed, a_killed_rank_0_leaves_a_crashed_run_that_the_same_command_resumes) {
+  TempDir dir;
+  write_text(dir, "exp.toml", experiment(120, "[saver]\nevery_steps = 50\n"));
+  const std::vector<std::string> run = {"run", "exp.toml", "--nproc", "2", "--set", "data.batch_size=8"};
+  std::vector<std::string> kill = run;
+  for (const char* set : {"hooks.kill_at.step=70", "hooks.kill_at.after_save=50", "hooks.kill_at.rank=0"})
+    kill.insert(kill.end(), {"--set", set});
+  const KilnResult died = run_kiln(kill, dir.path());
+  // The launcher's status is rank 0's: killed by SIGKILL. Rank 1 says why it stopped.
+  EXPECT_EQ(died.exit_code(), 128 + SIGKILL) << died.describe();
+  EXPECT_THAT(died.err, HasSubstr("kiln: rank 0 (pid "));
+  EXPECT_THAT(died.err, HasSubstr("error: rank 1: failed at step 70: "));
+  // Nobody recorded the end: kiln runs sees the process gone.
+  const KilnResult runs = run_kiln({"runs", "--status", "crashed"}, dir.path());
+  EXPECT_THAT(runs.out, HasSubstr(" t ")) << runs.describe();
+
+  const KilnResult resumed = run_kiln(run, dir.path());
+  ASSERT_EQ(resumed.exit_code(), 0) << resumed.describe();
+  EXPECT_THAT(resumed.out, HasSubstr("run t completed: step 120 of 120 (70 steps in"));
+}
+
 TEST(distributed, sigterm_to_the_launcher_stops_both_ranks_after_one_step_with_one_checkpoint) {
   TempDir dir;
   write_text(dir, "exp.toml",
