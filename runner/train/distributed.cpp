@@ -295,8 +295,15 @@ void ProcessGroup::average(const std::vector<torch::Tensor>& params, std::vector
   }
   all_reduce(sent, "averaging the gradients");
 
-  const torch::Tensor small = sent[0].to(torch::kCPU);
-  const float* counts = small.data_ptr<float>() + values.size();
+  // Which gradients any rank has is read on the host only where this rank lacks one (a read
+  // waits for the GPU): a rank that has them all uses them all, and a rank that lacks one
+  // finds out whether the others do; when they differ that rank fails, and the others at
+  // their next collective.
+  std::vector<float> counts(grads.size(), static_cast<float>(world));
+  if (std::find(defined.begin(), defined.end(), 0.0F) != defined.end()) {
+    const torch::Tensor small = sent[0].to(torch::kCPU);
+    std::copy_n(small.data_ptr<float>() + values.size(), grads.size(), counts.begin());
+  }
   for (std::size_t i = 0; i < grads.size(); ++i)
     if (counts[i] != 0.0F && counts[i] != static_cast<float>(world))
       throw Error(fmt::format("parameter {} of the phase has a gradient on {} of the {} ranks (used on some ranks "
