@@ -353,7 +353,9 @@ void ProcessGroup::average(std::vector<torch::Tensor>& tensors) {
 std::vector<std::int64_t> ProcessGroup::gather(std::int64_t mine) {
   torch::Tensor slots = torch::zeros({size()}, torch::kLong);
   slots[rank()] = mine;
-  std::vector<torch::Tensor> sent{slots.to(device_)};
+  // Gloo takes host tensors: the flags never touch the GPU. NCCL wants them on the device, and
+  // reading them back waits for the step's kernels (a sync per step; not yet measured on a GPU).
+  std::vector<torch::Tensor> sent{backend_ == "nccl" ? slots.to(device_) : slots};
   all_reduce(sent, "agreeing on a stop");
   const torch::Tensor all = sent[0].to(torch::kCPU);
   return std::vector<std::int64_t>(all.data_ptr<std::int64_t>(), all.data_ptr<std::int64_t>() + all.numel());
