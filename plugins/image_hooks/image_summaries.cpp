@@ -19,12 +19,16 @@ ImageSummaries::ImageSummaries(const Config& config)
 }
 
 void ImageSummaries::prepare(RunContext& run) {
+  // Every rank reads them, so that a missing [eval_data] is the same error on each.
   batches_ = held_out_batches(run, config_, count_, count_);
 }
 
+// In a data-parallel run only rank 0 writes grids (the run directory and its images are rank
+// 0's); the other ranks skip the evaluation too, which is safe: it calls no collective, and the
+// trainer reseeds each rank's generator at every step.
 void ImageSummaries::begin(RunContext& run) {
   // The untrained model's grid, once: a resumed run (restored before begin) has it already.
-  if (run.global_step() == 0) write(run);
+  if (run.global_step() == 0 && run.is_main_process()) write(run);
 }
 
 std::filesystem::path ImageSummaries::write(RunContext& run) {
@@ -52,11 +56,12 @@ std::filesystem::path ImageSummaries::write(RunContext& run) {
 }
 
 void ImageSummaries::after_step(Step& step) {
-  if (every_steps_ > 0 && step.run().global_step() % every_steps_ == 0) write(step.run());
+  RunContext& run = step.run();
+  if (every_steps_ > 0 && run.global_step() % every_steps_ == 0 && run.is_main_process()) write(run);
 }
 
 void ImageSummaries::end(RunContext& run) {
-  if (run.global_step() != last_step_) write(run);
+  if (run.global_step() != last_step_ && run.is_main_process()) write(run);
 }
 
 }  // namespace kiln::plugins
