@@ -189,12 +189,9 @@ TEST(cli_distributed, only_rank_0_writes_image_grids) {
       "--set", "eval_data.image_size=32",         "--set", "eval_data.size=4",
       "--set", "model.image_size=32",             "--set", "model.ngf=8",
       "--set", "model.ndf=8",                     "--set", "saver.enabled=false",
-      // The EMA of the losses only: an EMA of weights fails rank 1 at begin() in a fresh
-      // data-parallel run (rank 0's state is shared before its EMA has shadows).
-      "--set", "ema.params=[]",                   "--set", "hooks.evaluate.every_steps=3",
-      "--set", "hooks.evaluate.count=4",          "--set", "hooks.image_summaries.every_steps=3",
-      "--set", "hooks.image_summaries.count=2",   "--set", "supervisor.log_every_steps=0",
-      "--set", "distributed.timeout=30"};
+      "--set", "hooks.evaluate.every_steps=3",    "--set", "hooks.evaluate.count=4",
+      "--set", "hooks.image_summaries.every_steps=3", "--set", "hooks.image_summaries.count=2",
+      "--set", "supervisor.log_every_steps=0",    "--set", "distributed.timeout=30"};
   const int port = free_port();
   Ranks ranks;
   ranks.start(args, rank0_dir.path(), torchrun_env(0, 2, port));
