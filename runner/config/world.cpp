@@ -86,11 +86,12 @@ World read_world(const Environment& env) {
     world.size = *size;
     world.local_rank = integer(env, "LOCAL_RANK", 0, kMaxRanks).value_or(world.rank);
     world.local_size = integer(env, "LOCAL_WORLD_SIZE", 1, kMaxRanks).value_or(world.size);
-  } else if (env("SLURM_PROCID") && (env("SLURM_STEP_NUM_TASKS") || env("SLURM_NTASKS"))) {
+  } else if (env("SLURM_PROCID") && env("SLURM_STEP_NUM_TASKS")) {
+    // A task of an srun step (srun sets SLURM_STEP_NUM_TASKS). The batch script itself has
+    // SLURM_PROCID=0 and SLURM_NTASKS=N too, but it is one process: kiln run there trains alone.
     world.source = "slurm";
     world.rank = *integer(env, "SLURM_PROCID", 0, kMaxRanks);
-    const char* size_name = env("SLURM_STEP_NUM_TASKS") ? "SLURM_STEP_NUM_TASKS" : "SLURM_NTASKS";
-    world.size = *integer(env, size_name, 1, kMaxRanks);
+    world.size = *integer(env, "SLURM_STEP_NUM_TASKS", 1, kMaxRanks);
     world.local_rank = integer(env, "SLURM_LOCALID", 0, kMaxRanks).value_or(0);
     const char* per_node = env("SLURM_STEP_TASKS_PER_NODE") ? "SLURM_STEP_TASKS_PER_NODE" : "SLURM_TASKS_PER_NODE";
     if (const char* list = env(per_node)) {

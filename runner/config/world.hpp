@@ -29,9 +29,10 @@ struct World {
 using Environment = std::function<const char*(const char* name)>;
 
 /// Reads the world from torchrun's variables (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,
-/// MASTER_ADDR, MASTER_PORT), else, under `srun`, from Slurm's (SLURM_PROCID, SLURM_STEP_NUM_TASKS
-/// or SLURM_NTASKS, SLURM_LOCALID, SLURM_STEP_TASKS_PER_NODE or SLURM_TASKS_PER_NODE with
-/// SLURM_NODEID) with MASTER_ADDR and MASTER_PORT set by the batch script. None set: one process.
+/// MASTER_ADDR, MASTER_PORT), else, in a task of an `srun` step, from Slurm's (SLURM_PROCID,
+/// SLURM_STEP_NUM_TASKS, SLURM_LOCALID, SLURM_STEP_TASKS_PER_NODE or SLURM_TASKS_PER_NODE with
+/// SLURM_NODEID) with MASTER_ADDR and MASTER_PORT set by the batch script. None set (or a batch
+/// script's own variables, without SLURM_STEP_NUM_TASKS): one process.
 /// A malformed or inconsistent value is an Error naming the variable and its value.
 World read_world(const Environment& env);
 /// read_world(std::getenv).

@@ -138,16 +138,16 @@ TEST(world, a_world_of_one_needs_no_master_addr) {
 // ---- Slurm ------------------------------------------------------------------------------
 
 TEST(world, a_bad_slurm_variable_names_it_and_its_value) {
-  EXPECT_EQ(world_error({{"SLURM_PROCID", "abc"}, {"SLURM_NTASKS", "2"}, {"MASTER_ADDR", "h"}}),
+  EXPECT_EQ(world_error({{"SLURM_PROCID", "abc"}, {"SLURM_STEP_NUM_TASKS", "2"}, {"MASTER_ADDR", "h"}}),
             "environment: SLURM_PROCID=abc is not a whole number from 0 to 1048576");
-  EXPECT_EQ(world_error({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "1.5"}, {"MASTER_ADDR", "h"}}),
-            "environment: SLURM_NTASKS=1.5 is not a whole number from 1 to 1048576");
+  EXPECT_EQ(world_error({{"SLURM_PROCID", "0"}, {"SLURM_STEP_NUM_TASKS", "1.5"}, {"MASTER_ADDR", "h"}}),
+            "environment: SLURM_STEP_NUM_TASKS=1.5 is not a whole number from 1 to 1048576");
   EXPECT_EQ(world_error({{"SLURM_PROCID", "0"}, {"SLURM_STEP_NUM_TASKS", "-1"}, {"MASTER_ADDR", "h"}}),
             "environment: SLURM_STEP_NUM_TASKS=-1 is not a whole number from 1 to 1048576");
-  EXPECT_EQ(world_error({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "2"}, {"SLURM_LOCALID", "one"}, {"MASTER_ADDR", "h"}}),
+  EXPECT_EQ(world_error({{"SLURM_PROCID", "0"}, {"SLURM_STEP_NUM_TASKS", "2"}, {"SLURM_LOCALID", "one"}, {"MASTER_ADDR", "h"}}),
             "environment: SLURM_LOCALID=one is not a whole number from 0 to 1048576");
   EXPECT_EQ(world_error({{"SLURM_PROCID", "0"},
-                         {"SLURM_NTASKS", "2"},
+                         {"SLURM_STEP_NUM_TASKS", "2"},
                          {"SLURM_TASKS_PER_NODE", "2"},
                          {"SLURM_NODEID", "first"},
                          {"MASTER_ADDR", "h"}}),
@@ -158,22 +158,22 @@ TEST(world, a_malformed_slurm_task_list_is_an_error) {
   for (const std::string list : {"", "abc", "2(x3", "2(x3]", "2(x)", "2(x0)", "0", "-2", "2x3", "2,,1", ",2",
                                  "2(x3)1", "1(x100001)"}) {
     EXPECT_EQ(world_error({{"SLURM_PROCID", "0"},
-                           {"SLURM_NTASKS", "2"},
+                           {"SLURM_STEP_NUM_TASKS", "2"},
                            {"SLURM_STEP_TASKS_PER_NODE", list},
                            {"MASTER_ADDR", "h"}}),
               "environment: SLURM_STEP_TASKS_PER_NODE=" + list + " is not a Slurm task list")
         << list;
   }
-  EXPECT_EQ(world_error({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "2"}, {"SLURM_TASKS_PER_NODE", "2(x"},
+  EXPECT_EQ(world_error({{"SLURM_PROCID", "0"}, {"SLURM_STEP_NUM_TASKS", "2"}, {"SLURM_TASKS_PER_NODE", "2(x"},
                          {"MASTER_ADDR", "h"}}),
             "environment: SLURM_TASKS_PER_NODE=2(x is not a Slurm task list");
 }
 
 TEST(world, slurms_rank_at_or_past_its_size_is_an_error) {
-  EXPECT_EQ(world_error({{"SLURM_PROCID", "4"}, {"SLURM_NTASKS", "4"}, {"MASTER_ADDR", "h"}}),
+  EXPECT_EQ(world_error({{"SLURM_PROCID", "4"}, {"SLURM_STEP_NUM_TASKS", "4"}, {"MASTER_ADDR", "h"}}),
             "environment: rank 4 is not below the world size 4 (SLURM_PROCID)");
   EXPECT_EQ(world_error({{"SLURM_PROCID", "3"},
-                         {"SLURM_NTASKS", "4"},
+                         {"SLURM_STEP_NUM_TASKS", "4"},
                          {"SLURM_LOCALID", "2"},
                          {"SLURM_TASKS_PER_NODE", "2(x2)"},
                          {"SLURM_NODEID", "1"},
@@ -182,7 +182,7 @@ TEST(world, slurms_rank_at_or_past_its_size_is_an_error) {
 }
 
 TEST(world, slurm_without_master_addr_says_how_to_set_it) {
-  EXPECT_EQ(world_error({{"SLURM_PROCID", "1"}, {"SLURM_NTASKS", "2"}}),
+  EXPECT_EQ(world_error({{"SLURM_PROCID", "1"}, {"SLURM_STEP_NUM_TASKS", "2"}}),
             "environment: MASTER_ADDR is not set; under Slurm the batch script sets it to the first node (export "
             "MASTER_ADDR=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n 1); see docs/distributed.md)");
 }
@@ -207,15 +207,14 @@ TEST(world, reads_slurms_variables_preferring_the_steps_own) {
   EXPECT_TRUE(world.distributed());
 }
 
-TEST(world, slurm_ntasks_serves_where_the_step_has_no_count) {
+TEST(world, a_batch_scripts_own_slurm_variables_are_one_process) {
+  // The batch script (no srun) has SLURM_PROCID=0 and the job's SLURM_NTASKS, but no step:
+  // kiln run there trains alone instead of waiting for ranks nobody starts.
   const World world =
-      world_of({{"SLURM_PROCID", "2"}, {"SLURM_NTASKS", "4"}, {"SLURM_LOCALID", "0"}, {"MASTER_ADDR", "n0"}});
-  EXPECT_EQ(world.rank, 2);
-  EXPECT_EQ(world.size, 4);
-  EXPECT_EQ(world.local_rank, 0);
-  EXPECT_EQ(world.local_size, 4);  // no task list: every task on this node
-  EXPECT_EQ(world.master_port, 29500);
-  EXPECT_EQ(world.source, "slurm");
+      world_of({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "4"}, {"SLURM_LOCALID", "0"}, {"MASTER_ADDR", "n0"}});
+  EXPECT_EQ(world.size, 1);
+  EXPECT_EQ(world.source, "");
+  EXPECT_FALSE(world.distributed());
 }
 
 /// The local world size of the task on node `node` for the task list `list` (7 tasks).
