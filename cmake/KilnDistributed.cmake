@@ -5,7 +5,7 @@
 #         installs it); a pip torch ships them in its include folder.
 #   NCCL  a CUDA LibTorch whose ProcessGroupNCCL.hpp and nccl.h (a pip torch's nvidia-nccl
 #         package) are there.
-# Without them kiln builds and trains one process; [distributed] backend then says what is missing.
+# Without them kiln builds and trains one process; a run of several says what is missing.
 # Sets KILN_DISTRIBUTED_DEFINITIONS and KILN_DISTRIBUTED_INCLUDES for that one file.
 set(KILN_DISTRIBUTED_DEFINITIONS "")
 set(KILN_DISTRIBUTED_INCLUDES "")

@@ -387,7 +387,10 @@ std::vector<std::string> without_nproc(const std::vector<std::string>& args) {
 }
 
 int launch_run(const RunArgs& args) {
-  if (std::getenv("RANK"))
+  // Already one of several: torchrun's worker, or a task of an srun step of more than one
+  // (each would start its own N). `srun -n 1 kiln run --nproc 4` is one launcher, as intended.
+  const char* step_tasks = std::getenv("SLURM_STEP_NUM_TASKS");
+  if (std::getenv("RANK") || (std::getenv("SLURM_PROCID") && step_tasks && std::string(step_tasks) != "1"))
     return fail(kExitUsage, "--nproc starts its own processes; under torchrun or srun, leave it out");
   LaunchOptions options;
   options.nproc = args.nproc;

@@ -2,6 +2,7 @@
 // process of a data-parallel run (torchrun's or Slurm's variables, or kiln run --nproc) first
 // meets the others (train/distributed.hpp); rank 0 runs the Run, the others train beside it.
 #include <algorithm>
+#include <csignal>
 #include <chrono>
 #include <map>
 
@@ -137,6 +138,9 @@ int run_other_rank(ExperimentSetup& setup, Rendezvous& rendezvous) {
 }
 
 int run_distributed(const RunArgs& args, const World& world) {
+  // A SIGHUP (a snapshot, forwarded by the launcher to every rank) before the handlers are in
+  // would end the process: ignored until the training installs them.
+  std::signal(SIGHUP, SIG_IGN);
   // The rendezvous first, so that each rank can say how its setup went: it waits as long as
   // [distributed] timeout says (a file that does not parse fails every rank alike, here).
   const ExperimentSpec early = load_experiment(args.experiment, args.overrides);

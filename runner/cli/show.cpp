@@ -77,7 +77,7 @@ std::string describe_schedule(const std::map<std::string, std::string>& schedule
 
 /// What each update is made of, from the run's recorded experiment: the effective batch, and
 /// each optimizer's type, learning rate, schedule and clipping.
-void print_training(store::Database& db, std::int64_t run_id) {
+void print_training(store::Database& db, std::int64_t run_id, std::int64_t world_size) {
   const std::map<std::string, std::string> params = store::run_params(db, run_id);
   if (params.empty()) return;  // a run whose params were never recorded
   auto param = [&](const std::string& key, const std::string& fallback) {
@@ -86,13 +86,16 @@ void print_training(store::Database& db, std::int64_t run_id) {
   };
   heading("training");
   const std::string batch = param("data.batch_size", "32"), accumulate = param("experiment.accumulate", "1");
+  // batch_size is each process's: the update's is that times accumulate times the processes.
+  std::string factors = batch;
+  if (accumulate != "1") factors += " x accumulate " + accumulate;
+  if (world_size > 1) factors += fmt::format(" x {} processes", world_size);
   std::string line = fmt::format("{} examples per update", batch);
   try {
-    if (accumulate != "1")
-      line = fmt::format("{} x accumulate {} = {} examples per update", batch, accumulate,
-                         std::stoll(batch) * std::stoll(accumulate));
+    if (factors != batch)
+      line = fmt::format("{} = {} examples per update", factors, std::stoll(batch) * std::stoll(accumulate) * world_size);
   } catch (const std::exception&) {
-    line = fmt::format("{} x accumulate {}", batch, accumulate);
+    line = factors;
   }
   fmt::print("  {:<11}{}\n", "batch", line);
   // Each [[optimizers]] entry is params' "optimizers.<name>.*".
@@ -200,7 +203,7 @@ int show(const ShowArgs& args) {
   store::Database db = store::open_existing(args.database);
   const store::RunRow run = store::run_row(db, store::find_run_ref(db, args.run).id);
   print_overview(db, run);
-  print_training(db, run.id);
+  print_training(db, run.id, run.environment ? run.environment->world_size : 1);
   print_metrics(db, run.id);
   print_checkpoints(db, run.id);
   print_plugins(db, run.id);

@@ -86,6 +86,9 @@ World read_world(const Environment& env) {
     world.size = *size;
     world.local_rank = integer(env, "LOCAL_RANK", 0, kMaxRanks).value_or(world.rank);
     world.local_size = integer(env, "LOCAL_WORLD_SIZE", 1, kMaxRanks).value_or(world.size);
+    if (const char* shared = env("TORCHELASTIC_USE_AGENT_STORE"))
+      world.agent_store = std::string(shared) == "True" || std::string(shared) == "true" || std::string(shared) == "1";
+    world.attempt = integer(env, "TORCHELASTIC_RESTART_COUNT", 0, 1 << 30).value_or(0);
   } else if (env("SLURM_PROCID") && env("SLURM_STEP_NUM_TASKS")) {
     // A task of an srun step (srun sets SLURM_STEP_NUM_TASKS). The batch script itself has
     // SLURM_PROCID=0 and SLURM_NTASKS=N too, but it is one process: kiln run there trains alone.

@@ -20,6 +20,12 @@ struct World {
   std::string master_addr;   ///< MASTER_ADDR: where rank 0 serves the rendezvous store
   int master_port = 0;       ///< MASTER_PORT (29500, torchrun's default, when unset)
   std::string source;        ///< "torchrun", "slurm", or "" for one process
+  /// torchrun's agent already serves the store at MASTER_ADDR:MASTER_PORT
+  /// (TORCHELASTIC_USE_AGENT_STORE=True): rank 0 connects to it instead of serving one.
+  bool agent_store = false;
+  /// torchrun's TORCHELASTIC_RESTART_COUNT: an agent's store outlives a restart of its
+  /// workers, so each attempt's keys are its own.
+  int attempt = 0;
 
   bool distributed() const { return size > 1; }
   bool main() const { return rank == 0; }

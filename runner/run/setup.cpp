@@ -27,7 +27,7 @@ ExperimentSetup::ExperimentSetup(const std::filesystem::path& file, const std::v
   Supervisor::Options supervision = Supervisor::Options::read(spec.supervisor);
   const Saver::Options saving = Saver::Options::read(spec.saver);
   distributed = DistributedOptions::read(spec.distributed);
-  backend = resolve_backend(distributed, trainer.device());
+  backend = resolve_backend(distributed, trainer.device(), world.distributed());
   // Rank 0 shows the run's progress; the others would draw over it.
   if (!world.main()) supervision.progress = "off";
   trainer.add_hook("supervisor", std::make_shared<Supervisor>(supervision));

@@ -73,7 +73,7 @@ bool have_nccl() {
 #endif
 }
 
-std::string resolve_backend(const DistributedOptions& options, c10::Device device) {
+std::string resolve_backend(const DistributedOptions& options, c10::Device device, bool several) {
   std::string backend = options.backend;
   if (backend == "auto") backend = device.is_cuda() && have_nccl() ? "nccl" : "gloo";
   if (backend == "nccl") {
@@ -84,7 +84,8 @@ std::string resolve_backend(const DistributedOptions& options, c10::Device devic
       options.table.fail("backend", fmt::format("NCCL runs on CUDA devices, and this run's device is {}; use \"gloo\"",
                                                 device.str()));
   }
-  if (backend == "gloo" && !have_gloo())
+  // One process needs no process group: a kiln without Gloo trains alone as before.
+  if (backend == "gloo" && !have_gloo() && several)
     options.table.fail("backend", "this kiln was built without c10d's Gloo backend (libgloo-dev's headers were missing "
                                   "when it was built); install libgloo-dev and build it again");
   return backend;
@@ -94,20 +95,22 @@ std::string resolve_backend(const DistributedOptions& options, c10::Device devic
 
 struct Rendezvous::Impl {
   c10::intrusive_ptr<c10d::Store> store;
+  std::string prefix = "kiln/0/";
 };
 
 Rendezvous::Rendezvous(const World& world, std::chrono::milliseconds timeout)
     : world_(world), timeout_(timeout), impl_(std::make_unique<Impl>()) {
   c10d::TCPStoreOptions options;
   options.port = static_cast<std::uint16_t>(world.master_port);
-  options.isServer = world.rank == 0;
+  // Under torchrun the agent serves the store (rank 0 connecting as everyone else does).
+  options.isServer = world.rank == 0 && !world.agent_store;
   options.numWorkers = static_cast<std::size_t>(world.size);
   options.waitWorkers = true;
   options.timeout = timeout;
   try {
     impl_->store = c10::make_intrusive<c10d::TCPStore>(world.master_addr, options);
   } catch (const std::exception& e) {
-    if (world.rank == 0)
+    if (options.isServer)
       throw Error(fmt::format("rank 0 could not serve the rendezvous on port {}, or not every one of the {} processes "
                               "joined within {}: {} (another run on this port? set MASTER_PORT)",
                               world.master_port, world.size, seconds_text(timeout), short_text(e)));
@@ -115,15 +118,17 @@ Rendezvous::Rendezvous(const World& world, std::chrono::milliseconds timeout)
                             world.master_addr, world.master_port, seconds_text(timeout), short_text(e)));
   }
   impl_->store->setTimeout(timeout);
+  // The keys of this attempt: an agent's store keeps those of workers it restarted.
+  impl_->prefix = fmt::format("kiln/{}/", world.attempt);
 }
 
 Rendezvous::~Rendezvous() = default;
 
 void Rendezvous::set(const std::string& key, const std::string& value) {
-  impl_->store->set("kiln/" + key, bytes(value));
+  impl_->store->set(impl_->prefix + key, bytes(value));
 }
 
-std::string Rendezvous::get(const std::string& key) { return text(impl_->store->get("kiln/" + key)); }
+std::string Rendezvous::get(const std::string& key) { return text(impl_->store->get(impl_->prefix + key)); }
 
 std::vector<std::string> Rendezvous::agree(const std::string& stage, const std::string& problem) {
   if (stage == "setup") set(fmt::format("host/{}", world_.rank), host_name());
@@ -211,7 +216,7 @@ ProcessGroup::ProcessGroup(Rendezvous& rendezvous, const std::string& backend, c
                            c10::Device device)
     : rendezvous_(rendezvous), backend_(backend), options_(options), device_(device) {
   const World& world = rendezvous.world();
-  auto store = c10::make_intrusive<c10d::PrefixStore>("pg", rendezvous.impl().store);
+  auto store = c10::make_intrusive<c10d::PrefixStore>(rendezvous.impl().prefix + "pg", rendezvous.impl().store);
   try {
     if (backend == "gloo") {
 #ifdef KILN_HAVE_GLOO

@@ -21,8 +21,9 @@ bool have_gloo();
 bool have_nccl();
 
 /// [distributed] backend for a run on `device`: "auto" is nccl on CUDA where this kiln has it,
-/// else gloo. One this kiln lacks, or nccl off CUDA, is a ConfigError at the key.
-std::string resolve_backend(const DistributedOptions& options, c10::Device device);
+/// else gloo. nccl where this kiln lacks it or off CUDA is a ConfigError at the key in any run;
+/// gloo where this kiln lacks it, in a run of `several` processes.
+std::string resolve_backend(const DistributedOptions& options, c10::Device device, bool several);
 
 /// The rendezvous: c10d's TCPStore at MASTER_ADDR:MASTER_PORT, served by rank 0. It exists
 /// before the experiment is built, so that each rank can tell the others whether its part

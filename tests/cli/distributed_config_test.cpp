@@ -126,7 +126,7 @@ TEST_F(cli_distributed_environment, several_processes_without_master_addr_are_re
 
 TEST_F(cli_distributed_environment, slurm_without_master_addr_says_how_to_set_it) {
   const KilnResult result = run(distributed_experiment(), {},
-                                {{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "2"}, {"RANK", std::nullopt},
+                                {{"SLURM_PROCID", "0"}, {"SLURM_STEP_NUM_TASKS", "2"}, {"RANK", std::nullopt},
                                  {"WORLD_SIZE", std::nullopt}, {"MASTER_ADDR", std::nullopt}},
                                 kProcessBound);
   expect_refused(result);
