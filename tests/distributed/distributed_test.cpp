@@ -10,11 +10,13 @@
 #include <csignal>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/torch.h>
 
 #include "../cli/cli_support.hpp"
@@ -228,6 +230,36 @@ TEST(distributed, torchruns_variables_by_hand_and_a_stop_sent_to_one_rank_stops_
   ASSERT_EQ(saved.size(), 1u);
   // At the step rank 0 stopped after, which it says.
   EXPECT_THAT(first.out, HasSubstr("run t stopped: step " + std::to_string(saved[0].step) + " of 1000000000 ("));
+}
+
+TEST(distributed, under_torchruns_agent_rank_0_uses_the_agents_store) {
+  // torchrun's agent serves the store at MASTER_PORT and tells its workers so
+  // (TORCHELASTIC_USE_AGENT_STORE=True); a restarted attempt's workers find it still there,
+  // with the keys of the attempt before. This test is the agent.
+  TempDir dir;
+  write_text(dir, "exp.toml", experiment(30));
+  c10d::TCPStoreOptions options;
+  options.port = 0;  // any free one
+  options.isServer = true;
+  options.waitWorkers = false;
+  c10d::TCPStore agent("127.0.0.1", options);
+  const std::string port = std::to_string(agent.getPort());
+  for (const std::string attempt : {"0", "1"}) {
+    std::vector<std::unique_ptr<KilnProcess>> ranks;
+    for (int rank = 0; rank < 2; ++rank) {
+      EnvChanges env = torchrun_env(rank, port);
+      env["TORCHELASTIC_USE_AGENT_STORE"] = "True";
+      env["TORCHELASTIC_RESTART_COUNT"] = attempt;
+      ranks.push_back(std::make_unique<KilnProcess>(
+          std::vector<std::string>{"run", "exp.toml", "--fresh", "--set", "data.batch_size=8"}, dir.path(), env));
+    }
+    for (auto& rank : ranks) {
+      const KilnResult result = rank->finish(120s);
+      EXPECT_EQ(result.exit_code(), 0) << "attempt " << attempt << ": " << result.describe();
+    }
+  }
+  EXPECT_EQ(sql_rows(dir / "runs/kiln.db", "SELECT name, status, world_size FROM runs ORDER BY id"),
+            (Rows{{"t", "completed", "2"}, {"t-2", "completed", "2"}}));
 }
 
 TEST(distributed, two_runs_at_once_on_their_own_ports_do_not_meet) {
