@@ -14,7 +14,7 @@ namespace kiln::runner {
 /// rank 0 of 1.
 struct World {
   int rank = 0;              ///< RANK (SLURM_PROCID)
-  int size = 1;              ///< WORLD_SIZE (SLURM_STEP_NUM_TASKS, SLURM_NTASKS)
+  int size = 1;              ///< WORLD_SIZE (SLURM_STEP_NUM_TASKS)
   int local_rank = 0;        ///< LOCAL_RANK (SLURM_LOCALID): the process's index on its machine
   int local_size = 1;        ///< LOCAL_WORLD_SIZE (the step's tasks on this node)
   std::string master_addr;   ///< MASTER_ADDR: where rank 0 serves the rendezvous store
