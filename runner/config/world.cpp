@@ -141,6 +141,7 @@ DistributedOptions DistributedOptions::read(const Config& table) {
   if (!std::isfinite(options.timeout) || options.timeout > 7 * 24 * 3600.0)
     table.fail("timeout", fmt::format("must be a number of seconds up to a week, got {}", options.timeout));
   options.bucket_mb = table.get_in_range<double>("bucket_mb", options.bucket_mb, 0.0625, 1024);
+  options.overlap = table.get_choice("overlap", "auto", {"auto", "on", "off"});
   return options;
 }
 

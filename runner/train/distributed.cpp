@@ -216,6 +216,7 @@ ProcessGroup::ProcessGroup(Rendezvous& rendezvous, const std::string& backend, c
                            c10::Device device)
     : rendezvous_(rendezvous), backend_(backend), options_(options), device_(device) {
   const World& world = rendezvous.world();
+  overlap_ = options.overlap == "on" || (options.overlap == "auto" && device.is_cuda());
   auto store = c10::make_intrusive<c10d::PrefixStore>(rendezvous.impl().prefix + "pg", rendezvous.impl().store);
   try {
     if (backend == "gloo") {
@@ -265,40 +266,78 @@ void ProcessGroup::all_reduce(std::vector<torch::Tensor>& tensors, const char* w
   seconds_ += std::chrono::duration<double>(Clock::now() - started).count();
 }
 
-void ProcessGroup::average(const std::vector<torch::Tensor>& params, std::vector<torch::Tensor>& grads,
-                           std::vector<torch::Tensor>& values) {
-  torch::NoGradGuard no_grad;
-  const double world = size();
-  // The loss values and which gradients this rank has, in one small tensor, sent with the
-  // gradients' buckets (one round of messages per phase, not two).
-  std::vector<torch::Tensor> small_parts;
-  for (const torch::Tensor& value : values) small_parts.push_back(value.detach().reshape({1}).to(device_, torch::kFloat));
-  std::vector<float> defined(grads.size());
-  for (std::size_t i = 0; i < grads.size(); ++i) defined[i] = grads[i].defined() ? 1.0F : 0.0F;
-  if (!defined.empty()) small_parts.push_back(torch::tensor(defined, torch::kFloat).to(device_));
-  std::vector<torch::Tensor> sent{torch::cat(small_parts)};
+ProcessGroup::Averaging::Averaging(ProcessGroup& group, const std::vector<torch::Tensor>& params)
+    : group_(group), params_(params), bucket_of_(params.size()), ready_(params.size()) {
+  // From the last parameter to the first, a new bucket at another dtype or past the cap: the
+  // same plan on every rank (it depends on the parameters alone).
+  const auto cap = static_cast<std::size_t>(group.options_.bucket_mb * 1024 * 1024);
+  std::size_t bytes = 0;
+  for (std::size_t k = params.size(); k-- > 0;) {
+    const std::size_t size = static_cast<std::size_t>(params[k].numel()) * params[k].element_size();
+    if (plan_.empty() || params[plan_.back().back()].scalar_type() != params[k].scalar_type() ||
+        (bytes > 0 && bytes + size > cap)) {
+      plan_.emplace_back();
+      bytes = 0;
+    }
+    plan_.back().push_back(k);
+    bucket_of_[k] = plan_.size() - 1;
+    bytes += size;
+  }
+  for (const auto& bucket : plan_) missing_.push_back(bucket.size());
+  flats_.resize(plan_.size());
+}
 
-  // Buckets by dtype, in the parameters' order, the same on every rank: a gradient this rank
-  // lacks (its parameter unused here) goes as zeros.
-  std::map<c10::ScalarType, std::vector<std::size_t>> by_type;
-  for (std::size_t i = 0; i < params.size(); ++i)
-    by_type[grads[i].defined() ? grads[i].scalar_type() : params[i].scalar_type()].push_back(i);
-  const auto cap = static_cast<std::size_t>(options_.bucket_mb * 1024 * 1024);
-  std::vector<std::vector<std::size_t>> plan;
-  for (const auto& [type, members] : by_type) {
-    std::vector<std::size_t> sizes;
-    for (std::size_t i : members) sizes.push_back(static_cast<std::size_t>(params[i].numel()) * params[i].element_size());
-    for (const auto& [first, last] : buckets(sizes, cap))
-      plan.emplace_back(members.begin() + static_cast<std::ptrdiff_t>(first),
-                        members.begin() + static_cast<std::ptrdiff_t>(last));
+ProcessGroup::Averaging::~Averaging() = default;
+
+void ProcessGroup::Averaging::launch(std::size_t bucket) {
+  const auto started = Clock::now();
+  std::vector<torch::Tensor> parts;
+  for (std::size_t k : plan_[bucket])
+    parts.push_back(ready_[k].defined() ? ready_[k].reshape({-1})
+                                        : torch::zeros({params_[k].numel()}, params_[k].options()));
+  flats_[bucket] = torch::cat(parts);
+  std::vector<at::Tensor> one{flats_[bucket]};
+  try {
+    works_.push_back(group_.impl_->allreduce(one));
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("averaging the gradients: another process of this run ended, or did not answer within "
+                            "{} ({})", seconds_text(group_.rendezvous_.timeout()), short_text(e)));
   }
-  for (const std::vector<std::size_t>& bucket : plan) {
-    std::vector<torch::Tensor> parts;
-    for (std::size_t i : bucket)
-      parts.push_back(grads[i].defined() ? grads[i].reshape({-1}) : torch::zeros({params[i].numel()}, params[i].options()));
-    sent.push_back(torch::cat(parts));
+  seconds_ += std::chrono::duration<double>(Clock::now() - started).count();
+}
+
+void ProcessGroup::Averaging::ready(std::size_t index, torch::Tensor grad) {
+  ready_[index] = std::move(grad);
+  const std::size_t bucket = bucket_of_[index];
+  if (missing_[bucket] > 0) --missing_[bucket];
+  // In plan order only: every rank sends the same buckets in the same order.
+  while (next_ < plan_.size() && missing_[next_] == 0) launch(next_++);
+}
+
+void ProcessGroup::Averaging::finish(std::vector<torch::Tensor>& grads, std::vector<torch::Tensor>& values) {
+  torch::NoGradGuard no_grad;
+  const double world = group_.size();
+  for (std::size_t k = 0; k < grads.size(); ++k)
+    if (!ready_[k].defined()) ready_[k] = grads[k];
+  while (next_ < plan_.size()) launch(next_++);
+  // The loss values and which gradients this rank has, in one small tensor.
+  std::vector<torch::Tensor> small_parts;
+  for (const torch::Tensor& value : values)
+    small_parts.push_back(value.detach().reshape({1}).to(group_.device_, torch::kFloat));
+  std::vector<float> defined(grads.size());
+  for (std::size_t k = 0; k < grads.size(); ++k) defined[k] = ready_[k].defined() ? 1.0F : 0.0F;
+  if (!defined.empty()) small_parts.push_back(torch::tensor(defined, torch::kFloat).to(group_.device_));
+  std::vector<torch::Tensor> small{torch::cat(small_parts)};
+  const auto started = Clock::now();
+  try {
+    std::vector<at::Tensor> one{small[0]};
+    works_.push_back(group_.impl_->allreduce(one));
+    for (auto& work : works_) work->wait(group_.rendezvous_.timeout());
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("averaging the gradients: another process of this run ended, or did not answer within "
+                            "{} ({})", seconds_text(group_.rendezvous_.timeout()), short_text(e)));
   }
-  all_reduce(sent, "averaging the gradients");
+  group_.seconds_ += seconds_ + std::chrono::duration<double>(Clock::now() - started).count();
 
   // Which gradients any rank has is read on the host only where this rank lacks one (a read
   // waits for the GPU): a rank that has them all uses them all, and a rank that lacks one
@@ -306,27 +345,36 @@ void ProcessGroup::average(const std::vector<torch::Tensor>& params, std::vector
   // their next collective.
   std::vector<float> counts(grads.size(), static_cast<float>(world));
   if (std::find(defined.begin(), defined.end(), 0.0F) != defined.end()) {
-    const torch::Tensor small = sent[0].to(torch::kCPU);
-    std::copy_n(small.data_ptr<float>() + values.size(), grads.size(), counts.begin());
+    const torch::Tensor host = small[0].to(torch::kCPU);
+    std::copy_n(host.data_ptr<float>() + values.size(), grads.size(), counts.begin());
   }
-  for (std::size_t i = 0; i < grads.size(); ++i)
-    if (counts[i] != 0.0F && counts[i] != static_cast<float>(world))
+  for (std::size_t k = 0; k < grads.size(); ++k)
+    if (counts[k] != 0.0F && counts[k] != static_cast<float>(world))
       throw Error(fmt::format("parameter {} of the phase has a gradient on {} of the {} ranks (used on some ranks "
                               "only); data-parallel training needs every rank to use the same parameters",
-                              i, static_cast<int>(counts[i]), size()));
-  for (std::size_t b = 0; b < plan.size(); ++b) {
-    torch::Tensor& flat = sent[b + 1];
+                              k, static_cast<int>(counts[k]), group_.size()));
+  for (std::size_t b = 0; b < plan_.size(); ++b) {
+    torch::Tensor& flat = flats_[b];
     flat.div_(world);
     std::int64_t at = 0;
-    for (std::size_t i : plan[b]) {
-      const std::int64_t n = params[i].numel();
+    for (std::size_t k : plan_[b]) {
+      const std::int64_t n = params_[k].numel();
       // None on any rank stays none (the optimizer skips it, as in one process).
-      grads[i] = counts[i] == 0.0F ? torch::Tensor() : flat.narrow(0, at, n).view(params[i].sizes());
+      grads[k] = counts[k] == 0.0F ? torch::Tensor() : flat.narrow(0, at, n).view(params_[k].sizes());
       at += n;
     }
   }
-  const torch::Tensor averaged = sent[0] / world;
+  const torch::Tensor averaged = small[0] / world;
   for (std::size_t v = 0; v < values.size(); ++v) values[v] = averaged[static_cast<std::int64_t>(v)];
+}
+
+std::unique_ptr<ProcessGroup::Averaging> ProcessGroup::begin_average(const std::vector<torch::Tensor>& params) {
+  return std::unique_ptr<Averaging>(new Averaging(*this, params));
+}
+
+void ProcessGroup::average(const std::vector<torch::Tensor>& params, std::vector<torch::Tensor>& grads,
+                           std::vector<torch::Tensor>& values) {
+  begin_average(params)->finish(grads, values);
 }
 
 void ProcessGroup::average(std::vector<torch::Tensor>& tensors) {

@@ -8,9 +8,14 @@
 #include <string>
 #include <vector>
 
+#include <c10/util/intrusive_ptr.h>
 #include <torch/types.h>
 
 #include "config/world.hpp"
+
+namespace c10d {
+class Work;
+}
 #include "kiln/tensors.hpp"
 
 namespace kiln::runner {
@@ -77,16 +82,50 @@ class ProcessGroup {
   ProcessGroup(const ProcessGroup&) = delete;
   ProcessGroup& operator=(const ProcessGroup&) = delete;
 
+  /// Whether gradients travel during the backward pass ([distributed] overlap).
+  bool overlap() const { return overlap_; }
   int rank() const { return rendezvous_.world().rank; }
   int size() const { return rendezvous_.world().size; }
   const std::string& backend() const { return backend_; }
   Rendezvous& rendezvous() { return rendezvous_; }
 
-  /// Averages a phase's gradients (of `params`, in their order) and its loss values over the
-  /// ranks, in place. Gradients go in buckets of about bucket_mb (by dtype), with the values,
-  /// all sent before the first is waited for. A gradient no rank has stays undefined; one that
-  /// some ranks have and others lack (a parameter used on some only) is an Error on every rank.
-  /// `values` are 0-dim tensors, averaged as float.
+  /// One phase's averaging of its gradients and loss values, started before its backward
+  /// pass so that each bucket is sent as soon as its gradients are there (overlapping the rest
+  /// of the pass), in the same order on every rank. Buckets of about bucket_mb hold parameters
+  /// of one dtype, from the last parameter to the first (the order a backward pass produces
+  /// them in).
+  class Averaging {
+   public:
+    ~Averaging();
+    /// Parameter `index`'s gradient (summed over the step's micro-batches) is final: sends
+    /// every bucket that is complete now and whose predecessors went.
+    void ready(std::size_t index, torch::Tensor grad);
+    /// Sends what is left (a gradient never made ready: `grads`' own, or zeros when it has
+    /// none) and the `values` (0-dim tensors, with which gradients this rank has), waits, and
+    /// writes the averages into `grads` and `values`. A gradient no rank has stays undefined;
+    /// one that some ranks have and others lack (a parameter used on some only) is an Error.
+    void finish(std::vector<torch::Tensor>& grads, std::vector<torch::Tensor>& values);
+
+   private:
+    friend class ProcessGroup;
+    Averaging(ProcessGroup& group, const std::vector<torch::Tensor>& params);
+    void launch(std::size_t bucket);
+
+    ProcessGroup& group_;
+    const std::vector<torch::Tensor>& params_;
+    std::vector<std::vector<std::size_t>> plan_;  // buckets of parameter indices, in sending order
+    std::vector<std::size_t> bucket_of_;
+    std::vector<std::size_t> missing_;            // per bucket: gradients not yet ready
+    std::vector<torch::Tensor> ready_;            // per parameter, once ready
+    std::vector<torch::Tensor> flats_;            // per bucket, once sent
+    std::vector<c10::intrusive_ptr<c10d::Work>> works_;
+    std::size_t next_ = 0;                        // the next bucket to send
+    double seconds_ = 0;                          // spent sending
+  };
+
+  /// Starts averaging a phase's gradients (of `params`, which must outlive it).
+  std::unique_ptr<Averaging> begin_average(const std::vector<torch::Tensor>& params);
+  /// All at once: begin_average() and finish() (gradients already summed).
   void average(const std::vector<torch::Tensor>& params, std::vector<torch::Tensor>& grads,
                std::vector<torch::Tensor>& values);
   /// Averages floating-point tensors in place (the model's buffers: BatchNorm's statistics).
@@ -110,6 +149,7 @@ class ProcessGroup {
   std::string backend_;
   DistributedOptions options_;
   c10::Device device_;
+  bool overlap_ = false;
   double seconds_ = 0;
   std::unique_ptr<Impl> impl_;
 };

@@ -119,6 +119,7 @@ bool Trainer::run_phase(Phase& phase, const std::vector<Batch>& micro_batches, S
   std::vector<torch::Tensor> values(phase.losses.size());  // each loss, summed over the micro-batches
   torch::Tensor total;                                     // the weighted total, summed likewise
   std::vector<torch::Tensor> grads;                        // of total / N, summed likewise
+  std::unique_ptr<ProcessGroup::Averaging> averaging;      // several processes: the phase's, from its last backward
   for (std::size_t micro = 0; micro < count; ++micro) {
     step.set_micro_batch(static_cast<int>(micro));
     const Batch& batch = micro_batches[micro];
@@ -146,6 +147,28 @@ bool Trainer::run_phase(Phase& phase, const std::vector<Batch>& micro_batches, S
     // micro-batch's graph at a time: its memory goes before the next forward pass.
     torch::Tensor objective = count == 1 ? micro_total : micro_total / static_cast<double>(count);
     if (phase.scaler) objective = phase.scaler->scale(objective);
+    if (group_ && group_->overlap() && micro + 1 == count) {
+      // Several processes, the last micro-batch: backward() into this phase's parameters alone,
+      // whose hooks hand each gradient (plus the earlier micro-batches' sum) to the averaging
+      // as the pass makes it, so that a complete bucket travels while the pass goes on.
+      averaging = group_->begin_average(phase.params);
+      std::vector<torch::Tensor> earlier = grads;
+      earlier.resize(phase.params.size());
+      gradient_phase_ = phase_index;
+      gradient_ready_ = [&](std::size_t i, torch::Tensor grad) {
+        averaging->ready(i, earlier[i].defined() ? earlier[i] + grad : grad);
+      };
+      struct Disarm {
+        std::function<void(std::size_t, torch::Tensor)>& ready;
+        ~Disarm() { ready = nullptr; }
+      } disarm{gradient_ready_};
+      for (torch::Tensor& param : phase.params) param.mutable_grad() = torch::Tensor();
+      torch::autograd::backward({objective}, /*grad_tensors=*/{}, /*retain_graph=*/false, /*create_graph=*/false,
+                                phase.params);
+      for (torch::Tensor& param : phase.params) param.mutable_grad() = torch::Tensor();
+      grads = std::move(earlier);  // what finish() takes for a parameter the pass did not reach
+      continue;
+    }
     std::vector<torch::Tensor> micro_grads =
         torch::autograd::grad({objective}, phase.params, /*grad_outputs=*/{}, /*retain_graph=*/false,
                               /*create_graph=*/false, /*allow_unused=*/true);
@@ -165,7 +188,8 @@ bool Trainer::run_phase(Phase& phase, const std::vector<Batch>& micro_batches, S
   // rank updates alike and decides alike about a non-finite loss.
   if (group_) {
     values.push_back(total);
-    group_->average(phase.params, grads, values);
+    if (!averaging) averaging = group_->begin_average(phase.params);
+    averaging->finish(grads, values);
     total = values.back();
     values.pop_back();
   }

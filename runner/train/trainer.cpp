@@ -401,6 +401,13 @@ void Trainer::prepare() {
 void Trainer::join(ProcessGroup& group) {
   if (!world_.distributed()) throw Error("a trainer of one process joins no process group");
   group_ = &group;
+  // Each gradient as the backward pass makes it, so that its bucket is sent while the pass goes
+  // on (run_phase). Tensor hooks run in backward() (not in torch::autograd::grad in 1.13).
+  for (std::size_t p = 0; p < phases_.size(); ++p)
+    for (std::size_t i = 0; i < phases_[p].params.size(); ++i)
+      phases_[p].params[i].register_hook([this, p, i](torch::Tensor grad) {
+        if (gradient_ready_ && gradient_phase_ == p) gradient_ready_(i, std::move(grad));
+      });
   float_buffers_.clear();
   for (const torch::Tensor& buffer : model_->buffers())
     if (buffer.is_floating_point()) float_buffers_.push_back(buffer);

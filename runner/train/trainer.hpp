@@ -242,6 +242,10 @@ class Trainer final : public RunContext, public StepValuesSource {
 
   World world_;
   ProcessGroup* group_ = nullptr;
+  /// During a data-parallel phase's last backward pass: what the phase's parameters' gradient
+  /// hooks (registered by join()) hand each gradient to, and which phase that is.
+  std::function<void(std::size_t, torch::Tensor)> gradient_ready_;
+  std::size_t gradient_phase_ = 0;
   std::vector<torch::Tensor> float_buffers_;  // averaged over the ranks after each step
   bool started_ = false;
   std::uint64_t seed_ = 0;

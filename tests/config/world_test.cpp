@@ -323,9 +323,10 @@ TEST(distributed_options, a_bucket_size_out_of_range_is_an_error) {
 
 TEST(distributed_options, reads_its_keys) {
   const auto doc = kiln::detail::Document::parse(
-      "[distributed]\nbackend = \"gloo\"\ntimeout = 60\nbucket_mb = 0.5\n", "exp.toml");
+      "[distributed]\nbackend = \"gloo\"\ntimeout = 60\nbucket_mb = 0.5\noverlap = \"off\"\n", "exp.toml");
   const DistributedOptions options = DistributedOptions::read(doc->root().table("distributed"));
   EXPECT_EQ(options.backend, "gloo");
+  EXPECT_EQ(options.overlap, "off");
   EXPECT_EQ(options.timeout, 60.0);
   EXPECT_EQ(options.bucket_mb, 0.5);
   EXPECT_EQ(options.table.path(), "distributed");
@@ -340,6 +341,7 @@ TEST(distributed_options, an_experiment_without_the_table_has_the_defaults) {
   EXPECT_EQ(options.backend, "auto");
   EXPECT_EQ(options.timeout, 300.0);
   EXPECT_EQ(options.bucket_mb, 25.0);
+  EXPECT_EQ(options.overlap, "auto");
 }
 
 TEST(distributed_options, set_overrides_are_checked_at_their_argument) {

@@ -124,6 +124,31 @@ TEST(distributed, two_ranks_of_batch_b_compute_what_one_process_of_batch_2b_does
   EXPECT_EQ(sql_value(two / "runs/kiln.db", "SELECT status FROM runs"), "completed");
 }
 
+TEST(distributed, gradients_sent_during_the_backward_pass_average_the_same_with_accumulation) {
+  // [distributed] overlap = "on" (the default on CUDA): each bucket leaves as the pass makes its
+  // gradients, the earlier micro-batches' sum added; buckets of 1/16 MiB make several.
+  TempDir one, two;
+  write_text(one, "exp.toml", experiment(100));
+  write_text(two, "exp.toml", experiment(100));
+  const std::vector<std::string> wide = {"--set", "model.hidden=[64, 64]", "--set", "experiment.accumulate=2"};
+  std::vector<std::string> alone = {"run", "exp.toml", "--set", "data.batch_size=16"};
+  alone.insert(alone.end(), wide.begin(), wide.end());
+  std::vector<std::string> pair = {"run", "exp.toml", "--nproc", "2", "--set", "data.batch_size=8",
+                                   "--set", "distributed.overlap=\"on\"", "--set", "distributed.bucket_mb=0.0625"};
+  pair.insert(pair.end(), wide.begin(), wide.end());
+  const KilnResult a = run_kiln(alone, one.path());
+  ASSERT_EQ(a.exit_code(), 0) << a.describe();
+  const KilnResult b = run_kiln(pair, two.path());
+  ASSERT_EQ(b.exit_code(), 0) << b.describe();
+  const auto la = losses(one / "runs/kiln.db"), lb = losses(two / "runs/kiln.db");
+  ASSERT_EQ(la.size(), 100u);
+  for (const auto& [step, value] : la) EXPECT_NEAR(lb.at(step), value, 1e-5) << "loss at step " << step;
+  const auto end_a = checkpoint_at(one / "runs/kiln.db", 100), end_b = checkpoint_at(two / "runs/kiln.db", 100);
+  for (const auto& [name, tensor] : end_a)
+    if (name.rfind("model/", 0) == 0)
+      EXPECT_TRUE(torch::allclose(tensor, end_b.at(name), /*rtol=*/0, /*atol=*/1e-5)) << name;
+}
+
 TEST(distributed, a_killed_rank_fails_the_other_at_once_and_the_run_resumes_exactly) {
   TempDir straight, killed;
   write_text(straight, "exp.toml", experiment(200, "[saver]\nevery_steps = 50\n"));
