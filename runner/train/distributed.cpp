@@ -104,6 +104,7 @@ Rendezvous::Rendezvous(const World& world, std::chrono::milliseconds timeout)
   options.port = static_cast<std::uint16_t>(world.master_port);
   // Under torchrun the agent serves the store (rank 0 connecting as everyone else does).
   options.isServer = world.rank == 0 && !world.agent_store;
+  serving_ = options.isServer;
   options.numWorkers = static_cast<std::size_t>(world.size);
   options.waitWorkers = true;
   options.timeout = timeout;
@@ -122,7 +123,20 @@ Rendezvous::Rendezvous(const World& world, std::chrono::milliseconds timeout)
   impl_->prefix = fmt::format("kiln/{}/", world.attempt);
 }
 
-Rendezvous::~Rendezvous() = default;
+Rendezvous::~Rendezvous() {
+  // Every rank says it is done with the store; the rank that serves it waits for them (at most
+  // 10 s, none once a collective found a rank lost), so that no rank's last read finds the
+  // server gone (a rank that read "error" or "done" from rank 0 a moment late, and said so).
+  try {
+    set(fmt::format("exit/{}", world_.rank), "");
+    if (!serving_ || broken_) return;
+    std::vector<std::string> keys;
+    for (int rank = 0; rank < world_.size; ++rank) keys.push_back(fmt::format("{}exit/{}", impl_->prefix, rank));
+    impl_->store->wait(keys, std::min(timeout_, std::chrono::milliseconds(10000)));
+  } catch (const std::exception&) {
+    // Another rank is gone: nothing to wait for.
+  }
+}
 
 void Rendezvous::set(const std::string& key, const std::string& value) {
   impl_->store->set(impl_->prefix + key, bytes(value));
@@ -260,6 +274,7 @@ void ProcessGroup::all_reduce(std::vector<torch::Tensor>& tensors, const char* w
     }
     for (auto& work : works) work->wait(rendezvous_.timeout());
   } catch (const std::exception& e) {
+    rendezvous_.broken_ = true;  // its server need not wait for the lost one
     throw Error(fmt::format("{}: another process of this run ended, or did not answer within {} ({})", what,
                             seconds_text(rendezvous_.timeout()), short_text(e)));
   }
@@ -300,6 +315,7 @@ void ProcessGroup::Averaging::launch(std::size_t bucket) {
   try {
     works_.push_back(group_.impl_->allreduce(one));
   } catch (const std::exception& e) {
+    group_.rendezvous_.broken_ = true;  // its server need not wait for the lost one
     throw Error(fmt::format("averaging the gradients: another process of this run ended, or did not answer within "
                             "{} ({})", seconds_text(group_.rendezvous_.timeout()), short_text(e)));
   }
@@ -334,6 +350,7 @@ void ProcessGroup::Averaging::finish(std::vector<torch::Tensor>& grads, std::vec
     works_.push_back(group_.impl_->allreduce(one));
     for (auto& work : works_) work->wait(group_.rendezvous_.timeout());
   } catch (const std::exception& e) {
+    group_.rendezvous_.broken_ = true;  // its server need not wait for the lost one
     throw Error(fmt::format("averaging the gradients: another process of this run ended, or did not answer within "
                             "{} ({})", seconds_text(group_.rendezvous_.timeout()), short_text(e)));
   }
@@ -467,6 +484,7 @@ void ProcessGroup::broadcast(TensorMap& state) {
     try {
       impl_->broadcast(sent)->wait(rendezvous_.timeout());
     } catch (const std::exception& e) {
+      rendezvous_.broken_ = true;  // its server need not wait for the lost one
       throw Error(fmt::format("sending rank 0's state: another process of this run ended, or did not answer within "
                               "{} ({})", seconds_text(rendezvous_.timeout()), short_text(e)));
     }

@@ -67,6 +67,9 @@ class Rendezvous {
   World world_;
   std::chrono::milliseconds timeout_;
   std::vector<std::string> hosts_;
+  bool serving_ = false;  // this rank serves the store (rank 0, but not under torchrun's agent)
+  bool broken_ = false;   // a collective found a rank lost
+  friend class ProcessGroup;
   std::unique_ptr<Impl> impl_;
 };
 
