@@ -121,6 +121,7 @@ Rendezvous::Rendezvous(const World& world, std::chrono::milliseconds timeout)
   impl_->store->setTimeout(timeout);
   // The keys of this attempt: an agent's store keeps those of workers it restarted.
   impl_->prefix = fmt::format("kiln/{}/", world.attempt);
+  set(fmt::format("host/{}", world.rank), host_name());
 }
 
 Rendezvous::~Rendezvous() {
@@ -145,7 +146,6 @@ void Rendezvous::set(const std::string& key, const std::string& value) {
 std::string Rendezvous::get(const std::string& key) { return text(impl_->store->get(impl_->prefix + key)); }
 
 std::vector<std::string> Rendezvous::agree(const std::string& stage, const std::string& problem) {
-  if (stage == "setup") set(fmt::format("host/{}", world_.rank), host_name());
   set(fmt::format("{}/{}", stage, world_.rank), problem.empty() ? "ok" : "error:" + problem);
   std::vector<std::string> problems(static_cast<std::size_t>(world_.size));
   problems[static_cast<std::size_t>(world_.rank)] = problem;
@@ -161,15 +161,14 @@ std::vector<std::string> Rendezvous::agree(const std::string& stage, const std::
     }
     said = said.rfind("error:", 0) == 0 ? said.substr(6) : "";
   }
-  if (stage == "setup") {
-    hosts_.clear();
-    for (int rank = 0; rank < world_.size; ++rank) {
-      std::string host = rank == world_.rank ? host_name() : "?";
-      if (rank != world_.rank && problems[static_cast<std::size_t>(rank)].empty()) host = get(fmt::format("host/{}", rank));
-      hosts_.push_back(host);
-    }
-  }
   return problems;
+}
+
+const std::vector<std::string>& Rendezvous::hosts() {
+  // Every rank left its host when it connected.
+  if (hosts_.empty())
+    for (int rank = 0; rank < world_.size; ++rank) hosts_.push_back(get(fmt::format("host/{}", rank)));
+  return hosts_;
 }
 
 void Rendezvous::announce(const std::string& stage, const std::string& value) { set("announce/" + stage, value); }
@@ -231,7 +230,7 @@ ProcessGroup::ProcessGroup(Rendezvous& rendezvous, const std::string& backend, c
     : rendezvous_(rendezvous), backend_(backend), options_(options), device_(device) {
   const World& world = rendezvous.world();
   overlap_ = options.overlap == "on" || (options.overlap == "auto" && device.is_cuda());
-  auto store = c10::make_intrusive<c10d::PrefixStore>(rendezvous.impl().prefix + "pg", rendezvous.impl().store);
+  auto store = c10::make_intrusive<c10d::PrefixStore>(rendezvous.impl_->prefix + "pg", rendezvous.impl_->store);
   try {
     if (backend == "gloo") {
 #ifdef KILN_HAVE_GLOO
@@ -263,6 +262,12 @@ ProcessGroup::ProcessGroup(Rendezvous& rendezvous, const std::string& backend, c
 
 ProcessGroup::~ProcessGroup() = default;
 
+void ProcessGroup::lost(const char* what, const std::exception& error) {
+  rendezvous_.broken_ = true;  // its server need not wait for the lost one
+  throw Error(fmt::format("{}: another process of this run ended, or did not answer within {} ({})", what,
+                          seconds_text(rendezvous_.timeout()), short_text(error)));
+}
+
 void ProcessGroup::all_reduce(std::vector<torch::Tensor>& tensors, const char* what) {
   const auto started = Clock::now();
   std::vector<c10::intrusive_ptr<c10d::Work>> works;
@@ -274,9 +279,7 @@ void ProcessGroup::all_reduce(std::vector<torch::Tensor>& tensors, const char* w
     }
     for (auto& work : works) work->wait(rendezvous_.timeout());
   } catch (const std::exception& e) {
-    rendezvous_.broken_ = true;  // its server need not wait for the lost one
-    throw Error(fmt::format("{}: another process of this run ended, or did not answer within {} ({})", what,
-                            seconds_text(rendezvous_.timeout()), short_text(e)));
+    lost(what, e);
   }
   seconds_ += std::chrono::duration<double>(Clock::now() - started).count();
 }
@@ -315,9 +318,7 @@ void ProcessGroup::Averaging::launch(std::size_t bucket) {
   try {
     works_.push_back(group_.impl_->allreduce(one));
   } catch (const std::exception& e) {
-    group_.rendezvous_.broken_ = true;  // its server need not wait for the lost one
-    throw Error(fmt::format("averaging the gradients: another process of this run ended, or did not answer within "
-                            "{} ({})", seconds_text(group_.rendezvous_.timeout()), short_text(e)));
+    group_.lost("averaging the gradients", e);
   }
   seconds_ += std::chrono::duration<double>(Clock::now() - started).count();
 }
@@ -350,9 +351,7 @@ void ProcessGroup::Averaging::finish(std::vector<torch::Tensor>& grads, std::vec
     works_.push_back(group_.impl_->allreduce(one));
     for (auto& work : works_) work->wait(group_.rendezvous_.timeout());
   } catch (const std::exception& e) {
-    group_.rendezvous_.broken_ = true;  // its server need not wait for the lost one
-    throw Error(fmt::format("averaging the gradients: another process of this run ended, or did not answer within "
-                            "{} ({})", seconds_text(group_.rendezvous_.timeout()), short_text(e)));
+    group_.lost("averaging the gradients", e);
   }
   group_.seconds_ += seconds_ + std::chrono::duration<double>(Clock::now() - started).count();
 
@@ -387,11 +386,6 @@ void ProcessGroup::Averaging::finish(std::vector<torch::Tensor>& grads, std::vec
 
 std::unique_ptr<ProcessGroup::Averaging> ProcessGroup::begin_average(const std::vector<torch::Tensor>& params) {
   return std::unique_ptr<Averaging>(new Averaging(*this, params));
-}
-
-void ProcessGroup::average(const std::vector<torch::Tensor>& params, std::vector<torch::Tensor>& grads,
-                           std::vector<torch::Tensor>& values) {
-  begin_average(params)->finish(grads, values);
 }
 
 void ProcessGroup::average(std::vector<torch::Tensor>& tensors) {
@@ -484,9 +478,7 @@ void ProcessGroup::broadcast(TensorMap& state) {
     try {
       impl_->broadcast(sent)->wait(rendezvous_.timeout());
     } catch (const std::exception& e) {
-      rendezvous_.broken_ = true;  // its server need not wait for the lost one
-      throw Error(fmt::format("sending rank 0's state: another process of this run ended, or did not answer within "
-                              "{} ({})", seconds_text(rendezvous_.timeout()), short_text(e)));
+      lost("sending rank 0's state", e);
     }
     if (rank() != 0) {
       const torch::Tensor landed = sent[0].to(torch::kCPU);

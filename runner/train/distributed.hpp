@@ -53,17 +53,17 @@ class Rendezvous {
   void announce(const std::string& stage, const std::string& value);
   std::string announced(const std::string& stage);
 
-  /// Every rank's host name, in rank order (gathered at the "setup" stage).
-  const std::vector<std::string>& hosts() const { return hosts_; }
+  /// Every rank's host name, in rank order (each rank leaves its own when it connects; read
+  /// once, when first asked).
+  const std::vector<std::string>& hosts();
 
   /// A value for one rank to leave for the others (a stop's reason), and reading it back.
   void set(const std::string& key, const std::string& value);
   std::string get(const std::string& key);
 
-  struct Impl;
-  Impl& impl() { return *impl_; }
 
  private:
+  struct Impl;
   World world_;
   std::chrono::milliseconds timeout_;
   std::vector<std::string> hosts_;
@@ -128,9 +128,6 @@ class ProcessGroup {
 
   /// Starts averaging a phase's gradients (of `params`, which must outlive it).
   std::unique_ptr<Averaging> begin_average(const std::vector<torch::Tensor>& params);
-  /// All at once: begin_average() and finish() (gradients already summed).
-  void average(const std::vector<torch::Tensor>& params, std::vector<torch::Tensor>& grads,
-               std::vector<torch::Tensor>& values);
   /// Averages floating-point tensors in place (the model's buffers: BatchNorm's statistics).
   void average(std::vector<torch::Tensor>& tensors);
   /// Every rank's `mine` (a small non-negative number), in rank order.
@@ -147,6 +144,8 @@ class ProcessGroup {
   /// Runs the collectives `tensors` were queued for, waiting for each; `what` names the
   /// call in an error.
   void all_reduce(std::vector<torch::Tensor>& tensors, const char* what);
+  /// A collective failed: another rank ended or hangs. The Error says `what` was going on.
+  [[noreturn]] void lost(const char* what, const std::exception& error);
 
   Rendezvous& rendezvous_;
   std::string backend_;

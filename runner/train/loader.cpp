@@ -68,12 +68,11 @@ std::vector<Sample> DataLoader::samples(std::int64_t k) const {
   const std::int64_t left = size_ - first;
   const std::int64_t share = left >= options_.batch_size * world ? options_.batch_size : (left + world - 1) / world;
   const std::int64_t mine = first + options_.rank * share;
-  // One process takes no more than is left; several pad the last ranks from the epoch's start.
-  const std::int64_t count = world == 1 ? std::min(share, left) : share;
+  // One process's share is what is left; several pad the last ranks from the epoch's start.
   const auto indices = order(epoch);
   std::vector<Sample> out;
-  out.reserve(static_cast<std::size_t>(count));
-  for (std::int64_t j = 0; j < count; ++j) {
+  out.reserve(static_cast<std::size_t>(share));
+  for (std::int64_t j = 0; j < share; ++j) {
     const std::int64_t at = (mine + j) % size_;
     // Seeded by the position in the run's batch: the same augmentation at any world size.
     out.push_back({(*indices)[static_cast<std::size_t>(at)],

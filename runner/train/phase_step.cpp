@@ -119,7 +119,8 @@ bool Trainer::run_phase(Phase& phase, const std::vector<Batch>& micro_batches, S
   std::vector<torch::Tensor> values(phase.losses.size());  // each loss, summed over the micro-batches
   torch::Tensor total;                                     // the weighted total, summed likewise
   std::vector<torch::Tensor> grads;                        // of total / N, summed likewise
-  std::unique_ptr<ProcessGroup::Averaging> averaging;      // several processes: the phase's, from its last backward
+  // Several processes: the averaging of the phase's gradients and losses over the ranks.
+  const std::unique_ptr<ProcessGroup::Averaging> averaging = group_ ? group_->begin_average(phase.params) : nullptr;
   for (std::size_t micro = 0; micro < count; ++micro) {
     step.set_micro_batch(static_cast<int>(micro));
     const Batch& batch = micro_batches[micro];
@@ -151,7 +152,6 @@ bool Trainer::run_phase(Phase& phase, const std::vector<Batch>& micro_batches, S
       // Several processes, the last micro-batch: backward() into this phase's parameters alone,
       // whose hooks hand each gradient (plus the earlier micro-batches' sum) to the averaging
       // as the pass makes it, so that a complete bucket travels while the pass goes on.
-      averaging = group_->begin_average(phase.params);
       std::vector<torch::Tensor> earlier = grads;
       earlier.resize(phase.params.size());
       gradient_phase_ = phase_index;
@@ -186,9 +186,8 @@ bool Trainer::run_phase(Phase& phase, const std::vector<Batch>& micro_batches, S
   }
   // Several processes: the gradients and the losses averaged over the ranks, so that every
   // rank updates alike and decides alike about a non-finite loss.
-  if (group_) {
+  if (averaging) {
     values.push_back(total);
-    if (!averaging) averaging = group_->begin_average(phase.params);
     averaging->finish(grads, values);
     total = values.back();
     values.pop_back();
