@@ -35,6 +35,8 @@ packages=(
   libsqlite3-dev sqlite3
   libssl-dev              # SHA-256 of plugins and checkpoints
   libstb-dev              # stb_image: PNG/JPEG for the image datasets and summaries
+  libcpp-httplib-dev      # kiln serve's HTTP server
+  libprotobuf-dev protobuf-compiler  # TensorBoard event files (Event/Summary messages)
   libgtest-dev libbenchmark-dev
   chromium                # headless, for the kiln report test (tests/report): a ~110 MB download
   dpkg-dev                # dpkg-shlibdeps: the .deb's Depends (cpack -G DEB, tests/install)

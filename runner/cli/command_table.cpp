@@ -3,6 +3,7 @@
 #include "cli/command_table.hpp"
 
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -163,6 +164,64 @@ void data_options(CLI::App& command, DataArgs& args) {
   add_overrides(command, args.overrides, "another key of the dataset, e.g. --set load_size=286");
 }
 
+void serve_options(CLI::App& command, ServeArgs& args) {
+  command.add_option("--host", args.host, "the address to listen on (default: 127.0.0.1; any other needs a token)");
+  command.add_option("--port", args.port, "the port (default: 6006)")->check(CLI::Range(1, 65535));
+  command.add_option("--token", args.token,
+                     "a token every request must carry (Authorization: Bearer, or ?token=); generated when --host "
+                     "is not a loopback address and none is given");
+}
+
+void export_tensorboard_options(CLI::App& command, ExportTensorboardArgs& args) {
+  command.add_option("runs", args.runs, "one or more runs, by name or id")->required()->expected(1, -1);
+  command.add_option("--out", args.out, "the folder to write to: one subfolder per run")->required();
+}
+
+void export_weights_options(CLI::App& command, ExportWeightsArgs& args) {
+  command.add_option("run", args.run, "a run's name or id")->required();
+  command.add_option_function<std::int64_t>(
+      "--step", [&args](const std::int64_t& step) { if (step >= 0) args.step = step; },
+      "the checkpoint at this step (default: the latest)");
+  command.add_flag("--best", args.best, "the checkpoint early stopping kept as best (default: the latest)")
+      ->excludes("--step");
+  command.add_flag("--ema", args.ema, "the EMA's averages, not the trained weights");
+  command.add_option("--format", args.format, "safetensors or pt (a dict of tensors for Python's torch.load)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, WeightsFormat>{{"safetensors", WeightsFormat::safetensors}, {"pt", WeightsFormat::pt}}))
+      ->required();
+  command.add_option("--out", args.out, "the file to write")->required();
+}
+
+/// The commands under `kiln export`.
+const std::vector<Command>& export_commands() {
+  static const std::vector<Command> table{
+      reads<ExportTensorboardArgs>("tensorboard", "write runs' summaries and images as TensorBoard event files",
+                                   export_tensorboard_options, export_tensorboard),
+      trains<ExportWeightsArgs>("weights", "write a checkpoint's model weights as safetensors or a .pt for Python",
+                                export_weights_options, &TrainCommands::export_weights),
+  };
+  return table;
+}
+
+/// `kiln export WHAT ...`: a group whose sub-commands are export_commands().
+Command export_group() {
+  auto add = [](CLI::App& command) -> Action {
+    command.require_subcommand(1);
+    std::vector<std::pair<CLI::App*, Action>> parsed;
+    for (const Command& sub : export_commands()) {
+      CLI::App* app = command.add_subcommand(sub.name, sub.description);
+      parsed.emplace_back(app, sub.add(*app));
+    }
+    return [parsed]() {
+      for (const auto& [app, action] : parsed)
+        if (*app) return action();
+      return kExitUsage;
+    };
+  };
+  return Command{"export", "write runs for other tools: TensorBoard event files, weights for Python", false,
+                 std::move(add)};
+}
+
 }  // namespace
 
 const std::vector<Command>& commands() {
@@ -183,6 +242,8 @@ const std::vector<Command>& commands() {
                         &TrainCommands::infer),
       trains<DataArgs>("data", "write a dataset's examples as pix2pix-format PNG files (input | target)",
                        data_options, &TrainCommands::data),
+      reads<ServeArgs>("serve", "serve a live web dashboard over the run database (read-only)", serve_options, serve),
+      export_group(),
   };
   return table;
 }

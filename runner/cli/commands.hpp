@@ -108,6 +108,39 @@ struct InferArgs {
 };
 int infer(const InferArgs& args);
 
+/// `kiln serve`: a live web dashboard over the run database, read-only (docs/serve.md).
+struct ServeArgs {
+  std::filesystem::path database;
+  std::string host = "127.0.0.1";
+  int port = 6006;
+  std::string token;  ///< required of every request when set; generated when binding beyond loopback
+};
+int serve(const ServeArgs& args);
+
+/// `kiln export tensorboard RUN... --out DIR`: TensorBoard event files (scalars and images),
+/// one subfolder per run.
+struct ExportTensorboardArgs {
+  std::filesystem::path database;
+  std::vector<std::string> runs;  ///< names or ids, one or more
+  std::filesystem::path out;
+};
+int export_tensorboard(const ExportTensorboardArgs& args);
+
+enum class WeightsFormat { safetensors, pt };
+
+/// `kiln export weights RUN --format safetensors|pt --out FILE`: a checkpoint's model weights,
+/// named by the model's parameter names, in a file Python reads without kiln.
+struct ExportWeightsArgs {
+  std::filesystem::path database;
+  std::string run;                   ///< a run's name or id
+  std::optional<std::int64_t> step;  ///< that step's checkpoint, else the latest
+  bool best = false;                 ///< the checkpoint kept as best (early stopping)
+  bool ema = false;                  ///< the EMA's averages instead of the trained weights
+  WeightsFormat format = WeightsFormat::safetensors;
+  std::filesystem::path out;
+};
+int export_weights(const ExportWeightsArgs& args);
+
 /// --db if given, else $KILN_DB, else runs/kiln.db.
 std::filesystem::path default_database();
 

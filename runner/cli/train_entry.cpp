@@ -31,7 +31,8 @@ constexpr TrainCommands kCommands{KILN_VERSION_STRING,
                                   &guarded<ValidateArgs, validate>,
                                   &guarded<InferArgs, infer>,
                                   &guarded<DataArgs, data>,
-                                  &guarded<PluginsArgs, plugins>};
+                                  &guarded<PluginsArgs, plugins>,
+                                  &guarded<ExportWeightsArgs, export_weights>};
 
 }  // namespace
 }  // namespace kiln::runner::cli

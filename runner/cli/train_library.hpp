@@ -17,6 +17,7 @@ struct TrainCommands {
   int (*infer)(const InferArgs&);
   int (*data)(const DataArgs&);
   int (*plugins)(const PluginsArgs&);
+  int (*export_weights)(const ExportWeightsArgs&);
 };
 
 /// The train library's commands, loaded on first use and kept loaded until the process exits:
