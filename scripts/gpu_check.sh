@@ -2,7 +2,7 @@
 # The GPU check: on a machine with a GPU and a pip-installed CUDA torch, builds kiln against
 # that torch's LibTorch into build-gpu/ on every core, runs the tests labelled gpu and the GPU
 # benchmark (kiln_bench_gpu), and prints one summary. The machine needs no network: the Debian
-# packages kiln may find missing there (toml++, stb, SQLite's and OpenSSL's headers) travel
+# packages kiln may find missing there (toml++, stb, SQLite's, OpenSSL's and protobuf's headers, protoc) travel
 # with the source as .deb files, and only those it lacks are unpacked (dpkg -x) and used.
 #   scripts/gpu_check.sh --fetch-debs   # on Debian 12, beforehand: apt-get download into gpu-debs/
 #   scripts/gpu_check.sh                # on the GPU machine, with gpu-debs/ copied beside it
@@ -23,6 +23,7 @@ wanted=(
   "stb/stb_image.h libstb-dev"
   "sqlite3.h libsqlite3-dev libsqlite3-0"
   "openssl/evp.h libssl-dev libssl3"
+  "google/protobuf/message.h libprotobuf-dev libprotobuf32 libprotobuf-lite32 protobuf-compiler libprotoc32"
 )
 
 if [ "${1:-}" = --fetch-debs ]; then
@@ -75,6 +76,8 @@ if ((${#from_debs[@]})); then
   export CPATH="$root/usr/include:$root/usr/include/$arch${CPATH:+:$CPATH}"
   export PKG_CONFIG_PATH="$root/usr/lib/$arch/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
   sed -i "s|^prefix=/usr\$|prefix=$root/usr|" "$root/usr/lib/$arch"/pkgconfig/*.pc 2>/dev/null || true
+  # protoc from the debs runs during the build and needs its libprotoc beside it.
+  export LD_LIBRARY_PATH="$root/usr/lib/$arch${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
 
 # Build. CMake 4 refuses a package whose CMake files ask for a version below 3.5: raise them.
@@ -133,7 +136,7 @@ echo "==== kiln GPU check ===="
 echo "libtorch:  $(grep -o 'kiln: LibTorch.*' "$logs/configure.log" | head -n 1 || echo "not found: see $logs/configure.log")"
 echo "from debs: ${from_debs[*]:-none (this machine has every header)}"
 if ((${#from_debs[@]})); then
-  grep -E '^(tomlplusplus_DIR|KILN_STB_INCLUDE_DIR|SQLite3_INCLUDE_DIR|SQLite3_LIBRARY|OPENSSL_INCLUDE_DIR|OPENSSL_CRYPTO_LIBRARY):' \
+  grep -E '^(tomlplusplus_DIR|KILN_STB_INCLUDE_DIR|SQLite3_INCLUDE_DIR|SQLite3_LIBRARY|OPENSSL_INCLUDE_DIR|OPENSSL_CRYPTO_LIBRARY|Protobuf_INCLUDE_DIR|Protobuf_LIBRARY|Protobuf_PROTOC_EXECUTABLE):' \
     "$build_dir/CMakeCache.txt" 2>/dev/null | sed 's/^/           /' || true
 fi
 if [ $build = ok ]; then
