@@ -289,6 +289,21 @@ std::map<std::string, std::vector<Point>> summary_series(Database& db, std::int6
   return series;
 }
 
+void for_each_summary(Database& db, std::int64_t run_id, const std::function<void(const SummaryRow&)>& row) {
+  Statement select(db, "SELECT tag, step, value, wall_time FROM summaries WHERE run_id = ?1 ORDER BY tag, step");
+  select.bind(1, run_id);
+  SummaryRow summary;
+  summary.run_id = run_id;
+  while (select.step()) {
+    if (select.column_bytes(0) != summary.tag.size() || select.column_text(0) != summary.tag)
+      summary.tag = select.column_text(0);
+    summary.step = select.column_int64(1);
+    summary.value = value_or_nan(select, 2);
+    summary.wall_time = select.column_double(3);
+    row(summary);
+  }
+}
+
 std::set<std::string> higher_is_better(Database& db, std::int64_t run_id) {
   std::set<std::string> tags;
   if (schema_version(db) < kSummaryDirectionsSince) return tags;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -88,6 +89,10 @@ std::vector<TagSummary> summarize_tags(Database& db, std::int64_t run_id);
 /// Every summary of the run as series: by tag, steps ascending, NULL read as NaN. Reads
 /// and holds all of them (16 bytes a row): for charts.
 std::map<std::string, std::vector<Point>> summary_series(Database& db, std::int64_t run_id);
+
+/// Every summary of the run with its wall time, by tag then step (NULL read as NaN), handed
+/// to `row` one at a time: for exports of runs of any size. Nothing held but one row.
+void for_each_summary(Database& db, std::int64_t run_id, const std::function<void(const SummaryRow&)>& row);
 
 /// The run's tags whose higher values are better: those whose direction in metrics_best is
 /// "max" (the experiment's [summaries] rules and its hooks' declarations); every other tag is
