@@ -166,7 +166,8 @@ void data_options(CLI::App& command, DataArgs& args) {
 
 void serve_options(CLI::App& command, ServeArgs& args) {
   command.add_option("--host", args.host, "the address to listen on (default: 127.0.0.1; any other needs a token)");
-  command.add_option("--port", args.port, "the port (default: 6006)")->check(CLI::Range(1, 65535));
+  command.add_option("--port", args.port, "the port (default: 6006; 0: any free one, which the printed URL names)")
+      ->check(CLI::Range(0, 65535));
   command.add_option("--token", args.token,
                      "a token every request must carry (Authorization: Bearer, or ?token=); generated when --host "
                      "is not a loopback address and none is given");

@@ -1,7 +1,9 @@
-// JSON text for the store's columns and output: strings and arrays of strings, written and read.
+// JSON text for the store's columns and output: strings and arrays of strings, written and read; flat objects, read.
 #include "store/json_text.hpp"
 
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -73,6 +75,27 @@ class JsonReader {
       }
     }
     return false;  // no closing quote
+  }
+
+  /// A JSON number's text, as written; false when there is none here. Checked by strtod
+  /// (a little more lenient than JSON: "1." passes).
+  bool number(std::string& out) {
+    skip_space();
+    const std::size_t start = pos_;
+    while (pos_ < text_.size() && std::strchr("+-.0123456789eE", text_[pos_]) != nullptr) ++pos_;
+    out.assign(text_.substr(start, pos_ - start));
+    if (out.empty() || !(out[0] == '-' || (out[0] >= '0' && out[0] <= '9'))) return false;
+    char* end = nullptr;
+    std::strtod(out.c_str(), &end);
+    return end == out.c_str() + out.size();
+  }
+
+  /// `word` ("true", "false", "null") if it is next.
+  bool word(std::string_view word) {
+    skip_space();
+    if (text_.substr(pos_, word.size()) != word) return false;
+    pos_ += word.size();
+    return true;
   }
 
  private:
@@ -158,6 +181,36 @@ std::optional<std::vector<std::string>> parse_json_string_array(std::string_view
   }
   if (!reader.at_end()) return std::nullopt;
   return items;
+}
+
+std::optional<std::map<std::string, JsonScalar>> parse_json_flat_object(std::string_view text) {
+  JsonReader reader(text);
+  if (!reader.take('{')) return std::nullopt;
+  std::map<std::string, JsonScalar> members;
+  if (!reader.take('}')) {
+    do {
+      std::string key;
+      if (!reader.take('"') || !reader.string(key) || !reader.take(':')) return std::nullopt;
+      JsonScalar value;
+      if (reader.take('"')) {
+        value.kind = JsonScalar::Kind::string;
+        if (!reader.string(value.text)) return std::nullopt;
+      } else if (reader.word("true")) {
+        value = {JsonScalar::Kind::boolean, "true"};
+      } else if (reader.word("false")) {
+        value = {JsonScalar::Kind::boolean, "false"};
+      } else if (reader.word("null")) {
+        value.kind = JsonScalar::Kind::null;
+      } else {
+        value.kind = JsonScalar::Kind::number;
+        if (!reader.number(value.text)) return std::nullopt;
+      }
+      if (!members.emplace(std::move(key), std::move(value)).second) return std::nullopt;
+    } while (reader.take(','));
+    if (!reader.take('}')) return std::nullopt;
+  }
+  if (!reader.at_end()) return std::nullopt;
+  return members;
 }
 
 }  // namespace kiln::runner::store
