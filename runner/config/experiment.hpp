@@ -77,6 +77,9 @@ struct ExperimentSpec {
   /// Micro-batches forwarded per update, 1 to 1024: each phase sums their gradients (each
   /// scaled 1/N) before its update; a step takes N batches of data.batch_size.
   int accumulate = 1;
+  /// [experiment] tags: labels to find the run by (`kiln serve` filters on them); recorded
+  /// in params as experiment.tags, as every key is.
+  std::vector<std::string> tags;
   std::filesystem::path runs_dir;  ///< run directories go in runs_dir/<run name>
   std::filesystem::path database;
   std::vector<std::filesystem::path> plugin_paths;  ///< absolute

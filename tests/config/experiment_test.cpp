@@ -147,6 +147,20 @@ TEST(experiment, bad_values_are_errors_with_positions) {
             "exp.toml:25:12: hooks.h.priority: expected an integer, got a float");
 }
 
+TEST(experiment, tags_are_strings_read_in_order) {
+  TempDir dir;
+  std::string text = mlp_experiment();
+  const std::string with_tags = "name = \"t\"\ntags = [\"baseline\", \"small lr\"]\n";
+  text.replace(text.find("name = \"t\"\n"), 11, with_tags);
+  EXPECT_EQ(load_experiment(write_text(dir, "exp.toml", text)).tags,
+            (std::vector<std::string>{"baseline", "small lr"}));
+  EXPECT_TRUE(load_experiment(write_text(dir, "plain.toml", mlp_experiment())).tags.empty());
+  text.replace(text.find("\"small lr\""), 10, "3");
+  EXPECT_EQ(error_of(text), "exp.toml:3:21: experiment.tags[1]: expected a string, got an integer");
+  EXPECT_EQ(error_of(mlp_experiment(), {"experiment.tags=\"baseline\""}),
+            "--set experiment.tags=\"baseline\": experiment.tags: expected an array, got a string");
+}
+
 TEST(experiment, an_unknown_name_is_an_error_with_a_suggestion_and_the_declared_names) {
   const auto doc = kiln::detail::Document::parse("[t]\nlosses = [\"mes\"]\n", "exp.toml");
   const Config table = doc->root().table("t");
@@ -252,7 +266,7 @@ TEST(experiment, misspelled_optional_key_of_experiment_suggests_it) {
   const std::string text = mlp_experiment();
   EXPECT_EQ(unread_error_of(text.substr(0, text.find("[data]")) + "init_frm = \"old\"\n" + text.substr(text.find("[data]"))),
             "exp.toml:6:1: unknown key 'init_frm' in [experiment]; did you mean 'init_from'? "
-            "(known keys: accumulate, database, device, init_from, max_steps, name, precision, runs_dir, seed, threads)");
+            "(known keys: accumulate, database, device, init_from, max_steps, name, precision, runs_dir, seed, tags, threads)");
 }
 
 TEST(experiment, overrides_apply_in_order) {
