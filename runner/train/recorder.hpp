@@ -25,4 +25,15 @@ class Recorder {
   virtual void summary_direction(std::string_view tag, std::string_view direction) {}
 };
 
+/// A hook that is also handed what the run records, once its Recorder has it (the built-in
+/// tensorboard hook): the Trainer finds it among its hooks. Called on the thread that
+/// records, often the training thread: it must only queue.
+class RecordListener {
+ public:
+  virtual ~RecordListener() = default;
+  virtual void recorded_summary(std::string_view tag, std::int64_t step, double value) = 0;
+  /// `path`: the image file, absolute.
+  virtual void recorded_image(std::string_view tag, std::int64_t step, const std::string& path) = 0;
+};
+
 }  // namespace kiln::runner

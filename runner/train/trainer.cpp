@@ -17,6 +17,7 @@
 
 #include "config/cores.hpp"
 #include "config/run_paths.hpp"
+#include "hooks/tensorboard.hpp"
 #include "plugins/plugin_host.hpp"
 #include "train/checkpoint_keeper.hpp"
 #include "train/distributed.hpp"
@@ -70,7 +71,11 @@ Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host, const World& worl
     eval_dataset_ = host.make_dataset(spec.eval_data->plugin, spec.eval_data->library, spec.eval_data->config);
   build_phases(spec, host);
   for (const HookSpec& hook : spec.hooks) {
-    auto made = host.make_hook(hook.source.plugin, hook.source.library, hook.source.config);
+    // `plugin = "tensorboard"` without a `library` is kiln's own hook, built in.
+    const bool built_in = hook.source.plugin == TensorboardHook::kPlugin && hook.source.library.empty();
+    std::shared_ptr<Hook> made =
+        built_in ? std::make_shared<TensorboardHook>(TensorboardHook::Options::read(hook.source.config))
+                 : host.make_hook(hook.source.plugin, hook.source.library, hook.source.config);
     const int priority = hook.priority ? *hook.priority : made->default_priority();
     add_hook(hook.name, std::move(made), priority);
   }
@@ -155,6 +160,7 @@ void Trainer::add_hook(std::string name, std::shared_ptr<Hook> hook, int priorit
     inboxes_.push_back({hook.get(), listener, {}});
     grad_norms_requested_ = grad_norms_requested_ || listener->wants_grad_norms();
   }
+  if (auto* listener = dynamic_cast<RecordListener*>(hook.get())) record_listeners_.push_back(listener);
   OrderedHook entry{std::move(name), priority, std::move(hook)};
   auto at = std::upper_bound(hooks_.begin(), hooks_.end(), entry,
                              [](const OrderedHook& a, const OrderedHook& b) { return a.priority < b.priority; });
@@ -240,7 +246,9 @@ void Trainer::image(std::string_view tag, std::int64_t step, const std::filesyst
   if (!recorder_) return;
   // The store serves what it records (kiln report embeds it): only the run's own files.
   inside(run_dir_, file, fmt::format("image '{}'", tag));
-  recorder_->image(tag, step, std::filesystem::absolute(file).lexically_normal().string());
+  const std::string path = std::filesystem::absolute(file).lexically_normal().string();
+  recorder_->image(tag, step, path);
+  for (RecordListener* listener : record_listeners_) listener->recorded_image(tag, step, path);
 }
 
 void Trainer::summary(std::string_view tag, std::int64_t step, double value) {
@@ -250,7 +258,9 @@ void Trainer::summary(std::string_view tag, std::int64_t step, double value) {
     if (it == latest_summaries_.end()) latest_summaries_.emplace(std::string(tag), SummaryValue{step, value});
     else if (step >= it->second.step) it->second = {step, value};
   }
-  if (recorder_) recorder_->summary(tag, step, value);
+  if (!recorder_) return;
+  recorder_->summary(tag, step, value);
+  for (RecordListener* listener : record_listeners_) listener->recorded_summary(tag, step, value);
 }
 
 void Trainer::tensor_summary(std::string_view tag, std::int64_t step, const torch::Tensor& scalar) {

@@ -276,6 +276,7 @@ class Trainer final : public RunContext, public StepValuesSource {
   };
   std::vector<Inbox> inboxes_;  // one per listener hook, in the order they were added
   bool grad_norms_requested_ = false;  // a listener hook asked for grad_norm/<phase>
+  std::vector<RecordListener*> record_listeners_;  // hooks handed what is recorded, as it is
 
   mutable std::mutex summaries_mutex_;  // hooks may record from other threads
   std::map<std::string, SummaryValue, std::less<>> latest_summaries_;
