@@ -6,12 +6,15 @@
 #include <set>
 
 #include <fmt/format.h>
+
+#include "document.hpp"
+#include "kiln/config.hpp"
+#include "kiln/error.hpp"
 #include "serve/api_support.hpp"
 #include "serve/json_writer.hpp"
 #include "store/checkpoints.hpp"
 #include "store/dashboard.hpp"
 #include "store/history.hpp"
-#include "store/json_text.hpp"
 #include "store/schema.hpp"
 
 namespace kiln::runner::serve {
@@ -26,12 +29,16 @@ constexpr int kImagesSince = 3;
 
 constexpr const char* kStatuses[] = {"running", "completed", "stopped", "failed", "crashed"};
 
-/// The run's [experiment] tags, recorded in params as a TOML array of strings (which reads
-/// as JSON); none when it has none, or the value is something else.
+/// The run's [experiment] tags, recorded in params as TOML ("[ 'baseline' ]"), read by the
+/// SDK's own TOML reader; none when it has none, or the value is something else.
 std::vector<std::string> experiment_tags(Database& db, std::int64_t run_id) {
   const std::optional<std::string> text = store::run_param(db, run_id, "experiment.tags");
   if (!text) return {};
-  return store::parse_json_string_array(*text).value_or(std::vector<std::string>{});
+  try {
+    return kiln::detail::Document::parse("tags = " + *text, "experiment.tags")->root().get<std::vector<std::string>>("tags");
+  } catch (const Error&) {
+    return {};  // a value another program wrote: no tags kiln can read
+  }
 }
 
 std::optional<std::int64_t> max_steps(Database& db, std::int64_t run_id) {
