@@ -1,8 +1,10 @@
 // The files kiln serve hands out: a run's images, only from inside the run's own directory.
 #include "serve/run_files.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <system_error>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -42,8 +44,20 @@ std::optional<std::string> path_inside(const std::string& run_dir, const std::st
   if (run_dir.empty() || image.empty()) return std::nullopt;
   const fs::path dir = fs::path(run_dir).lexically_normal();
   const fs::path file = fs::path(image).lexically_normal();
-  if (dir.is_absolute() != file.is_absolute()) return std::nullopt;
-  const fs::path inside = file.lexically_relative(dir);
+  fs::path inside;
+  if (dir.is_absolute() == file.is_absolute()) {
+    inside = file.lexically_relative(dir);
+  } else if (file.is_absolute()) {
+    // kiln run records its run directory as written ("runs/a") and images absolute
+    // ("/home/me/exp/runs/a/images/x.png"): the part after the directory's own parts.
+    const std::vector<fs::path> parts(file.begin(), file.end());
+    const std::vector<fs::path> dir_parts(dir.begin(), dir.end());
+    for (std::size_t end = parts.size() - 1; end >= dir_parts.size() && inside.empty(); --end) {
+      if (!std::equal(dir_parts.begin(), dir_parts.end(), parts.begin() + static_cast<long>(end - dir_parts.size())))
+        continue;
+      for (std::size_t i = end; i < parts.size(); ++i) inside /= parts[i];
+    }
+  }
   if (inside.empty() || *inside.begin() == ".." || inside == ".") return std::nullopt;
   return inside.generic_string();
 }

@@ -13,7 +13,8 @@ namespace kiln::runner::serve {
 std::filesystem::path resolve_recorded(const std::filesystem::path& recorded, const std::filesystem::path& db);
 
 /// `image`'s path inside `run_dir`, both as the run recorded them ("images/val-3.png" for
-/// "runs/a/images/val-3.png" in "runs/a"); none when it is not inside.
+/// "runs/a/images/val-3.png" or "/home/me/runs/a/images/val-3.png" in "runs/a"); none when it
+/// is not inside.
 std::optional<std::string> path_inside(const std::string& run_dir, const std::string& image);
 
 /// `path` ("images/val 3.png") with every byte but letters, digits, '/', '-', '.', '_' and
