@@ -29,17 +29,22 @@ std::string slurp(const fs::path& file) {
 
 }  // namespace
 
+std::vector<std::string> headless_flags(const fs::path& profile) {
+  std::vector<std::string> flags = {"--headless", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+                                    "--no-default-browser-check", "--disable-dev-shm-usage", "--mute-audio",
+                                    "--user-data-dir=" + profile.string()};
+  // Chromium refuses to run as root with its sandbox on.
+  if (geteuid() == 0) flags.push_back("--no-sandbox");
+  return flags;
+}
+
 HeadlessChromium::HeadlessChromium(fs::path binary, fs::path work_dir)
     : binary_(std::move(binary)), work_dir_(std::move(work_dir)) {}
 
 ChromiumResult HeadlessChromium::run(const std::vector<std::string>& args, const fs::path& html) const {
   static int calls = 0;
   const std::string id = std::to_string(calls++);
-  std::vector<std::string> all = {"--headless", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-                                  "--no-default-browser-check", "--disable-dev-shm-usage", "--mute-audio",
-                                  "--user-data-dir=" + (work_dir_ / ("chromium-profile-" + id)).string()};
-  // Chromium refuses to run as root with its sandbox on.
-  if (geteuid() == 0) all.push_back("--no-sandbox");
+  std::vector<std::string> all = headless_flags(work_dir_ / ("chromium-profile-" + id));
   all.insert(all.end(), args.begin(), args.end());
   all.push_back("file://" + fs::absolute(html).string());
 

@@ -15,6 +15,10 @@ struct ChromiumResult {
   std::string command;  ///< the shell command, for assertion messages
 };
 
+/// The flags every headless Chromium of the tests starts with: headless, no GPU, its own
+/// profile folder `profile` (so two can run at once), no sandbox when running as root.
+std::vector<std::string> headless_flags(const std::filesystem::path& profile);
+
 /// Runs Debian's chromium headless on local files, with its own profile folder (so two
 /// tests can run at once), no sandbox when running as root, and a time limit.
 class HeadlessChromium {
