@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "cli/chosen_checkpoint.hpp"
 #include "cli/commands.hpp"
 #include "config/experiment.hpp"
 #include "image/image_io.hpp"
@@ -13,7 +14,6 @@
 #include "hooks/ema.hpp"
 #include "hooks/supervisor.hpp"
 #include "plugins/plugin_host.hpp"
-#include "store/checkpoints.hpp"
 #include "store/database.hpp"
 #include "store/run_ref.hpp"
 #include "train/device.hpp"
@@ -25,14 +25,6 @@ namespace kiln::runner::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-/// A checkpoint's entries under `prefix` ("model/", "hook/ema/"), without it.
-TensorMap entries_under(const CheckpointEntries& entries, const std::string& prefix, bool keep_prefix) {
-  TensorMap out(prefix);
-  for (const auto& [name, tensor] : entries)
-    if (name.rfind(prefix, 0) == 0) out.set(keep_prefix ? name : name.substr(prefix.size()), tensor);
-  return out;
-}
 
 std::vector<fs::path> images_in(const fs::path& input) {
   if (fs::is_regular_file(input)) return {input};
@@ -53,26 +45,13 @@ std::vector<fs::path> images_in(const fs::path& input) {
 int infer(const InferArgs& args) {
   store::Database db(args.database, store::OpenMode::read_only);
   const store::RunRef run = store::find_run_ref(db, args.run);
-  std::optional<store::CheckpointRow> chosen;
-  if (args.best) {
-    chosen = store::kept_checkpoint(db, run.id, store::kKeptBest);
-    if (!chosen)
-      throw Error(fmt::format("run '{}' has no checkpoint kept as best (an [early_stopping] table with keep_best = "
-                              "true keeps one); without --best, kiln infer uses its latest",
-                              run.name));
-  } else {
-    for (auto& row : store::list_checkpoints(db, run.id))
-      if (!args.step || row.step == *args.step) chosen = std::move(row);
-    if (!chosen)
-      throw Error(args.step ? fmt::format("run '{}' has no checkpoint at step {}", run.name, *args.step)
-                            : fmt::format("run '{}' has no checkpoint yet", run.name));
-  }
+  const store::CheckpointRow chosen = choose_checkpoint(db, run, args.step, args.best, "kiln infer");
 
   // The model as the run built it: its resolved config, its plugins.
   const ExperimentSpec spec = load_experiment(run.run_dir / "experiment.toml");
   PluginHost host(spec.plugin_paths, default_plugin_dir());
   const std::shared_ptr<Model> model = host.make_model(spec.model.plugin, spec.model.library, spec.model.config);
-  const CheckpointEntries entries = read_checkpoint(chosen->path, chosen->sha256);
+  const CheckpointEntries entries = read_checkpoint(chosen.path, chosen.sha256);
   load_model_weights(*model, entries_under(entries, "model/", /*keep_prefix=*/true), /*strict=*/true);
   // Checkpoints hold CPU tensors: a run trained on a GPU translates on the CPU and the other
   // way round. The first GPU when there is one (--device chooses), at the run's precision
@@ -126,7 +105,7 @@ int infer(const InferArgs& args) {
     ++written;
   }
   fmt::print("translated {} image{} with run {} at step {}{} ({} weights) into {}\n", written,
-             written == 1 ? "" : "s", run.name, chosen->step, args.best ? " (its best)" : "",
+             written == 1 ? "" : "s", run.name, chosen.step, args.best ? " (its best)" : "",
              averaged ? "EMA" : "trained", args.out.string());
   return kExitOk;
 }
