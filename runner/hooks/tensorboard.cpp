@@ -57,8 +57,13 @@ fs::path TensorboardHook::file() const {
 }
 
 void TensorboardHook::begin(RunContext& run) {
-  if (!run.is_main_process()) return;  // rank 0 writes; the others record nothing either
-  stop(/*rethrow=*/true);               // a second begin() in one process: a new file
+  if (!run.is_main_process()) {  // rank 0 writes; the others record nothing either
+    std::lock_guard<std::mutex> lock(mutex_);
+    accepting_ = false;
+    queue_.clear();
+    return;
+  }
+  if (thread_.joinable()) stop(/*rethrow=*/true);  // a second begin() in one process: a new file
   // Its own file each time the run begins: a resumed run adds one beside the earlier ones.
   events_ = std::make_unique<tensorboard::EventFileWriter>(
       tensorboard::EventFileWriter::create_in(folder(run.run_dir(), run.run_name()), unix_seconds()));
@@ -66,7 +71,7 @@ void TensorboardHook::begin(RunContext& run) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     file_ = events_->path();
-    open_ = true;
+    accepting_ = true;
     stopping_ = false;
   }
   thread_ = std::thread([this] { write_loop(); });
@@ -78,13 +83,13 @@ void TensorboardHook::end(RunContext&) { stop(/*rethrow=*/true); }
 
 void TensorboardHook::recorded_summary(std::string_view tag, std::int64_t step, double value) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (open_) queue_.push_back({false, std::string(tag), step, value, {}, unix_seconds()});
+  if (accepting_) queue_.push_back({false, std::string(tag), step, value, {}, unix_seconds()});
 }
 
 void TensorboardHook::recorded_image(std::string_view tag, std::int64_t step, const std::string& path) {
   if (!options_.images) return;
   std::lock_guard<std::mutex> lock(mutex_);
-  if (open_) queue_.push_back({true, std::string(tag), step, 0, path, unix_seconds()});
+  if (accepting_) queue_.push_back({true, std::string(tag), step, 0, path, unix_seconds()});
 }
 
 void TensorboardHook::write_loop() {
@@ -103,7 +108,7 @@ void TensorboardHook::write_loop() {
     } catch (...) {
       std::lock_guard<std::mutex> lock(mutex_);
       error_ = std::current_exception();
-      open_ = false;  // nothing more is queued: the run fails at its next step
+      accepting_ = false;  // nothing more is queued: the run fails at its next step
       return;
     }
     items.clear();
@@ -141,8 +146,10 @@ void TensorboardHook::stop(bool rethrow) {
     }
     wake_.notify_all();
     thread_.join();
+  }
+  {
     std::lock_guard<std::mutex> lock(mutex_);
-    open_ = false;
+    accepting_ = false;
     queue_.clear();
   }
   events_.reset();

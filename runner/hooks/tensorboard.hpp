@@ -42,6 +42,9 @@ class TensorboardHook final : public Hook, public RecordListener {
  public:
   /// The `plugin` name that declares it (with no `library`).
   static constexpr const char* kPlugin = "tensorboard";
+  /// After every built-in hook (kiln::priority), so that its end() comes after theirs and
+  /// writes what they record in their own.
+  static constexpr int kPriority = priority::threads + 100;
 
   struct Options {
     std::filesystem::path dir = "tensorboard";
@@ -56,7 +59,10 @@ class TensorboardHook final : public Hook, public RecordListener {
   /// Writes what is still queued when end() did not run (a failed run), errors ignored.
   ~TensorboardHook() override;
 
-  /// Opens a new events file (main process only) and starts the writing thread.
+  int default_priority() const override { return kPriority; }
+  /// Opens a new events file and starts the writing thread, which writes first what was
+  /// recorded before (the other hooks' begin(): an image grid of step 0). On a process other
+  /// than the main one, drops it and records nothing.
   void begin(RunContext& run) override;
   /// Rethrows the writing thread's error, if it had one.
   void after_step(Step& step) override;
@@ -96,7 +102,7 @@ class TensorboardHook final : public Hook, public RecordListener {
   mutable std::mutex mutex_;  // guards the members below
   std::condition_variable wake_;
   std::vector<Item> queue_;
-  bool open_ = false;      // begun on the main process and not yet stopped: queue what is recorded
+  bool accepting_ = true;  // queue what is recorded: from the start until stopped, on the main process
   bool stopping_ = false;
   std::exception_ptr error_;
   std::filesystem::path file_;
