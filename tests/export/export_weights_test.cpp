@@ -1,7 +1,6 @@
 // kiln export weights on a real run: safetensors read back by the tests' own reader, a .pt read
 // by Debian's Python torch.load, every tensor equal to the checkpoint's; --ema, --step, --best,
 // and the errors.
-#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -16,7 +15,7 @@
 #include "cli_support.hpp"
 #include "hooks/checkpoint_file.hpp"
 #include "kiln_process.hpp"
-#include "plugins/sha256.hpp"
+#include "exported_tensors.hpp"
 #include "safetensors_reader.hpp"
 
 namespace kiln::test {
@@ -26,11 +25,6 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-using Tensors = std::map<std::string, torch::Tensor>;
-
-/// Debian's Python, which has python3-torch; `python3` on PATH may be another without torch.
-constexpr const char* kPython = "/usr/bin/python3";
-
 /// experiments/pix2pix.toml at 32×32, 6 steps: a generator and a discriminator with BatchNorm
 /// (running statistics, an int64 batch count), the EMA of the generator, and early stopping
 /// that keeps step 1's checkpoint as best (nothing beats its eval/l1 by 1e9); the saver
@@ -52,82 +46,6 @@ Tensors checkpoint_entries(const fs::path& file, const std::string& prefix) {
   for (const auto& [name, tensor] : runner::read_checkpoint(file))
     if (name.rfind(prefix, 0) == 0) out[name.substr(prefix.size())] = tensor;
   return out;
-}
-
-Tensors tensors_of(const SafetensorsFile& file) {
-  Tensors out;
-  for (const SafetensorsEntry& entry : file.entries) out[entry.name] = entry.tensor;
-  return out;
-}
-
-/// Every name of `want` in `have` with the same dtype, shape and values, exactly, and
-/// nothing else.
-void expect_same_tensors(const Tensors& have, const Tensors& want) {
-  std::vector<std::string> have_names, want_names;
-  for (const auto& [name, tensor] : have) have_names.push_back(name);
-  for (const auto& [name, tensor] : want) want_names.push_back(name);
-  ASSERT_EQ(have_names, want_names);
-  for (const auto& [name, tensor] : want) {
-    const torch::Tensor& got = have.at(name);
-    EXPECT_EQ(got.scalar_type(), tensor.scalar_type()) << name;
-    EXPECT_EQ(got.sizes(), tensor.sizes()) << name;
-    if (got.scalar_type() == tensor.scalar_type() && got.sizes() == tensor.sizes()) {
-      EXPECT_TRUE(torch::equal(got, tensor)) << name;
-    }
-  }
-}
-
-/// What load_weights.py prints for `tensors`: NAME, DTYPE, SHAPE, the sha256 of the bytes.
-std::vector<std::string> listing_of(const Tensors& tensors) {
-  static const std::map<c10::ScalarType, std::string> kPythonNames{
-      {c10::ScalarType::Float, "float32"}, {c10::ScalarType::Double, "float64"}, {c10::ScalarType::Half, "float16"},
-      {c10::ScalarType::BFloat16, "bfloat16"}, {c10::ScalarType::Long, "int64"}, {c10::ScalarType::Int, "int32"},
-      {c10::ScalarType::Short, "int16"}, {c10::ScalarType::Char, "int8"}, {c10::ScalarType::Byte, "uint8"},
-      {c10::ScalarType::Bool, "bool"}};
-  std::vector<std::string> out;
-  for (const auto& [name, tensor] : tensors) {
-    const torch::Tensor bytes = tensor.contiguous();
-    std::string shape;
-    for (std::int64_t dim : bytes.sizes()) shape += (shape.empty() ? "" : ",") + std::to_string(dim);
-    out.push_back(name + "\t" + kPythonNames.at(bytes.scalar_type()) + "\t" + shape + "\t" +
-                  runner::sha256_hex({static_cast<const char*>(bytes.data_ptr()), bytes.nbytes()}));
-  }
-  return out;
-}
-
-struct Python {
-  int status = 0;
-  std::string out;
-};
-
-/// Runs Debian's python3 on `arguments` (already quoted as a shell needs), stdout only.
-Python run_python(const std::string& arguments) {
-  Python result;
-  FILE* pipe = ::popen((std::string(kPython) + " " + arguments).c_str(), "r");
-  if (pipe == nullptr) return {-1, ""};
-  char buffer[4096];
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0;) result.out.append(buffer, n);
-  result.status = ::pclose(pipe);
-  return result;
-}
-
-/// Whether Debian's python3-torch is there for the Python half of the tests.
-bool python_has_torch() { return run_python("-c 'import torch' 2>/dev/null").status == 0; }
-
-constexpr const char* kNoPythonTorch =
-    "/usr/bin/python3 cannot import torch: install Debian's python3-torch (apt-get install python3-torch, or "
-    "scripts/setup.sh --tests) for the check that Python loads the exported weights";
-
-/// tests/export/load_weights.py on `file`: its first line, and the tensors' lines.
-std::pair<std::string, std::vector<std::string>> python_listing(const fs::path& file, const std::string& format) {
-  const Python python = run_python("'" + (source_dir() / "tests/export/load_weights.py").string() + "' '" +
-                                   file.string() + "' " + format);
-  EXPECT_EQ(python.status, 0) << python.out;
-  std::vector<std::string> rows = lines(python.out);
-  if (rows.empty()) return {};
-  const std::string first = rows.front();
-  rows.erase(rows.begin());
-  return {first, rows};
 }
 
 class export_weights : public ::testing::Test {
