@@ -183,6 +183,43 @@ TEST(tensorboard_hook, writes_once_in_a_run_of_two_processes) {
                        /*same_times=*/false);
 }
 
+TEST(tensorboard_hook, an_absolute_dir_is_a_logdir_with_a_folder_per_run) {
+  TempDir dir;
+  const fs::path logdir = dir / "shared-logdir";
+  write_text(dir, "exp.toml",
+             mlp_experiment("[supervisor]\nsummary_every_steps = 5\n[[hooks]]\nplugin = \"tensorboard\"\ndir = \"" +
+                                logdir.string() + "\"\n",
+                            10));
+  const KilnResult run = run_kiln({"run", "exp.toml"}, dir.path());
+  ASSERT_EQ(run.exit_code(), 0) << run.describe();
+  EXPECT_FALSE(fs::exists(dir / "runs/t/tensorboard"));
+  ASSERT_EQ(events_files(logdir / "t").size(), 1u);
+  expect_scalars_match(file_scalars(logdir / "t"), db_summaries(dir / "runs/kiln.db", "t"), /*same_times=*/false);
+}
+
+TEST(tensorboard_hook, its_keys_are_checked_where_they_are_written) {
+  struct Case {
+    std::string line;
+    std::string error;
+  };
+  for (const Case& c :
+       {Case{"dir = \"../elsewhere\"", "hooks.tensorboard.dir: \"../elsewhere\" leaves the run directory; give a "
+                                       "folder inside it (\"tensorboard\") or an absolute logdir"},
+        Case{"dir = \"\"", "hooks.tensorboard.dir: must name a folder"},
+        Case{"flush_secs = 0", "hooks.tensorboard.flush_secs: must be greater than 0, got 0"},
+        Case{"images = \"yes\"", "hooks.tensorboard.images: expected a boolean (true or false), got a string"},
+        Case{"dri = \"tb\"", "unknown key 'dri' in [hooks.tensorboard] (plugin 'tensorboard'); did you mean 'dir'?"}}) {
+    TempDir dir;
+    const std::string text = mlp_experiment("[[hooks]]\nplugin = \"tensorboard\"\n" + c.line + "\n");
+    write_text(dir, "exp.toml", text);
+    const KilnResult validated = run_kiln({"validate", "exp.toml"}, dir.path());
+    EXPECT_TRUE(fails_with_one_error_line(validated, 2)) << c.line;
+    const std::string at = "error: exp.toml:" + std::to_string(line_of(text, c.line)) + ":";
+    EXPECT_THAT(error_line(validated), StartsWith(at)) << c.line;
+    EXPECT_THAT(error_line(validated), HasSubstr(c.error)) << c.line;
+  }
+}
+
 class tensorboard_export : public ::testing::Test {
  protected:
   /// A tiny pix2pix run (without the hook) to export.
