@@ -48,6 +48,11 @@ if [ -z "$libtorch_prefix" ]; then
     libgloo-dev             # c10d's Gloo process group (data-parallel runs): its headers
   )
 fi
+if [ "$target" = all ]; then
+  # /usr/bin/python3's torch, with which tests/export check that Python's torch.load reads the
+  # .pt of kiln export weights (skipped without it): ~27 MB to download beside libtorch1.13
+  packages+=(python3-torch)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
