@@ -56,13 +56,14 @@ struct Entry {
   std::string name;
   torch::Tensor tensor;
   const DtypeNames* dtype;
+  std::uint64_t begin = 0;  ///< where safetensors' data holds it
 };
 
 std::vector<Entry> entries_of(const TensorMap& tensors) {
   std::vector<Entry> entries;
   entries.reserve(tensors.size());
   for (const auto& [name, tensor] : tensors)
-    entries.push_back({name, tensor.detach().to(torch::kCPU).contiguous(), &names_of(name, tensor)});
+    entries.push_back({name, tensor.detach().to(torch::kCPU).contiguous(), &names_of(name, tensor), 0});
   return entries;
 }
 
@@ -161,17 +162,16 @@ std::string pickle_dict(const std::vector<Entry>& entries) {
 
 std::uint64_t write_safetensors(const fs::path& path, const TensorMap& tensors,
                                 const std::map<std::string, std::string>& metadata) {
-  const std::vector<Entry> entries = entries_of(tensors);
+  std::vector<Entry> entries = entries_of(tensors);
   // The data's order: larger elements first, so that each tensor is aligned to its element.
-  std::vector<const Entry*> order;
-  for (const Entry& entry : entries) order.push_back(&entry);
+  std::vector<Entry*> order;
+  for (Entry& entry : entries) order.push_back(&entry);
   std::stable_sort(order.begin(), order.end(), [](const Entry* a, const Entry* b) {
     return a->tensor.element_size() > b->tensor.element_size();
   });
-  std::map<const Entry*, std::pair<std::uint64_t, std::uint64_t>> offsets;
   std::uint64_t end = 0;
-  for (const Entry* entry : order) {
-    offsets[entry] = {end, end + entry->tensor.nbytes()};
+  for (Entry* entry : order) {
+    entry->begin = end;
     end += entry->tensor.nbytes();
   }
 
@@ -179,10 +179,9 @@ std::uint64_t write_safetensors(const fs::path& path, const TensorMap& tensors,
   for (const Entry& entry : entries) {
     if (entry.name == "__metadata__")
       throw Error("a tensor named '__metadata__' cannot be written as safetensors, where the name is reserved");
-    const auto [begin, stop] = offsets.at(&entry);
     header += fmt::format("{}:{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{},{}]}},",
                           store::json_string(entry.name), entry.dtype->safetensors,
-                          fmt::join(entry.tensor.sizes(), ","), begin, stop);
+                          fmt::join(entry.tensor.sizes(), ","), entry.begin, entry.begin + entry.tensor.nbytes());
   }
   std::vector<std::string> pairs;
   for (const auto& [key, value] : metadata) pairs.push_back(store::json_string(key) + ":" + store::json_string(value));
