@@ -70,17 +70,6 @@ void add_images(store::Database& db, const store::RunRow& run, EventFileWriter& 
   }
 }
 
-/// Removes the events files an earlier export left in `dir`: TensorBoard would read them
-/// beside the new one and show every value twice.
-void remove_earlier_exports(const fs::path& dir, const fs::path& keep) {
-  std::error_code ec;
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (entry.path() != keep && name.find("tfevents") != std::string::npos && entry.is_regular_file(ec))
-      fs::remove(entry.path(), ec);
-  }
-}
-
 Exported export_run(store::Database& db, const store::RunRow& run, const fs::path& dir, bool has_images) {
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -98,11 +87,13 @@ Exported export_run(store::Database& db, const store::RunRow& run, const fs::pat
     if (has_images) add_images(db, run, events, exported);
     events.close();
   }
-  exported.file = dir / tensorboard::events_file_name(run.started);
+  // Named after the run's start and host, not this export: an export of the run again
+  // replaces the earlier one's file, which TensorBoard would read beside it (every value
+  // twice), and leaves other writers' files alone.
+  exported.file = dir / tensorboard::events_file_name(run.started, run.host);
   fs::rename(partial, exported.file, ec);
   if (ec) throw Error(fmt::format("cannot write to --out: cannot rename {} to {}: {}", partial.string(),
                                   exported.file.string(), ec.message()));
-  remove_earlier_exports(dir, exported.file);
   return exported;
 }
 

@@ -33,8 +33,14 @@ std::string host_name() {
 }  // namespace
 
 std::string events_file_name(double wall_time) {
-  return fmt::format("events.out.tfevents.{}.{}.{}", static_cast<long long>(std::floor(wall_time)), host_name(),
-                     ::getpid());
+  return fmt::format("{}.{}", events_file_name(wall_time, host_name()), ::getpid());
+}
+
+std::string events_file_name(double wall_time, const std::string& host) {
+  // A host name never holds '/'; one that did would name another folder.
+  const bool usable = !host.empty() && host.find('/') == std::string::npos;
+  return fmt::format("events.out.tfevents.{}.{}", static_cast<long long>(std::floor(wall_time)),
+                     usable ? host : host_name());
 }
 
 EventFileWriter::EventFileWriter(fs::path path, double wall_time) : path_(std::move(path)) {

@@ -17,6 +17,10 @@ inline constexpr const char* kFileVersion = "brain.Event:2";
 /// seconds) by this process: "events.out.tfevents.<seconds>.<host>.<pid>". TensorBoard reads
 /// every file of a folder whose name holds "tfevents", in name order.
 std::string events_file_name(double wall_time);
+/// The same without the pid, for a file about a run started at `wall_time` on `host` (this
+/// machine's name when empty): "events.out.tfevents.<seconds>.<host>", the same name each
+/// time the same run is exported.
+std::string events_file_name(double wall_time, const std::string& host);
 
 /// Writes one events file: the file-version record first, then one Event per scalar or
 /// image, each framed as a TFRecord (record.hpp). Records are buffered; flush() hands them to

@@ -132,6 +132,11 @@ TEST(tensorboard_event_file, is_named_as_tensorboards_writers_name_theirs) {
   const std::string name = runner::tensorboard::events_file_name(1700000000.75);
   EXPECT_TRUE(std::regex_match(name, std::regex(R"(events\.out\.tfevents\.1700000000\.[^./]+(\.[^/]+)*\.[0-9]+)")))
       << name;
+  // A run's file, named after its start and host whoever exports it.
+  EXPECT_EQ(runner::tensorboard::events_file_name(1700000000.75, "node1"), "events.out.tfevents.1700000000.node1");
+  const std::string here = name.substr(0, name.rfind('.'));  // this host, without the pid
+  EXPECT_EQ(runner::tensorboard::events_file_name(1700000000.75, ""), here);
+  EXPECT_EQ(runner::tensorboard::events_file_name(1700000000.75, "a/b"), here);
 }
 
 TEST(tensorboard_event_file, starts_with_the_file_version_and_holds_scalars_exactly) {

@@ -21,6 +21,7 @@
 #include "event_reader.hpp"
 #include "image/pixels.hpp"
 #include "kiln_process.hpp"
+#include "tensorboard/event_writer.hpp"
 
 namespace kiln::test {
 namespace {
@@ -258,10 +259,20 @@ TEST_F(tensorboard_export, writes_every_summary_and_image_of_the_run_as_the_data
   EXPECT_EQ(read_events(files[0]).at(0).file_version(), "brain.Event:2");
   expect_scalars_match(file_scalars(out), db_summaries(db_, "pix2pix"), /*same_times=*/true);
   expect_images_match(file_images(out), db_images(db_, "pix2pix"));
-  // Exported again: the new file replaces the first, so TensorBoard shows each value once.
+  // Named after the run's start and host.
+  const auto run = sql_rows(db_, "SELECT CAST(started AS INTEGER), host FROM runs WHERE name = 'pix2pix'").at(0);
+  EXPECT_EQ(files[0].filename().string(), "events.out.tfevents." + run[0] + "." + run[1]);
+
+  // Exported again: the new file replaces the first, so TensorBoard shows each value once;
+  // another writer's file in the folder stays.
+  const fs::path other = runner::tensorboard::EventFileWriter::create_in(out, 1.0).path();
+  const std::string other_bytes = read_file(other);
   ASSERT_EQ(kiln_export({"pix2pix"}, "tb").exit_code(), 0);
-  ASSERT_EQ(events_files(out).size(), 1u);
+  EXPECT_EQ(events_files(out), (std::vector<fs::path>{other, files[0]}));
+  EXPECT_EQ(read_file(other), other_bytes);
   EXPECT_FALSE(fs::exists(out / ".kiln-export.partial"));
+  fs::remove(other);
+  expect_scalars_match(file_scalars(out), db_summaries(db_, "pix2pix"), /*same_times=*/true);
 }
 
 TEST_F(tensorboard_export, leaves_out_a_missing_image_with_a_warning_that_counts_them) {
