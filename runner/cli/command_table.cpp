@@ -73,6 +73,15 @@ int run_or_launch(const RunArgs& args) {
   return train_commands().run(args);
 }
 
+/// A checkpoint's step: 0 or more (CLI::NonNegativeNumber's message prints DBL_MAX).
+const CLI::Validator kStepNumber(
+    [](const std::string& text) -> std::string {
+      if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+        return "'" + text + "' is not a step: a whole number, 0 or more";
+      return "";
+    },
+    "STEP");
+
 void add_overrides(CLI::App& command, std::vector<std::string>& overrides, const char* help) {
   command.add_option("--set", overrides, help)->type_name("KEY=VALUE")->allow_extra_args(false);
 }
@@ -143,8 +152,9 @@ void infer_options(CLI::App& command, InferArgs& args) {
   command.add_option("input", args.input, "a PNG or JPEG file, or a folder of them")->required();
   command.add_option("--out", args.out, "where the translated images go (default: translated)");
   command.add_option_function<std::int64_t>(
-      "--step", [&args](const std::int64_t& step) { if (step >= 0) args.step = step; },
-      "the checkpoint at this step (default: the latest)");
+      "--step", [&args](const std::int64_t& step) { args.step = step; },
+      "the checkpoint at this step (default: the latest)")
+      ->check(kStepNumber);
   command.add_flag("--best", args.best, "the checkpoint early stopping kept as best (default: the latest)")
       ->excludes("--step");
   command.add_flag("--raw", args.raw, "use the trained weights, not the EMA's averages");
@@ -181,8 +191,9 @@ void export_tensorboard_options(CLI::App& command, ExportTensorboardArgs& args) 
 void export_weights_options(CLI::App& command, ExportWeightsArgs& args) {
   command.add_option("run", args.run, "a run's name or id")->required();
   command.add_option_function<std::int64_t>(
-      "--step", [&args](const std::int64_t& step) { if (step >= 0) args.step = step; },
-      "the checkpoint at this step (default: the latest)");
+      "--step", [&args](const std::int64_t& step) { args.step = step; },
+      "the checkpoint at this step (default: the latest)")
+      ->check(kStepNumber);
   command.add_flag("--best", args.best, "the checkpoint early stopping kept as best (default: the latest)")
       ->excludes("--step");
   command.add_flag("--ema", args.ema, "the EMA's averages, not the trained weights");

@@ -75,6 +75,25 @@ TEST_F(cli_errors, query_with_both_csv_and_json_is_refused) {
   EXPECT_THAT(error_line(result), HasSubstr("--csv excludes --json"));
 }
 
+TEST_F(cli_errors, negative_checkpoint_step_is_refused_not_taken_as_the_latest) {
+  for (const char* command : {"infer", "export"}) {
+    const std::vector<std::string> args =
+        std::string(command) == "infer" ? std::vector<std::string>{"infer", "r", "in.png", "--step", "-5"}
+                                        : std::vector<std::string>{"export", "weights", "r", "--step", "-5",
+                                                                   "--format", "pt", "--out", "w.pt"};
+    const KilnResult result = run_kiln(args, dir_.path());
+    expect_refused(result);
+    EXPECT_EQ(error_line(result), "error: --step: '-5' is not a step: a whole number, 0 or more (see kiln --help)")
+        << command;
+  }
+}
+
+TEST_F(cli_errors, export_without_what_is_refused_naming_its_subcommands) {
+  const KilnResult result = run_kiln({"export"}, dir_.path());
+  expect_refused(result);
+  EXPECT_THAT(error_line(result), HasSubstr("subcommand is required"));
+}
+
 TEST_F(cli_errors, set_without_a_value_shows_the_expected_form) {
   const KilnResult result = run(mlp_experiment(), {"--set", "max_steps"});
   expect_refused(result);
