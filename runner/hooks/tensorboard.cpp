@@ -33,7 +33,9 @@ TensorboardHook::Options TensorboardHook::Options::read(const Config& table) {
     table.fail("dir", fmt::format("\"{}\" leaves the run directory; give a folder inside it (\"tensorboard\") or "
                                   "an absolute logdir shared by runs (\"/data/tensorboard\")",
                                   dir));
-  options.flush_secs = table.get_positive<double>("flush_secs", options.flush_secs);
+  // At most an hour: a longer wait overflows the clock's nanoseconds, and TensorBoard would
+  // show nothing live anyway.
+  options.flush_secs = table.get_in_range<double>("flush_secs", options.flush_secs, 0, 3600, Bounds::open_closed);
   options.images = table.get_or<bool>("images", options.images);
   return options;
 }

@@ -34,7 +34,7 @@ class EventFileWriter;
 ///     plugin = "tensorboard"
 ///     dir = "tensorboard"   # relative: inside the run directory; absolute: a shared logdir,
 ///                           # which gets a folder per run (<dir>/<run name>)
-///     flush_secs = 2        # at most this long between a value and its flush
+///     flush_secs = 2        # at most this long between a value and its flush (up to 3600)
 ///     images = true         # image summaries too, not only scalars
 ///
 /// A write that fails (a full disk) fails the run at its next step, naming the file.

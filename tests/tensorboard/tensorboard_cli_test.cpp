@@ -207,7 +207,8 @@ TEST(tensorboard_hook, its_keys_are_checked_where_they_are_written) {
        {Case{"dir = \"../elsewhere\"", "hooks.tensorboard.dir: \"../elsewhere\" leaves the run directory; give a "
                                        "folder inside it (\"tensorboard\") or an absolute logdir"},
         Case{"dir = \"\"", "hooks.tensorboard.dir: must name a folder"},
-        Case{"flush_secs = 0", "hooks.tensorboard.flush_secs: must be greater than 0, got 0"},
+        Case{"flush_secs = 0", "hooks.tensorboard.flush_secs: must be in (0, 3600], got 0"},
+        Case{"flush_secs = 1e12", "hooks.tensorboard.flush_secs: must be in (0, 3600], got 1000000000000"},
         Case{"images = \"yes\"", "hooks.tensorboard.images: expected a boolean (true or false), got a string"},
         Case{"dri = \"tb\"", "unknown key 'dri' in [hooks.tensorboard] (plugin 'tensorboard'); did you mean 'dir'?"}}) {
     TempDir dir;
