@@ -2,6 +2,7 @@
 // it resumes), and `kiln export tensorboard` afterwards, each read back record by record and
 // compared with the run database, which is read with SQLite itself.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -13,6 +14,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sqlite3.h>
 
 #include "../support/experiment_file.hpp"
@@ -170,6 +172,30 @@ TEST(tensorboard_hook, writes_what_the_run_records_and_a_resume_adds_a_file) {
   expect_scalars_match(file_scalars(events), db_summaries(db, "pix2pix"), /*same_times=*/false);
   expect_images_match(file_images(events), db_images(db, "pix2pix"));
   EXPECT_EQ(file_scalars(events).count({"loss/l1", 7}), 1u);
+}
+
+TEST(tensorboard_hook, a_running_run_is_in_its_file_within_flush_secs) {
+  TempDir dir;
+  write_text(dir, "exp.toml",
+             mlp_experiment("[supervisor]\nsummary_every_steps = 1\nlog_every_steps = 20\n"
+                            "[[hooks]]\nplugin = \"tensorboard\"\nflush_secs = 0.2\n",
+                            100000000));
+  const fs::path events = dir / "runs/t/tensorboard";
+  KilnProcess kiln({"run", "exp.toml"}, dir.path());
+  // Read while it trains: whole records are there, up to the last flush.
+  const auto has_scalars = [&](const KilnProcess&) {
+    try {
+      const std::vector<fs::path> files = events_files(events);
+      return files.size() == 1 && scalars_of(read_events(files[0])).size() >= 20;
+    } catch (const std::exception&) {
+      return false;  // no folder yet, or a record cut short by a write under way
+    }
+  };
+  ASSERT_TRUE(kiln.wait_until(has_scalars, std::chrono::seconds(60))) << kiln.err();
+  kiln.send_signal(SIGINT);
+  const KilnResult stopped = kiln.finish();
+  ASSERT_EQ(stopped.exit_code(), 0) << stopped.describe();
+  expect_scalars_match(file_scalars(events), db_summaries(dir / "runs/kiln.db", "t"), /*same_times=*/false);
 }
 
 TEST(tensorboard_hook, writes_once_in_a_run_of_two_processes) {
