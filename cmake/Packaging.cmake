@@ -13,7 +13,7 @@ set(CPACK_SOURCE_GENERATOR "")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 # Depends: computed by dpkg-shlibdeps (package dpkg-dev) from the binaries (libtorch, libfmt,
-# libspdlog, libsqlite3, libssl, libstdc++ ...); libkiln_sdk.so is the package's own. Boost
+# libspdlog, libsqlite3, libssl, libprotobuf, libcpp-httplib, libstdc++ ...); libkiln_sdk.so is the package's own. Boost
 # is header-only here: no Boost library is needed at run time.
 find_program(KILN_DPKG_SHLIBDEPS dpkg-shlibdeps)
 if(KILN_DPKG_SHLIBDEPS)
@@ -23,7 +23,7 @@ else()
   # What dpkg-shlibdeps finds on Debian 12, written out for machines without dpkg-dev.
   message(STATUS "dpkg-shlibdeps not found (install dpkg-dev): the .deb gets Debian 12's runtime package names")
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libtorch1.13, libfmt9, libspdlog1.10-fmt9, libsqlite3-0, libssl3, libstdc++6, libgcc-s1, libc6")
+    "libtorch1.13, libfmt9, libspdlog1.10-fmt9, libsqlite3-0, libssl3, libprotobuf32, libcpp-httplib0.11, libstdc++6, libgcc-s1, libc6")
 endif()
 # OpenBLAS for speed at run time; the rest to build plugins with find_package(kiln).
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libopenblas0-pthread, libtorch-dev, cmake, g++")
