@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU check: on a machine with a GPU and a pip-installed CUDA torch, builds kiln against
-# that torch's LibTorch into build-gpu/ on every core, runs the tests labelled gpu and the GPU
-# benchmark (kiln_bench_gpu), and prints one summary. The machine needs no network: the Debian
+# that torch's LibTorch into build-gpu/ on every core, runs the tests labelled gpu, reads
+# kiln's exported files with that machine's torch and tensorboard, runs the GPU benchmark
+# (kiln_bench_gpu), and prints one summary. The machine needs no network: the Debian
 # packages kiln may find missing there (toml++, stb, SQLite's, OpenSSL's and protobuf's headers, protoc) travel
 # with the source as .deb files, and only those it lacks are unpacked (dpkg -x) and used.
 #   scripts/gpu_check.sh --fetch-debs   # on Debian 12, beforehand: apt-get download into gpu-debs/
@@ -115,6 +116,49 @@ if [ $build = ok ]; then
   [ $ctest_status -eq 0 ] || tests+=" (ctest exit $ctest_status)"
 fi
 
+# Files for other tools, read by this machine's own Python packages (PyTorch 2.x's torch.load
+# with weights_only, TensorBoard's EventAccumulator): a tiny pix2pix on the GPU with the
+# tensorboard hook, its weights exported as a .pt, and the run exported as event files.
+python_lines="not run: the build failed"
+python_status=skipped
+if [ $build = ok ]; then
+  work=$logs/python-check
+  kiln=$(cd "$build_dir" && pwd)/kiln
+  mkdir -p "$work"
+  { cat experiments/pix2pix.toml; printf '\n[[hooks]]\nplugin = "tensorboard"\n'; } >"$work/exp.toml"
+  sets=()
+  for s in experiment.max_steps=6 experiment.device=cuda data.image_size=32 data.load_size=36 data.size=8 \
+           eval_data.image_size=32 eval_data.size=4 model.image_size=32 model.ngf=8 model.ndf=8 \
+           saver.every_steps=3 hooks.evaluate.every_steps=3 hooks.evaluate.count=4 \
+           hooks.image_summaries.every_steps=3 hooks.image_summaries.count=2 supervisor.summary_every_steps=1; do
+    sets+=(--set "$s")
+  done
+  repo=$(pwd)
+  python_status=ok
+  python_lines=""
+  check() {  # check NAME COMMAND...: runs it in $work, logging to $logs/python-NAME.log
+    if (cd "$work" && "${@:2}") >"$logs/python-$1.log" 2>&1; then
+      python_lines+="$1: ok"$'\n'
+    else
+      python_status=failed
+      python_lines+="$1: FAILED: $(tail -n 5 "$logs/python-$1.log" | tr '\n' ' ')"$'\n'
+    fi
+  }
+  check train "$kiln" run exp.toml "${sets[@]}"
+  check export-pt "$kiln" export weights pix2pix --ema --format pt --out pix2pix.pt
+  check torch-load python3 "$repo/tests/export/load_weights.py" pix2pix.pt pt
+  if python3 -c 'import tensorboard' 2>/dev/null; then
+    check tensorboard-hook python3 "$repo/tests/tensorboard/load_with_tensorboard.py" runs/pix2pix/tensorboard \
+      --db runs/kiln.db --run pix2pix --files 1
+    check export-tensorboard "$kiln" export tensorboard pix2pix --out tb
+    check tensorboard-export python3 "$repo/tests/tensorboard/load_with_tensorboard.py" tb/pix2pix \
+      --db runs/kiln.db --run pix2pix --files 1
+  else
+    python_lines+="tensorboard: skipped (python3 has no tensorboard package)"$'\n'
+  fi
+  python_lines+=$(head -n 1 "$logs/python-torch-load.log" 2>/dev/null)
+fi
+
 # The GPU benchmark.
 bench_status=skipped
 bench_lines="not run: the build failed"
@@ -148,6 +192,8 @@ fi
 echo "gpu tests: $tests"
 # ctest's closing lists: "  12 - name (Failed)", "  13 - name (Skipped)".
 [ ! -s "$logs/ctest.log" ] || grep -E '^[[:space:]]+[0-9]+ - ' "$logs/ctest.log" | sed 's/^[[:space:]]*/           /' || true
+echo "python:    $python_status"
+printf '%s\n' "$python_lines" | sed 's/^/           /'
 echo "bench:     kiln_bench_gpu $bench_status"
 printf '%s\n' "$bench_lines" | sed 's/^/           /'
-[ $build = ok ] && [ $ctest_status -eq 0 ] && [ $bench_status != failed ]
+[ $build = ok ] && [ $ctest_status -eq 0 ] && [ $bench_status != failed ] && [ $python_status != failed ]
