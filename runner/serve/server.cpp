@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <sqlite3.h>
 
 #include "kiln/error.hpp"
@@ -113,6 +114,12 @@ class Dashboard {
     server_.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
     server_.set_keep_alive_timeout(2);
     server_.set_payload_max_length(1 << 20);
+    // httplib's default adds SO_REUSEPORT, with which a second server binds the same port and
+    // takes some of its connections: a port in use must be an error instead.
+    server_.set_socket_options([](socket_t sock) {
+      const int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
     server_.set_pre_routing_handler([this](const Request& req, Response& res) { return check_token(req, res); });
     server_.set_error_handler([](const Request& req, Response& res) {
       if (res.body.empty()) answer_error(res, res.status, fmt::format("no such page: {} {}", req.method, req.path));
