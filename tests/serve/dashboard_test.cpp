@@ -103,7 +103,7 @@ bool eventually(const std::function<bool()>& holds, std::chrono::milliseconds ti
 constexpr const char* kListedRuns =
     "[...document.querySelectorAll('tr[data-run-id]')].map((r) => r.dataset.runId + ':' + r.dataset.status).join(' ')";
 
-class dashboard : public ::testing::Test {
+class serve_pages : public ::testing::Test {
  protected:
   /// experiments/mlp.toml for 100 steps (a summary every 10), with `extra` arguments.
   std::vector<std::string> mlp_args(const std::vector<std::string>& extra) const {
@@ -160,7 +160,7 @@ class dashboard : public ::testing::Test {
   std::string base_;
 };
 
-TEST_F(dashboard, a_running_run_s_curves_grow_without_a_reload_and_stop_when_it_stops) {
+TEST_F(serve_pages, a_running_run_s_curves_grow_without_a_reload_and_stop_when_it_stops) {
   // A run far longer than the test, one thread, stopped by the test with SIGINT.
   KilnProcess run(mlp_args({"--set", "experiment.max_steps=100000000", "--set", "experiment.threads=1", "--set",
                             "data.workers=0", "--set", "supervisor.summary_every_steps=20"}),
@@ -201,7 +201,7 @@ TEST_F(dashboard, a_running_run_s_curves_grow_without_a_reload_and_stop_when_it_
             db_number("SELECT COUNT(*) FROM summaries WHERE run_id = 1 AND tag = 'loss/mse'"));
 }
 
-TEST_F(dashboard, compare_overlays_two_runs_each_in_its_colour_with_their_config_differences) {
+TEST_F(serve_pages, compare_overlays_two_runs_each_in_its_colour_with_their_config_differences) {
   ASSERT_NO_FATAL_FAILURE(train());
   ASSERT_NO_FATAL_FAILURE(train({"--fresh", "--set", "optimizers.adam.lr=3e-3"}));
   ASSERT_NO_FATAL_FAILURE(serve());
@@ -247,7 +247,7 @@ TEST_F(dashboard, compare_overlays_two_runs_each_in_its_colour_with_their_config
   EXPECT_EQ(count(element_of(dom, "table", "class=\"differences\""), "<tr data-key="), 1u) << "only lr differs";
 }
 
-TEST_F(dashboard, the_run_list_shows_each_run_s_status_filters_and_sorts) {
+TEST_F(serve_pages, the_run_list_shows_each_run_s_status_filters_and_sorts) {
   ASSERT_NO_FATAL_FAILURE(train({"--set", "experiment.tags=['baseline']"}));
   ASSERT_NO_FATAL_FAILURE(train({"--fresh"}));
   ASSERT_NO_FATAL_FAILURE(train({"--fresh"}));
@@ -286,7 +286,7 @@ TEST_F(dashboard, the_run_list_shows_each_run_s_status_filters_and_sorts) {
   EXPECT_EQ(evaluate("document.querySelector('th[aria-sort]').dataset.sort"), "status");
 }
 
-TEST_F(dashboard, the_sql_box_shows_a_table_a_chart_and_the_server_s_refusal) {
+TEST_F(serve_pages, the_sql_box_shows_a_table_a_chart_and_the_server_s_refusal) {
   ASSERT_NO_FATAL_FAILURE(train());
   ASSERT_NO_FATAL_FAILURE(serve());
 
@@ -316,7 +316,7 @@ TEST_F(dashboard, the_sql_box_shows_a_table_a_chart_and_the_server_s_refusal) {
   EXPECT_EQ(sql_value(db_, "SELECT COUNT(*) FROM runs"), "1");
 }
 
-TEST_F(dashboard, markup_in_names_configs_and_tags_is_shown_as_text) {
+TEST_F(serve_pages, markup_in_names_configs_and_tags_is_shown_as_text) {
   const std::string tag = "<b onmouseover=\"document.body.dataset.xss=1\">t</b>";
   ASSERT_NO_FATAL_FAILURE(train({"--set", "experiment.tags=['" + tag + "']"}));
   ASSERT_NO_FATAL_FAILURE(train({"--fresh"}));
@@ -351,7 +351,7 @@ TEST_F(dashboard, markup_in_names_configs_and_tags_is_shown_as_text) {
   EXPECT_EQ(evaluate(ran), "nothing ran");
 }
 
-TEST_F(dashboard, a_run_page_shows_the_latest_image_grid_and_its_slider_goes_back_to_the_first) {
+TEST_F(serve_pages, a_run_page_shows_the_latest_image_grid_and_its_slider_goes_back_to_the_first) {
   // experiments/pix2pix.toml at 32x32 for 3 steps, an image grid at every step.
   std::vector<std::string> args = {"run", (source_dir() / "experiments/pix2pix.toml").string()};
   for (const char* set : {"experiment.max_steps=3", "data.image_size=32", "data.load_size=36", "data.size=4",
@@ -384,7 +384,7 @@ TEST_F(dashboard, a_run_page_shows_the_latest_image_grid_and_its_slider_goes_bac
               HasSubstr("(1 of " + sql_value(db_, "SELECT COUNT(*)" + of_tag) + ")"));
 }
 
-TEST_F(dashboard, a_page_opened_with_the_token_passes_it_on_and_later_pages_use_the_cookie) {
+TEST_F(serve_pages, a_page_opened_with_the_token_passes_it_on_and_later_pages_use_the_cookie) {
   ASSERT_NO_FATAL_FAILURE(train());
   ASSERT_NO_FATAL_FAILURE(serve({"--token", "s3cret"}));
 
