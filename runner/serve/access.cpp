@@ -59,6 +59,18 @@ std::optional<std::string> cookie_value(std::string_view header, std::string_vie
   return std::nullopt;
 }
 
+std::string host_name(std::string_view host_header) {
+  host_header = trim(host_header);
+  if (!host_header.empty() && host_header.front() == '[')
+    return std::string(host_header.substr(1, host_header.find(']') == std::string_view::npos ? std::string_view::npos
+                                                                                          : host_header.find(']') - 1));
+  const std::size_t colon = host_header.find(':');
+  // More than one colon: an IPv6 address written without brackets, no port.
+  if (colon != std::string_view::npos && host_header.find(':', colon + 1) == std::string_view::npos)
+    host_header = host_header.substr(0, colon);
+  return std::string(host_header);
+}
+
 std::optional<std::string> bearer_token(std::string_view header) {
   header = trim(header);
   constexpr std::string_view kScheme = "Bearer ";

@@ -21,6 +21,9 @@ bool same_token(std::string_view given, std::string_view expected);
 /// The value of the cookie `name` in a Cookie header ("a=1; kiln_token=abc"), if it is there.
 std::optional<std::string> cookie_value(std::string_view header, std::string_view name);
 
+/// The host name of a Host header: "localhost" for "localhost:6006", "::1" for "[::1]:6006".
+std::string host_name(std::string_view host_header);
+
 /// The token of an "Authorization: Bearer TOKEN" header, if it is one.
 std::optional<std::string> bearer_token(std::string_view header);
 

@@ -114,6 +114,9 @@ class Dashboard {
     server_.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
     server_.set_keep_alive_timeout(2);
     server_.set_payload_max_length(1 << 20);
+    server_.set_default_headers({{"X-Content-Type-Options", "nosniff"},
+                                 {"X-Frame-Options", "DENY"},
+                                 {"Referrer-Policy", "no-referrer"}});  // a URL may carry the token
     // httplib's default adds SO_REUSEPORT, with which a second server binds the same port and
     // takes some of its connections: a port in use must be an error instead.
     server_.set_socket_options([](socket_t sock) {
@@ -140,9 +143,21 @@ class Dashboard {
   httplib::Server& server() { return server_; }
 
  private:
-  /// Lets a request through when there is no token or it carries the token; else a 401.
+  /// Lets a request through when it carries the token, or there is none and it names this
+  /// machine; else a 401 (no or a wrong token) or a 403 (another host name).
   httplib::Server::HandlerResponse check_token(const Request& req, Response& res) const {
-    if (options_.token.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    if (options_.token.empty()) {
+      // Without a token the server listens on loopback only, but a web page elsewhere could
+      // still reach it through a name of its own that resolves to 127.0.0.1 (DNS rebinding):
+      // the browser then sends that name as the Host.
+      const std::string host = host_name(req.get_header_value("Host"));
+      if (host.empty() || is_loopback(host)) return httplib::Server::HandlerResponse::Unhandled;
+      answer_error(res, 403,
+                   fmt::format("Host '{}' is not this machine: without --token kiln serve answers only requests to "
+                               "localhost, 127.0.0.1 or [::1]",
+                               host));
+      return httplib::Server::HandlerResponse::Handled;
+    }
     const auto matches = [&](const std::optional<std::string>& given) {
       return given && same_token(*given, options_.token);
     };
@@ -268,6 +283,8 @@ class StopOnSignals {
 
 void serve_dashboard(const ServeOptions& options) {
   { store::Database check = store::open_existing(options.database); }  // a missing database is an error now, not per request
+  // A client that goes away mid-answer is that request's failure, never the server's end.
+  std::signal(SIGPIPE, SIG_IGN);
   Dashboard dashboard(options);
   httplib::Server& server = dashboard.server();
   StopOnSignals stop(server);

@@ -33,6 +33,15 @@ TEST(access, a_token_matches_only_itself) {
   EXPECT_FALSE(same_token("", ""));  // no token is never a match
 }
 
+TEST(access, the_host_name_of_a_host_header) {
+  EXPECT_EQ(host_name("localhost:6006"), "localhost");
+  EXPECT_EQ(host_name("127.0.0.1"), "127.0.0.1");
+  EXPECT_EQ(host_name("[::1]:6006"), "::1");
+  EXPECT_EQ(host_name("::1"), "::1");
+  EXPECT_EQ(host_name("evil.example:80"), "evil.example");
+  EXPECT_EQ(host_name(""), "");
+}
+
 TEST(access, cookies_and_bearer_headers_are_read) {
   EXPECT_EQ(cookie_value("a=1; kiln_token=xyz; b=2", "kiln_token"), "xyz");
   EXPECT_EQ(cookie_value("kiln_token=xyz", "kiln_token"), "xyz");

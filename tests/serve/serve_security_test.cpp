@@ -115,6 +115,18 @@ TEST_F(serve_security, a_query_still_running_after_5_s_is_stopped) {
   EXPECT_EQ(json_of(serve.get("/api/runs"))["runs"].size(), 1u);
 }
 
+TEST_F(serve_security, without_a_token_only_requests_to_this_machine_are_answered) {
+  ServeProcess serve(dir_.path());
+  for (const char* host : {"localhost:1234", "127.0.0.1", "[::1]:80"})
+    EXPECT_EQ(json_of(serve.get("/api/runs", {{"Host", host}}))["runs"].size(), 1u) << host;
+  // A page elsewhere whose name resolves to 127.0.0.1 (DNS rebinding) gets nothing.
+  for (const char* path : {"/api/runs", "/", "/files/1/images/a.png"})
+    EXPECT_EQ(json_of(serve.get(path, {{"Host", "rebind.example:6006"}}), 403)["error"].string(),
+              "Host 'rebind.example' is not this machine: without --token kiln serve answers only requests to "
+              "localhost, 127.0.0.1 or [::1]")
+        << path;
+}
+
 TEST_F(serve_security, with_a_token_every_request_needs_it) {
   ServeProcess serve(dir_.path(), {"--token", "s3cret-token"});
   EXPECT_THAT(serve.line(), HasSubstr("http://127.0.0.1:" + std::to_string(serve.port()) + "/?token=s3cret-token "));
