@@ -233,7 +233,8 @@ TEST_F(serve_pages, compare_overlays_two_runs_each_in_its_colour_with_their_conf
   EXPECT_EQ(evaluate("String(" + loss + ".querySelectorAll('path.smooth').length)"), "2");
   const std::string readout = evaluate(
       "(() => { const svg = " + loss + "; const box = svg.getBoundingClientRect();"
-      " svg.dispatchEvent(new MouseEvent('mousemove', {clientX: box.right - box.width * 0.035, clientY: box.top + 50}));"
+      " svg.dispatchEvent(new MouseEvent('mousemove',"
+      " {clientX: box.right - box.width * 0.035, clientY: box.top + 50}));"
       " return svg.parentNode.querySelector('.readout').textContent; })()");
   EXPECT_THAT(readout, HasSubstr("step 99"));
   EXPECT_THAT(readout, HasSubstr("mlp "));

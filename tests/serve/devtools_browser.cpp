@@ -155,7 +155,8 @@ std::string DevToolsBrowser::next_message(Clock::time_point deadline) {
 std::string DevToolsBrowser::call(const std::string& method, const std::string& params,
                                   std::chrono::milliseconds timeout, bool browser_level) {
   const int id = next_id_++;
-  std::string message = "{\"id\":" + std::to_string(id) + ",\"method\":" + json_string(method) + ",\"params\":" + params;
+  std::string message =
+      "{\"id\":" + std::to_string(id) + ",\"method\":" + json_string(method) + ",\"params\":" + params;
   if (!browser_level) message += ",\"sessionId\":" + json_string(session_);
   write_all(to_browser_, message + "}" + std::string(1, '\0'));
   // Answers begin with their id; events (with "method" first) that arrive meanwhile are kept
@@ -193,7 +194,8 @@ void DevToolsBrowser::open(const std::string& url, std::chrono::milliseconds tim
   const auto deadline = Clock::now() + timeout;
   events_.clear();  // the last page's, which must not count as this one's load
   const std::string answer = call("Page.navigate", R"({"url":)" + json_string(url) + "}", timeout);
-  if (const auto error = string_field(answer, "errorText")) throw std::runtime_error("cannot open " + url + ": " + *error);
+  if (const auto error = string_field(answer, "errorText"))
+    throw std::runtime_error("cannot open " + url + ": " + *error);
   wait_for_event("Page.loadEventFired", deadline);
 }
 
@@ -219,8 +221,8 @@ std::string DevToolsBrowser::dom_when(const std::string& condition, std::chrono:
       "(Date.now() > until) resolve(" + json_string(marker) + " + dom); else setTimeout(check, 50); }; check(); })";
   std::string dom = evaluate(wait, timeout + std::chrono::seconds(30));
   if (dom.compare(0, marker.size(), marker) == 0)
-    throw std::runtime_error("after " + std::to_string(timeout.count()) + " ms, " + condition + " is still false; the page:\n" +
-                             dom.substr(marker.size()));
+    throw std::runtime_error("after " + std::to_string(timeout.count()) + " ms, " + condition +
+                             " is still false; the page:\n" + dom.substr(marker.size()));
   return dom;
 }
 

@@ -37,7 +37,7 @@ endif()
 
 # sizeof - 1, not strlen: the view's length is known at compile time and no constexpr loop
 # walks tens of kilobytes.
-set(source "// Generated from runner/serve/assets/ (${NAME}) by runner/serve/assets/embed.cmake: edit those files instead.
+set(source "// ${NAME}, generated from runner/serve/assets/ by embed.cmake there: edit those files instead.
 #include <string_view>
 
 namespace kiln::runner::serve::detail {

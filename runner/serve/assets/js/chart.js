@@ -250,7 +250,8 @@ class LineChart {
     }
     for (const t of f.x.ticks) {
       grid.append(svgEl('line', {x1: this.px(t), x2: this.px(t), y1: f.top, y2: f.top + f.height}));
-      ticks.append(svgEl('text', {x: this.px(t), y: f.top + f.height + 16, 'text-anchor': 'middle'}, axisLabel(f.x, t)));
+      ticks.append(svgEl('text', {x: this.px(t), y: f.top + f.height + 16, 'text-anchor': 'middle'},
+                         axisLabel(f.x, t)));
     }
     this.svg.append(grid, ticks,
                     svgEl('rect', {class: 'frame', x: f.left, y: f.top, width: f.width, height: f.height}),

@@ -65,7 +65,8 @@ function runListPage() {
   };
 
   replaceChildren(document.getElementById('page'),
-                  el('section', null, runFilters(state, refilter), el('div', {class: 'toolbar'}, count, compare), body));
+                  el('section', null, runFilters(state, refilter), el('div', {class: 'toolbar'}, count, compare),
+                     body));
   load().then((running) => {
     document.body.dataset.ready = '1';
     // The list stays live while any run it shows is running (status, progress, best).
@@ -109,7 +110,8 @@ function drawRunTable(container, state, redraw) {
     return th;
   }));
   const rows = sortRuns(state.runs, column, state.descending).map((run) => {
-    const pick = el('input', {type: 'checkbox', 'aria-label': `select ${run.name}`, checked: state.selected.has(run.id)});
+    const pick = el('input', {type: 'checkbox', 'aria-label': `select ${run.name}`,
+                              checked: state.selected.has(run.id)});
     pick.addEventListener('change', () => {
       if (pick.checked) state.selected.add(run.id);
       else state.selected.delete(run.id);
