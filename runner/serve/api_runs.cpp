@@ -23,10 +23,6 @@ namespace {
 using store::Database;
 using store::RunRow;
 
-// The schema versions that added the checkpoints and images tables (store/schema.cpp).
-constexpr int kCheckpointsSince = 2;
-constexpr int kImagesSince = 3;
-
 constexpr const char* kStatuses[] = {"running", "completed", "stopped", "failed", "crashed"};
 
 /// The run's [experiment] tags, recorded in params as TOML ("[ 'baseline' ]"), read by the

@@ -11,13 +11,6 @@
 #include "store/schema.hpp"
 
 namespace kiln::runner::serve {
-namespace {
-
-// The schema version that added the images table (store/schema.cpp).
-constexpr int kImagesSince = 3;
-
-}  // namespace
-
 std::string scalars_json(store::Database& db, const std::string& ref, const ScalarsQuery& query) {
   const store::RunRef run = find_run(db, ref);
   const std::vector<std::string> tags = query.tags.empty() ? store::summary_tags(db, run.id) : query.tags;

@@ -9,6 +9,11 @@
 
 namespace kiln::runner::serve {
 
+// The schema versions that added the checkpoints and images tables (store/schema.cpp): an
+// older database has none of them to show.
+inline constexpr int kCheckpointsSince = 2;
+inline constexpr int kImagesSince = 3;
+
 /// The run `ref` names (store::find_run_ref); an ApiError 404 when there is none.
 store::RunRef find_run(store::Database& db, const std::string& ref);
 

@@ -123,9 +123,12 @@ class Dashboard {
       const int yes = 1;
       setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     });
-    server_.set_pre_routing_handler([this](const Request& req, Response& res) { return check_token(req, res); });
+    server_.set_pre_routing_handler([this](const Request& req, Response& res) { return admit(req, res); });
     server_.set_error_handler([](const Request& req, Response& res) {
-      if (res.body.empty()) answer_error(res, res.status, fmt::format("no such page: {} {}", req.method, req.path));
+      if (!res.body.empty()) return;
+      answer_error(res, res.status,
+                   res.status == 404 ? fmt::format("no such page: {} {}", req.method, req.path)
+                                     : fmt::format("{} {}: refused (HTTP {})", req.method, req.path, res.status));
     });
     server_.set_exception_handler([](const Request&, Response& res, std::exception_ptr error) {
       try {
@@ -145,7 +148,7 @@ class Dashboard {
  private:
   /// Lets a request through when it carries the token, or there is none and it names this
   /// machine; else a 401 (no or a wrong token) or a 403 (another host name).
-  httplib::Server::HandlerResponse check_token(const Request& req, Response& res) const {
+  httplib::Server::HandlerResponse admit(const Request& req, Response& res) const {
     if (options_.token.empty()) {
       // Without a token the server listens on loopback only, but a web page elsewhere could
       // still reach it through a name of its own that resolves to 127.0.0.1 (DNS rebinding):
