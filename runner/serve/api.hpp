@@ -57,7 +57,8 @@ std::string images_json(store::Database& db, const std::string& ref, const std::
 std::string compare_json(store::Database& db, const std::vector<std::string>& refs);
 
 /// GET or POST /api/query: one read-only statement on the database at `db`, at most
-/// `limit` rows (1 to kMaxQueryRows) and kQueryTimeout; refused as `kiln query` refuses it (400).
+/// `limit` rows (1 to kMaxQueryRows) and kQueryTimeout; refused as `kiln query` refuses it
+/// (400). A busy database is its StoreError (SQLITE_BUSY), for the caller to try again.
 std::string query_json(const std::filesystem::path& db, const std::string& sql, std::int64_t limit);
 
 /// The parts of a comma-separated list, empty ones left out: "a,,b" is {"a", "b"}.

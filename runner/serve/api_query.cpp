@@ -8,6 +8,7 @@
 #include <variant>
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include "serve/json_writer.hpp"
 #include "store/query.hpp"
@@ -21,7 +22,7 @@ std::string query_json(const std::filesystem::path& db, const std::string& sql, 
   JsonWriter json;
   try {
     // Every refusal of `kiln query` (a write, two statements, a pragma that acts, bad SQL,
-    // the timeout) is a StoreError with its one-line message: the client made it, so a 400.
+    // the timeout) is a StoreError with its one-line message: the client's doing, so a 400.
     store::QueryCursor cursor(db, sql, {limit, kQueryTimeout});
     json.begin_object().key("columns").value(cursor.columns()).key("rows").begin_array();
     while (const std::vector<store::Value>* row = cursor.next()) {
@@ -38,6 +39,8 @@ std::string query_json(const std::filesystem::path& db, const std::string& sql, 
     }
     json.end_array().key("truncated").value(cursor.limited());
   } catch (const store::StoreError& e) {
+    // A busy database is not the client's doing: the caller may try again.
+    if (e.code() == SQLITE_BUSY || e.code() == SQLITE_LOCKED) throw;
     throw ApiError(400, e.what());
   }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -61,20 +61,27 @@ void answer(Response& res, const std::function<std::string()>& endpoint) {
   }
 }
 
-/// `read` on a fresh read-only connection to `db`, as `kiln query` opens one; retried when
-/// SQLite still finds the database busy after its busy timeout, so that a client never sees
-/// "database is locked" because a run writes.
-std::string read_database(const fs::path& db, const std::function<std::string(store::Database&)>& read) {
+/// `read()`, again when SQLite still finds the database busy after its busy timeout (a
+/// writer's checkpoint, a WAL being recovered), so that a client never sees "database is
+/// locked" because a run writes.
+std::string retry_when_busy(const std::function<std::string()>& read) {
   for (int attempt = 0;; ++attempt) {
     try {
-      store::Database connection = store::open_existing(db);
-      return read(connection);
+      return read();
     } catch (const store::StoreError& e) {
       const bool busy = e.code() == SQLITE_BUSY || e.code() == SQLITE_LOCKED;
       if (!busy || attempt == kBusyRetries) throw;
       std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));
     }
   }
+}
+
+/// `read` on a fresh read-only connection to `db`, opened as `kiln query` opens one.
+std::string read_database(const fs::path& db, const std::function<std::string(store::Database&)>& read) {
+  return retry_when_busy([&] {
+    store::Database connection = store::open_existing(db);
+    return read(connection);
+  });
 }
 
 std::string param(const Request& req, const char* name) {
@@ -205,7 +212,7 @@ class Dashboard {
     const auto query = [this](const Request& req, Response& res) {
       answer(res, [&] {
         const auto [sql, limit] = query_request(req);
-        return query_json(options_.database, sql, limit);
+        return retry_when_busy([&] { return query_json(options_.database, sql, limit); });
       });
     };
     server_.Get("/api/query", query);

@@ -1,5 +1,6 @@
 // kiln serve while the database is being written: rows appear in /scalars?after= as a run
-// trains, and 50 clients at once all get answers while another process writes.
+// trains, and 50 clients at once (the list, series, queries) all get answers while a writer
+// commits.
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -150,12 +151,16 @@ TEST(serve_live, fifty_clients_all_get_answers_while_a_writer_writes) {
     clients.emplace_back([&, c] {
       std::int64_t after = -1;
       for (int r = 0; r < kRequests; ++r) {
-        const bool runs = (c + r) % 2 == 0;
-        const std::string path = runs ? "/api/runs" : "/api/runs/1/scalars?tags=hammer&after=" + std::to_string(after);
+        const int kind = (c + r) % 3;  // the list, a series, a query
+        const std::string path = kind == 0   ? "/api/runs"
+                                 : kind == 1 ? "/api/runs/1/scalars?tags=hammer&after=" + std::to_string(after)
+                                             : "/api/query?sql=SELECT%20count(*)%20FROM%20summaries";
         try {
           const JsonValue answer = json_of(serve.get(path));
-          if (runs) {
+          if (kind == 0) {
             if (answer["runs"].size() != 1) throw std::runtime_error("not one run");
+          } else if (kind == 2) {
+            if (answer["rows"][0][0].integer() < 1) throw std::runtime_error("no rows counted");
           } else {
             const JsonValue& rows = answer["series"]["hammer"];
             for (const JsonValue& row : rows.items()) {
