@@ -307,6 +307,15 @@ TEST_F(serve_pages, the_sql_box_shows_a_table_a_chart_and_the_server_s_refusal) 
   EXPECT_EQ(number_attribute(chart, "data-last-step"),
             db_number("SELECT MAX(step) FROM summaries WHERE tag = 'loss/mse'"));
 
+  // A NULL (as the API writes a NaN) is a gap: the line is drawn in two pieces around it.
+  page("/sql?q=" + std::string("SELECT%20step%2C%20CASE%20WHEN%20step%20%3D%2050%20THEN%20NULL%20ELSE%20value%20END%20AS%20v"
+                               "%20FROM%20summaries%20WHERE%20tag%20%3D%20'loss%2Fmse'%20ORDER%20BY%20step"));
+  const std::string line = evaluate("document.querySelector('svg[data-tag=\"v\"] path.smooth').getAttribute('d')");
+  EXPECT_EQ(count(line, "M"), 2u) << line;
+  EXPECT_EQ(count(line, "L") + 2, static_cast<std::size_t>(db_number("SELECT COUNT(*) FROM summaries WHERE tag = "
+                                                                     "'loss/mse' AND step != 50")))
+      << line;
+
   // A statement that writes: the page shows the server's own one-line refusal, and nothing changed.
   page("/sql?q=DELETE%20FROM%20runs");
   const std::string refusal = evaluate(

@@ -56,7 +56,8 @@ function drawRunHead(head, run) {
                      progressCell(run)),
                   el('dl', {class: 'facts'}, facts.map(([k, v]) => [el('dt', null, k), el('dd', null, v)])),
                   run.error ? el('p', {class: 'error'}, run.error) : null,
-                  el('div', {class: 'best-line'}, bestList(run.best)));
+                  Object.keys(run.best || {}).length ? el('div', {class: 'best-line'}, 'best', bestList(run.best))
+                                                     : null);
 }
 
 function drawCheckpoints(container, checkpoints) {
