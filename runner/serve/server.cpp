@@ -76,11 +76,18 @@ std::string retry_when_busy(const std::function<std::string()>& read) {
   }
 }
 
-/// `read` on a fresh read-only connection to `db`, opened as `kiln query` opens one.
+/// `read` on a fresh read-only connection to `db`, opened as `kiln query` opens one, in one
+/// read transaction: everything one answer holds comes from one snapshot, so the tags of a
+/// /scalars answer all end at the same commit of the run's writer (a page that polls from the
+/// largest step it holds would otherwise never get the rows a commit between two tags' reads
+/// added to the first tag).
 std::string read_database(const fs::path& db, const std::function<std::string(store::Database&)>& read) {
   return retry_when_busy([&] {
     store::Database connection = store::open_existing(db);
-    return read(connection);
+    connection.exec("BEGIN");
+    std::string answer = read(connection);
+    connection.exec("COMMIT");
+    return answer;
   });
 }
 

@@ -116,9 +116,14 @@ class SummaryWriter {
     try {
       for (std::int64_t step = 0; !stop_; ++batches_) {
         std::string sql = "BEGIN IMMEDIATE; INSERT INTO summaries (run_id, tag, step, value, wall_time) VALUES ";
-        for (int i = 0; i < 200; ++i, ++step)
-          sql += (i ? ", " : "") + std::string("(1, 'hammer', ") + std::to_string(step) + ", " + std::to_string(step * 0.5) +
-                 ", 0)";
+        // Two tags per commit: an answer read from one snapshot has both end at the same step.
+        const char* separator = "";
+        for (int i = 0; i < 100; ++i, ++step)
+          for (const char* tag : {"hammer", "hammer2"}) {
+            sql += separator + std::string("(1, '") + tag + "', " + std::to_string(step) + ", " +
+                   std::to_string(step * 0.5) + ", 0)";
+            separator = ", ";
+          }
         exec(sql + "; COMMIT;");
       }
     } catch (const std::exception& e) {
@@ -153,7 +158,7 @@ TEST(serve_live, fifty_clients_all_get_answers_while_a_writer_writes) {
       for (int r = 0; r < kRequests; ++r) {
         const int kind = (c + r) % 3;  // the list, a series, a query
         const std::string path = kind == 0   ? "/api/runs"
-                                 : kind == 1 ? "/api/runs/1/scalars?tags=hammer&after=" + std::to_string(after)
+                                 : kind == 1 ? "/api/runs/1/scalars?tags=hammer,hammer2&after=" + std::to_string(after)
                                              : "/api/query?sql=SELECT%20count(*)%20FROM%20summaries";
         try {
           const JsonValue answer = json_of(serve.get(path));
@@ -163,6 +168,10 @@ TEST(serve_live, fifty_clients_all_get_answers_while_a_writer_writes) {
             if (answer["rows"][0][0].integer() < 1) throw std::runtime_error("no rows counted");
           } else {
             const JsonValue& rows = answer["series"]["hammer"];
+            const JsonValue& rows2 = answer["series"]["hammer2"];
+            if (rows.size() != rows2.size() || (rows.size() > 0 && rows[rows.size() - 1][0].integer() !=
+                                                                        rows2[rows2.size() - 1][0].integer()))
+              throw std::runtime_error("two tags of one commit end at different steps: not one snapshot");
             for (const JsonValue& row : rows.items()) {
               if (row[0].integer() <= after) throw std::runtime_error("a row at or before after=");
               after = row[0].integer();
