@@ -82,6 +82,17 @@ const CLI::Validator kStepNumber(
     },
     "STEP");
 
+/// --step N or --best: which checkpoint of a run (kiln infer, kiln export weights).
+void add_checkpoint_choice(CLI::App& command, std::optional<std::int64_t>& step, bool& best) {
+  command
+      .add_option_function<std::int64_t>(
+          "--step", [&step](const std::int64_t& value) { step = value; },
+          "the checkpoint at this step (default: the latest)")
+      ->check(kStepNumber);
+  command.add_flag("--best", best, "the checkpoint early stopping kept as best (default: the latest)")
+      ->excludes("--step");
+}
+
 void add_overrides(CLI::App& command, std::vector<std::string>& overrides, const char* help) {
   command.add_option("--set", overrides, help)->type_name("KEY=VALUE")->allow_extra_args(false);
 }
@@ -151,12 +162,7 @@ void infer_options(CLI::App& command, InferArgs& args) {
   command.add_option("run", args.run, "a run's name or id")->required();
   command.add_option("input", args.input, "a PNG or JPEG file, or a folder of them")->required();
   command.add_option("--out", args.out, "where the translated images go (default: translated)");
-  command.add_option_function<std::int64_t>(
-      "--step", [&args](const std::int64_t& step) { args.step = step; },
-      "the checkpoint at this step (default: the latest)")
-      ->check(kStepNumber);
-  command.add_flag("--best", args.best, "the checkpoint early stopping kept as best (default: the latest)")
-      ->excludes("--step");
+  add_checkpoint_choice(command, args.step, args.best);
   command.add_flag("--raw", args.raw, "use the trained weights, not the EMA's averages");
   command.add_flag("--paired", args.paired, "inputs are pix2pix-format pairs (input | target): translate the left half");
   command.add_option("--input-key", args.input_key, "the batch entry the model reads (default: input)");
@@ -190,12 +196,7 @@ void export_tensorboard_options(CLI::App& command, ExportTensorboardArgs& args) 
 
 void export_weights_options(CLI::App& command, ExportWeightsArgs& args) {
   command.add_option("run", args.run, "a run's name or id")->required();
-  command.add_option_function<std::int64_t>(
-      "--step", [&args](const std::int64_t& step) { args.step = step; },
-      "the checkpoint at this step (default: the latest)")
-      ->check(kStepNumber);
-  command.add_flag("--best", args.best, "the checkpoint early stopping kept as best (default: the latest)")
-      ->excludes("--step");
+  add_checkpoint_choice(command, args.step, args.best);
   command.add_flag("--ema", args.ema, "the EMA's averages, not the trained weights");
   command.add_option("--format", args.format, "safetensors or pt (a dict of tensors for Python's torch.load)")
       ->transform(CLI::CheckedTransformer(
