@@ -120,7 +120,8 @@ void show_options(CLI::App& command, ShowArgs& args) {
 }
 
 void compare_options(CLI::App& command, CompareArgs& args) {
-  command.add_option("runs", args.runs, "two or more runs, by name or id")->required()->expected(2, -1);
+  command.add_option("runs", args.runs, "two or more runs, by name or id (any number with --sweep)")->expected(0, -1);
+  command.add_option("--sweep", args.sweep, "a sweep's trials, best first (kiln sweep)")->type_name("NAME");
 }
 
 void validate_options(CLI::App& command, ValidateArgs& args) {
@@ -129,7 +130,8 @@ void validate_options(CLI::App& command, ValidateArgs& args) {
 }
 
 void report_options(CLI::App& command, ReportArgs& args) {
-  command.add_option("runs", args.runs, "one or more runs, by name or id")->required()->expected(1, -1);
+  command.add_option("runs", args.runs, "one or more runs, by name or id (any number with --sweep)")->expected(0, -1);
+  command.add_option("--sweep", args.sweep, "a sweep's trials, best first (kiln sweep)")->type_name("NAME");
   command.add_option("-o,--out", args.out, "the HTML file to write (default: report.html)");
 }
 
@@ -205,6 +207,52 @@ void export_weights_options(CLI::App& command, ExportWeightsArgs& args) {
   command.add_option("--out", args.out, "the file to write")->required();
 }
 
+void sweep_options(CLI::App& command, SweepArgs& args) {
+  command.add_option("experiment", args.experiment, "the experiment's TOML file (its [sweep] table, if any, declares the sweep)");
+  add_overrides(command, args.overrides, "override a key in every trial, e.g. --set experiment.max_steps=500");
+  command.add_option("--grid", args.grid, "a key and its values; several --grid make a Cartesian product")
+      ->type_name("KEY=V1,V2,...");
+  command.add_option("--random", args.random, "N trials drawn from --uniform, --log-uniform and --choice")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  command.add_option("--uniform", args.uniform, "a key drawn uniformly from [LO, HI]")->type_name("KEY=LO:HI");
+  command.add_option("--log-uniform", args.log_uniform, "a key drawn log-uniformly from [LO, HI]")->type_name("KEY=LO:HI");
+  command.add_option("--choice", args.choice, "a key drawn from these values")->type_name("KEY=A,B,...");
+  command.add_option("--seed", args.seed, "the random search's seed (default: [sweep] seed, else the experiment's)");
+  command.add_option("--parallel", args.parallel, "trials at once (CPU: the cores split; CUDA: one GPU each)")
+      ->type_name("K")
+      ->check(CLI::PositiveNumber);
+  command.add_option("--name", args.name, "the sweep's name; its trials are <name>-001, <name>-002, ...");
+  command.add_option("--metric", args.metric, "the summary tag that ranks the trials, e.g. eval/l1")->type_name("TAG");
+  command.add_option("--mode", args.mode, "min or max (default: the tag's direction)")->check(CLI::IsMember({"min", "max"}));
+  command.add_flag("--median-stop", args.median_stop,
+                   "stop a trial whose metric is worse than the median of the finished trials' at the same step");
+}
+
+void sweep_show_options(CLI::App& command, SweepShowArgs& args) {
+  command.add_option("name", args.name, "the sweep's name")->required();
+}
+
+/// `kiln sweep EXP.toml ...` (libkiln_train.so) or `kiln sweep show NAME` (the front).
+Command sweep_group() {
+  auto add = [](CLI::App& command) -> Action {
+    auto args = std::make_shared<SweepArgs>();
+    sweep_options(command, *args);
+    const Command show = reads<SweepShowArgs>("show", "a sweep's trials ranked by its metric, with their overrides",
+                                              sweep_show_options, sweep_show);
+    CLI::App* show_app = command.add_subcommand(show.name, show.description);
+    Action show_action = show.add(*show_app);
+    return [args, show_app, show_action]() {
+      if (*show_app) return show_action();
+      if (args->experiment.empty())
+        return fail(kExitUsage, "kiln sweep: an experiment file, or `kiln sweep show NAME` (see kiln sweep --help)");
+      return train_commands().sweep(*args);
+    };
+  };
+  return Command{"sweep", "run many trials of an experiment (a grid or a random search), K at a time", true,
+                 std::move(add)};
+}
+
 /// The commands under `kiln export`.
 const std::vector<Command>& export_commands() {
   static const std::vector<Command> table{
@@ -257,6 +305,7 @@ const std::vector<Command>& commands() {
                        data_options, &TrainCommands::data),
       reads<ServeArgs>("serve", "serve a live web dashboard over the run database (read-only)", serve_options, serve),
       export_group(),
+      sweep_group(),
   };
   return table;
 }

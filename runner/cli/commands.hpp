@@ -40,7 +40,8 @@ int show(const ShowArgs& args);
 /// `kiln compare RUN RUN...`: config differences and metrics side by side.
 struct CompareArgs {
   std::filesystem::path database;
-  std::vector<std::string> runs;  ///< names or ids, two or more
+  std::vector<std::string> runs;  ///< names or ids, two or more (fewer with --sweep)
+  std::string sweep;              ///< --sweep NAME: the sweep's trials too, best first
 };
 int compare(const CompareArgs& args);
 
@@ -54,7 +55,8 @@ int validate(const ValidateArgs& args);
 /// `kiln report RUN... -o FILE`: one self-contained HTML file about the runs.
 struct ReportArgs {
   std::filesystem::path database;
-  std::vector<std::string> runs;  ///< names or ids, one or more
+  std::vector<std::string> runs;  ///< names or ids, one or more (none with --sweep)
+  std::string sweep;              ///< --sweep NAME: the sweep's trials too, best first
   std::filesystem::path out = "report.html";
 };
 int report(const ReportArgs& args);
@@ -140,6 +142,34 @@ struct ExportWeightsArgs {
   std::filesystem::path out;
 };
 int export_weights(const ExportWeightsArgs& args);
+
+/// `kiln sweep EXP.toml`: many runs of one experiment, each trial an ordinary run named
+/// <sweep>-<nnn> with its overrides; K at a time; the same command again resumes the sweep.
+/// Runs in libkiln_train.so (it resolves the experiment and checks every swept key before
+/// any trial starts), which starts each trial as a `kiln run` process.
+struct SweepArgs {
+  std::filesystem::path experiment;
+  std::vector<std::string> overrides;    ///< --set KEY=VALUE: every trial's
+  std::vector<std::string> grid;         ///< --grid KEY=V1,V2,...: the Cartesian product of all
+  std::int64_t random = 0;               ///< --random N: N trials drawn from the distributions
+  std::vector<std::string> uniform;      ///< --uniform KEY=LO:HI
+  std::vector<std::string> log_uniform;  ///< --log-uniform KEY=LO:HI
+  std::vector<std::string> choice;       ///< --choice KEY=A,B,...
+  std::optional<std::int64_t> seed;      ///< --seed S: the random search's; else [sweep] seed, else the experiment's
+  std::int64_t parallel = 0;             ///< --parallel K: trials at once; 0: [sweep] parallel, else 1
+  std::string name;                      ///< --name: the sweep's name; else [sweep] name, else the experiment's
+  std::string metric;                    ///< --metric TAG: what orders the trials (e.g. eval/l1)
+  std::string mode;                      ///< --mode min|max; empty: the tag's direction
+  bool median_stop = false;              ///< --median-stop: cut trials worse than the finished ones' median
+};
+
+/// `kiln sweep show NAME`: a sweep's trials ranked by its metric, with their overrides.
+struct SweepShowArgs {
+  std::filesystem::path database;
+  std::string name;
+};
+int sweep_show(const SweepShowArgs& args);
+int sweep(const SweepArgs& args);
 
 /// --db if given, else $KILN_DB, else runs/kiln.db.
 std::filesystem::path default_database();

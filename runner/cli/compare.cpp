@@ -221,6 +221,9 @@ void print_metrics(const std::vector<RunSide>& runs, std::vector<std::string>& v
 }  // namespace
 
 int compare(const CompareArgs& args) {
+  if (!args.sweep.empty()) throw Error("kiln compare --sweep is not built yet");
+  if (args.runs.size() < 2)
+    throw Error("kiln compare needs two or more runs, by name or id (or --sweep NAME: a sweep's trials)");
   store::Database db = store::open_existing(args.database);
   std::vector<RunSide> runs;
   for (const std::string& name : args.runs) {

@@ -48,6 +48,8 @@ void write_atomically(const fs::path& path, const std::string& text) {
 }  // namespace
 
 int report(const ReportArgs& args) {
+  if (!args.sweep.empty()) throw Error("kiln report --sweep is not built yet");
+  if (args.runs.empty()) throw Error("kiln report needs one or more runs, by name or id (or --sweep NAME: a sweep's trials)");
   report::ReportData data;
   {
     store::Database db = store::open_existing(args.database);

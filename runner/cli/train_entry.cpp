@@ -32,7 +32,8 @@ constexpr TrainCommands kCommands{KILN_VERSION_STRING,
                                   &guarded<InferArgs, infer>,
                                   &guarded<DataArgs, data>,
                                   &guarded<PluginsArgs, plugins>,
-                                  &guarded<ExportWeightsArgs, export_weights>};
+                                  &guarded<ExportWeightsArgs, export_weights>,
+                                  &guarded<SweepArgs, sweep>};
 
 }  // namespace
 }  // namespace kiln::runner::cli

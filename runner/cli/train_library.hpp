@@ -18,6 +18,7 @@ struct TrainCommands {
   int (*data)(const DataArgs&);
   int (*plugins)(const PluginsArgs&);
   int (*export_weights)(const ExportWeightsArgs&);
+  int (*sweep)(const SweepArgs&);
 };
 
 /// The train library's commands, loaded on first use and kept loaded until the process exits:
