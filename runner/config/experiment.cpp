@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "config/cores.hpp"
+#include "config/sweep_table.hpp"
 
 namespace kiln::runner {
 namespace {
@@ -196,6 +197,8 @@ void keep_built_in_tables(const Config& root, ExperimentSpec& spec) {
   if (root.contains("early_stopping")) spec.early_stopping = root.table("early_stopping");
   spec.summaries = root.table_or_empty("summaries");
   spec.distributed = root.table_or_empty("distributed");
+  // `kiln sweep`'s table: checked here too, so that a run of the file reads it and ignores it.
+  if (root.contains("sweep")) read_sweep_table(root.table("sweep"));
 }
 
 void read_init_from(const Config& experiment, ExperimentSpec& spec) {
