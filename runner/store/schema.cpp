@@ -281,6 +281,65 @@ ALTER TABLE runs ADD COLUMN world_size INTEGER CHECK (world_size >= 1);
 ALTER TABLE runs ADD COLUMN backend TEXT;
 ALTER TABLE runs ADD COLUMN hosts TEXT CHECK (hosts IS NULL OR json_valid(hosts));
 )sql",
+    // 8: sweeps (issue 16): many runs of one experiment from one `kiln sweep`, ranked by a tag.
+    R"sql(
+-- record_sweep writes a sweep and its trials at once; a trial's run appears when kiln run
+-- starts it (runs.sweep_id, from KILN_SWEEP_ID). spec: the sweep as kiln sweep resolved it;
+-- mode NULL: each trial's tag ranks by its own direction (metrics_best.direction).
+CREATE TABLE sweeps (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  experiment TEXT NOT NULL,
+  spec TEXT NOT NULL CHECK (json_valid(spec)),
+  metric TEXT,
+  mode TEXT CHECK (mode IS NULL OR mode IN ('min', 'max')),
+  trials INTEGER NOT NULL,
+  created REAL NOT NULL
+);
+-- overrides: {"optimizers.adam.lr": "0.001"}, each value the TOML text given to --set;
+-- cut_step: where median stopping cut the trial, NULL when it was not cut.
+CREATE TABLE sweep_trials (
+  sweep_id INTEGER NOT NULL REFERENCES sweeps(id),
+  trial INTEGER NOT NULL,
+  run TEXT NOT NULL,
+  overrides TEXT NOT NULL CHECK (json_valid(overrides)),
+  cut_step INTEGER,
+  PRIMARY KEY (sweep_id, trial)
+) WITHOUT ROWID;
+ALTER TABLE runs ADD COLUMN sweep_id INTEGER REFERENCES sweeps(id);
+
+-- One row per trial, with its run (NULL columns before the run exists) and its best value of
+-- the sweep's metric by the sweep's mode, else by the tag's direction in the run. rank: 1 for
+-- the best of the trials with a value, ties sharing one; NULL without a value. Per trial: a
+-- seek of the run by name, of the tag's rules (metrics_best of one run and tag, only when the
+-- sweep has no mode) and two of summaries_by_value. The window partitions by sweep_id and
+-- sweep, so a filter on either reaches the base tables.
+CREATE VIEW sweep_best AS
+SELECT v.sweep, v.sweep_id, v.trial, v.run, v.run_id, v.status, v.overrides, v.metric, v.direction,
+       v.best_value,
+       (SELECT min(s.step) FROM summaries s
+        WHERE s.run_id = v.run_id AND s.tag = v.metric AND s.value = v.best_value) AS best_step,
+       CASE WHEN v.best_value IS NOT NULL THEN
+         rank() OVER (PARTITION BY v.sweep_id, v.sweep
+                      ORDER BY v.best_value IS NULL,
+                               CASE v.direction WHEN 'max' THEN -v.best_value ELSE v.best_value END)
+       END AS rank,
+       v.cut_step
+FROM (SELECT d.*,
+             CASE d.direction
+               WHEN 'max' THEN (SELECT max(s.value) FROM summaries s WHERE s.run_id = d.run_id AND s.tag = d.metric)
+               WHEN 'min' THEN (SELECT min(s.value) FROM summaries s WHERE s.run_id = d.run_id AND s.tag = d.metric)
+             END AS best_value
+      FROM (SELECT w.name AS sweep, t.sweep_id, t.trial, t.run, r.id AS run_id, r.status, t.overrides, w.metric,
+                   CASE WHEN r.id IS NOT NULL AND w.metric IS NOT NULL THEN
+                     coalesce(w.mode, (SELECT b.direction FROM metrics_best b
+                                       WHERE b.run_id = r.id AND b.tag = w.metric))
+                   END AS direction,
+                   t.cut_step
+            FROM sweeps w
+            JOIN sweep_trials t ON t.sweep_id = w.id
+            LEFT JOIN runs r ON r.name = t.run) AS d) AS v;
+)sql",
 };
 
 static_assert(std::size(kMigrations) == kSchemaVersion,

@@ -6,7 +6,7 @@
 namespace kiln::runner::store {
 
 /// The schema version this kiln writes, kept in `PRAGMA user_version`.
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 /// The first schema version whose `runs` has the environment columns (device ... precision).
 inline constexpr int kRunEnvironmentSince = 5;
@@ -16,6 +16,9 @@ inline constexpr int kSummaryDirectionsSince = 6;
 
 /// The first schema version whose `runs` has the processes' columns (world_size, backend, hosts).
 inline constexpr int kRunProcessesSince = 7;
+
+/// The first schema version with `sweeps`, `sweep_trials`, `runs.sweep_id` and `sweep_best`.
+inline constexpr int kSweepsSince = 8;
 
 /// The database's `PRAGMA user_version` (0 for a new, empty database).
 int schema_version(Database& db);

@@ -251,7 +251,7 @@ TEST_F(cli_query, every_command_refuses_a_database_newer_than_this_kiln) {
     const KilnResult result = run_kiln(command, dir_.path());
     EXPECT_TRUE(fails_with_one_error_line(result, 2)) << command[0];
     EXPECT_EQ(error_line(result),
-              "error: runs/kiln.db: database schema version 999 is newer than this kiln supports (7); upgrade kiln "
+              "error: runs/kiln.db: database schema version 999 is newer than this kiln supports (8); upgrade kiln "
               "to use it")
         << command[0];
     EXPECT_EQ(result.out, "") << command[0];

@@ -204,7 +204,7 @@ TEST_F(query, without_a_timeout_a_long_query_runs_to_its_end) {
 
 TEST_F(query, pragmas_that_read_are_answered_and_pragmas_that_set_or_act_are_refused) {
   EXPECT_EQ(query_readonly(path_, "PRAGMA user_version").rows, numbers({kSchemaVersion}));
-  EXPECT_EQ(query_readonly(path_, "SELECT count(*) FROM pragma_table_info('runs')").rows, numbers({23}));
+  EXPECT_EQ(query_readonly(path_, "SELECT count(*) FROM pragma_table_info('runs')").rows, numbers({24}));
   EXPECT_EQ(query_error(path_, "PRAGMA user_version = 5"),
             "kiln query is read-only: \"PRAGMA user_version = 5\" would set user_version (PRAGMA user_version alone "
             "reads it)");

@@ -24,7 +24,7 @@ using test_support::query_int;
 using test_support::TempDir;
 using Rows = std::vector<std::vector<Value>>;
 
-const std::string kTables = "checkpoints,events,images,params,plugins,retention,runs,summaries,summary_directions";
+const std::string kTables = "checkpoints,events,images,params,plugins,retention,runs,summaries,summary_directions,sweep_trials,sweeps";
 
 /// Loads tests/store/data/kiln_v3.sql, the `.dump` of a database kiln made with schema 3.
 void load_version_3(const fs::path& path) { test_support::load_dump(path, "kiln_v3.sql"); }
@@ -73,23 +73,23 @@ TEST(schema, refuses_a_database_newer_than_this_kiln) {
   TempDir dir;
   const auto path = dir / "kiln.db";
   Database db(path);
-  db.exec("PRAGMA user_version = 8");
+  db.exec("PRAGMA user_version = 9");
   try {
     migrate(db);
     FAIL() << "migrated a newer database";
   } catch (const StoreError& e) {
-    EXPECT_EQ(e.what(), path.string() + ": database schema version 8 is newer than this kiln "
-                                        "supports (7); upgrade kiln to use it");
+    EXPECT_EQ(e.what(), path.string() + ": database schema version 9 is newer than this kiln "
+                                        "supports (8); upgrade kiln to use it");
   }
-  EXPECT_EQ(schema_version(db), 8);
+  EXPECT_EQ(schema_version(db), 9);
   // Reading it is refused too, with the same message: kiln query, show, compare, report.
   EXPECT_THROW(RunStore store(path), StoreError);
   try {
     query_readonly(path, "SELECT name FROM sqlite_master");
     FAIL() << "read a newer database";
   } catch (const StoreError& e) {
-    EXPECT_EQ(e.what(), path.string() + ": database schema version 8 is newer than this kiln "
-                                        "supports (7); upgrade kiln to use it");
+    EXPECT_EQ(e.what(), path.string() + ": database schema version 9 is newer than this kiln "
+                                        "supports (8); upgrade kiln to use it");
   }
 }
 
@@ -100,18 +100,18 @@ TEST(schema, migrate_creates_the_current_version_from_an_empty_database) {
   EXPECT_EQ(schema_version(db), 0);
   migrate(db);
   EXPECT_EQ(schema_version(db), kSchemaVersion);
-  EXPECT_EQ(kSchemaVersion, 7);
+  EXPECT_EQ(kSchemaVersion, 8);
 
   const auto names = [&](const std::string& type) {
     return text(path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = '" + type +
                           "' AND name NOT LIKE 'sqlite_%' ORDER BY name)");
   };
   EXPECT_EQ(names("table"), kTables);
-  EXPECT_EQ(names("view"), "metrics_best,metrics_last,run_overview");
+  EXPECT_EQ(names("view"), "metrics_best,metrics_last,run_overview,sweep_best");
   EXPECT_EQ(names("index"), "events_by_run,params_by_key,summaries_by_tag,summaries_by_value");
   EXPECT_EQ(text(path, "SELECT group_concat(name, ',') FROM pragma_table_info('runs')"),
             "id,name,experiment,config,config_hash,status,started,ended,host,pid,kiln_version,run_dir,error,"
-            "device,device_name,device_memory,torch_version,cuda_version,cudnn_version,precision,world_size,backend,hosts");
+            "device,device_name,device_memory,torch_version,cuda_version,cudnn_version,precision,world_size,backend,hosts,sweep_id");
   EXPECT_EQ(text(path, "SELECT group_concat(name, ',') FROM pragma_table_info('metrics_last')"),
             "run_id,run,tag,step,value,wall_time");
   EXPECT_EQ(text(path, "SELECT group_concat(name, ',') FROM pragma_table_info('metrics_best')"),
@@ -282,7 +282,7 @@ TEST(schema, upgrades_a_real_version_6_database_in_place) {
   const std::vector<Rows> views_before = view_rows(path);
 
   RunStore store(path);
-  EXPECT_EQ(query_int(path, "PRAGMA user_version"), 7);
+  EXPECT_EQ(query_int(path, "PRAGMA user_version"), 8);
   EXPECT_EQ(all_rows(path), before);
   EXPECT_EQ(rows(path, kEnvironment), environments);
   EXPECT_EQ(rows(path, kBest), best);
@@ -325,7 +325,7 @@ TEST(schema, a_query_of_a_newer_view_on_an_older_database_says_how_to_upgrade_it
     FAIL() << "a version 3 database has no run_overview";
   } catch (const StoreError& e) {
     EXPECT_NE(std::string(e.what()).find("no such table: run_overview"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("(this database has schema version 3, this kiln 7: any kiln run or kiln "
+    EXPECT_NE(std::string(e.what()).find("(this database has schema version 3, this kiln 8: any kiln run or kiln "
                                          "runs on it upgrades it)"),
               std::string::npos)
         << e.what();
@@ -481,7 +481,7 @@ TEST(schema, several_processes_upgrade_a_version_3_database_at_once) {
   EXPECT_EQ(migrate_in_processes(path, 3), 3);
   EXPECT_EQ(query_int(path, "PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(all_rows(path), before);
-  EXPECT_EQ(query_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'view'"), 3);
+  EXPECT_EQ(query_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'view'"), 4);
 }
 
 TEST(schema, several_processes_upgrade_a_version_4_database_at_once) {
