@@ -1,6 +1,7 @@
 // `kiln compare RUN RUN...`: how runs differ in config, and which did better at which step.
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "store/history.hpp"
 #include "store/query.hpp"
 #include "store/run_ref.hpp"
+#include "store/sweeps.hpp"
 
 namespace kiln::runner::cli {
 namespace {
@@ -221,18 +223,25 @@ void print_metrics(const std::vector<RunSide>& runs, std::vector<std::string>& v
 }  // namespace
 
 int compare(const CompareArgs& args) {
-  if (!args.sweep.empty()) throw Error("kiln compare --sweep is not built yet");
-  if (args.runs.size() < 2)
+  if (args.sweep.empty() && args.runs.size() < 2)
     throw Error("kiln compare needs two or more runs, by name or id (or --sweep NAME: a sweep's trials)");
   store::Database db = store::open_existing(args.database);
+  // A sweep's trials come first, best first; a run named too that is one of them is compared once.
+  const std::vector<std::string> trials = args.sweep.empty() ? std::vector<std::string>() : store::sweep_runs(db, args.sweep);
   std::vector<RunSide> runs;
+  for (const std::string& name : trials) runs.push_back(load(db, name));
   for (const std::string& name : args.runs) {
     RunSide side = load(db, name);
-    for (const RunSide& other : runs)
-      if (other.ref.id == side.ref.id)
-        throw Error(fmt::format("'{}' names run {} twice; compare needs different runs", name, side.ref.name));
+    const auto same = std::find_if(runs.begin(), runs.end(), [&](const RunSide& other) { return other.ref.id == side.ref.id; });
+    if (same != runs.end() && same - runs.begin() < static_cast<std::ptrdiff_t>(trials.size())) continue;
+    if (same != runs.end())
+      throw Error(fmt::format("'{}' names run {} twice; compare needs different runs", name, side.ref.name));
     runs.push_back(std::move(side));
   }
+  if (runs.size() < 2)
+    throw Error(fmt::format("kiln compare needs two or more runs: sweep {} has {} trial{} with a run (name another "
+                            "run too, or wait for more of its trials to start)",
+                            args.sweep, trials.size(), trials.size() == 1 ? "" : "s"));
   print_runs(runs);
   print_differences(runs, &RunSide::params, "config", "key");
   print_differences(runs, &RunSide::plugins, "plugins", "plugin");

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include "report/page.hpp"
 #include "report/report_data.hpp"
 #include "store/database.hpp"
+#include "store/sweeps.hpp"
 
 namespace kiln::runner::cli {
 namespace {
@@ -48,12 +51,17 @@ void write_atomically(const fs::path& path, const std::string& text) {
 }  // namespace
 
 int report(const ReportArgs& args) {
-  if (!args.sweep.empty()) throw Error("kiln report --sweep is not built yet");
-  if (args.runs.empty()) throw Error("kiln report needs one or more runs, by name or id (or --sweep NAME: a sweep's trials)");
+  if (args.sweep.empty() && args.runs.empty())
+    throw Error("kiln report needs one or more runs, by name or id (or --sweep NAME: a sweep's trials)");
   report::ReportData data;
   {
     store::Database db = store::open_existing(args.database);
-    data = report::load_report(db, args.runs);
+    // A sweep's trials first, best first, then the runs named (load_report takes each once).
+    std::vector<std::string> refs = args.sweep.empty() ? std::vector<std::string>() : store::sweep_runs(db, args.sweep);
+    if (refs.empty() && args.runs.empty())
+      throw Error(fmt::format("kiln report: sweep {} has no trial with a run yet", args.sweep));
+    refs.insert(refs.end(), args.runs.begin(), args.runs.end());
+    data = report::load_report(db, refs);
   }
   const report::Page page = report::render_page(data);
   write_atomically(args.out, page.html);

@@ -18,6 +18,7 @@
 #include "kiln/version.hpp"
 #include "plugins/sha256.hpp"
 #include "store/checkpoints.hpp"
+#include "store/sweeps.hpp"
 #include "store/writer.hpp"
 #include "train/device.hpp"
 #include "train/error_text.hpp"
@@ -150,6 +151,8 @@ std::optional<RunOutcome> Run::already_done() {
 
 std::optional<RunOutcome> Run::record_start() {
   const ExperimentSpec& spec = setup_.spec;
+  // A trial of kiln sweep: a bad KILN_SWEEP_ID is refused before the run has a row.
+  const std::optional<std::int64_t> sweep_id = store::sweep_id_from_environment();
   const std::string config = spec.document->to_toml();
   store::RunRecord record;
   record.name = name_;
@@ -200,6 +203,7 @@ std::optional<RunOutcome> Run::record_start() {
     environment.backend = setup_.world.distributed() ? options_.backend : "";
     if (setup_.world.distributed()) environment.hosts = options_.hosts;
     const std::string changed = store_.record_environment(run_id_, environment, unix_now());
+    if (sweep_id) store::set_run_sweep(store_.database(), run_id_, *sweep_id);
     device_line_ = describe_line(device);
     if (!changed.empty()) spdlog::warn("run {} resumes in another environment: {}", name_, changed);
   } catch (const StoreError& e) {

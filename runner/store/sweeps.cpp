@@ -154,6 +154,13 @@ std::vector<TrialRow> sweep_trials(Database& db, std::int64_t sweep_id) {
   return trials;
 }
 
+std::vector<std::string> sweep_runs(Database& db, const std::string& name) {
+  std::vector<std::string> runs;
+  for (const TrialRow& trial : sweep_trials(db, require_sweep(db, name).id))
+    if (trial.run_id) runs.push_back(trial.run);
+  return runs;
+}
+
 void record_cut(Database& db, std::int64_t sweep_id, std::int64_t trial, std::int64_t step,
                 const std::string& message) {
   Transaction transaction(db);

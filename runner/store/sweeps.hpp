@@ -55,6 +55,11 @@ SweepRow require_sweep(Database& db, const std::string& name);
 /// A sweep's trials from `sweep_best`, ranked: by rank, the unranked after, each by trial.
 std::vector<TrialRow> sweep_trials(Database& db, std::int64_t sweep_id);
 
+/// The names of the runs of sweep `name`'s trials that have one, best first (sweep_trials'
+/// order): what `kiln compare --sweep` and `kiln report --sweep` read. An unknown sweep is
+/// require_sweep's StoreError.
+std::vector<std::string> sweep_runs(Database& db, const std::string& name);
+
 /// Marks trial `trial` of a sweep cut at `step`, and adds a 'sweep_cut' event at `step` saying
 /// `message` to its run, in one transaction. A trial that is not there, or whose run does not
 /// exist yet, is a StoreError (SQLITE_NOTFOUND).
