@@ -28,15 +28,14 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "cli/child_signals.hpp"
+
 extern char** environ;
 
 namespace kiln::runner::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-/// The signals the launcher passes on to its workers.
-constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP};
 
 /// The variables the launcher sets for each worker: never the launcher's own values.
 constexpr std::string_view kWorldVariables[] = {"RANK",        "WORLD_SIZE",  "LOCAL_RANK",       "LOCAL_WORLD_SIZE",
@@ -82,61 +81,6 @@ timespec to_timespec(Clock::duration duration) {
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count();
   return timespec{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
 }
-
-/// A wait status as an exit code: 128 + S for death by signal S, as a shell says.
-int exit_code(int wait_status) {
-  return WIFSIGNALED(wait_status) ? 128 + WTERMSIG(wait_status) : WEXITSTATUS(wait_status);
-}
-
-std::string signal_name(int signal) {
-  const char* abbreviation = sigabbrev_np(signal);
-  return abbreviation ? fmt::format("SIG{}", abbreviation) : fmt::format("signal {}", signal);
-}
-
-/// While it lives, the signals the launcher waits for are blocked (sigtimedwait takes them)
-/// and SIGCHLD has its default action (an inherited SIG_IGN would reap the workers behind
-/// waitpid's back). restore() puts back what it found: in a worker before exec, and here at
-/// the end.
-class SignalScope {
- public:
-  SignalScope() {
-    sigemptyset(&waited_);
-    sigaddset(&waited_, SIGCHLD);
-    // A signal the launcher was started ignoring (nohup's SIGHUP) stays ignored, workers included.
-    for (int signal : kForwarded) {
-      struct sigaction current {};
-      if (sigaction(signal, nullptr, &current) == 0 && current.sa_handler != SIG_IGN) sigaddset(&waited_, signal);
-    }
-    pthread_sigmask(SIG_BLOCK, &waited_, &saved_mask_);
-    struct sigaction default_action {};
-    default_action.sa_handler = SIG_DFL;
-    sigemptyset(&default_action.sa_mask);
-    sigaction(SIGCHLD, &default_action, &saved_child_action_);
-  }
-  ~SignalScope() {
-    // Taken, not delivered: a stop asked for once every worker had ended has nothing left to
-    // stop, and the launcher returns its workers' exit code rather than dying of it.
-    const timespec now{0, 0};
-    while (sigtimedwait(&waited_, nullptr, &now) > 0) {
-    }
-    restore();
-  }
-  SignalScope(const SignalScope&) = delete;
-  SignalScope& operator=(const SignalScope&) = delete;
-
-  /// Async-signal-safe: a forked worker calls it before exec.
-  void restore() const noexcept {
-    sigaction(SIGCHLD, &saved_child_action_, nullptr);
-    pthread_sigmask(SIG_SETMASK, &saved_mask_, nullptr);
-  }
-
-  const sigset_t& waited() const { return waited_; }
-
- private:
-  sigset_t waited_{};
-  sigset_t saved_mask_{};
-  struct sigaction saved_child_action_ {};
-};
 
 struct Worker {
   int rank = 0;
