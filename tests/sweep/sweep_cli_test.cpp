@@ -1,0 +1,158 @@
+// `kiln sweep` as a process: trials as runs of one database, resume after kill -9, errors.
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "../support/experiment_file.hpp"
+#include "../support/temp_dir.hpp"
+#include "cli_support.hpp"
+#include "kiln_process.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using kiln::test::KilnProcess;
+using kiln::test::KilnResult;
+using kiln::test::run_kiln;
+using kiln::test::sql_rows;
+using kiln::test::sql_value;
+using kiln::test::TempDir;
+using testing::HasSubstr;
+using testing::Not;
+using testing::StartsWith;
+using Rows = std::vector<std::vector<std::string>>;
+
+/// Polls `holds` (a database's state, which no pipe announces) until it holds or `timeout` passes.
+bool poll_until(const std::function<bool()>& holds, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!holds()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+class cli_sweep : public testing::Test {
+ protected:
+  void write_experiment(const std::string& extra = "", long max_steps = 30) {
+    kiln::test::write_text(dir_, "exp.toml",
+                           kiln::test::mlp_experiment("[supervisor]\nsummary_every_steps = 5\n" + extra, max_steps));
+  }
+  TempDir dir_;
+  const fs::path db_ = dir_ / "runs/kiln.db";
+};
+
+TEST_F(cli_sweep, an_unknown_key_is_refused_at_its_flag_before_any_run) {
+  write_experiment();
+  const KilnResult result = run_kiln({"sweep", "exp.toml", "--grid", "optimizers.adam.lrr=1e-4,2e-4"}, dir_.path());
+  EXPECT_TRUE(kiln::test::fails_with_one_error_line(result, 2)) << result.describe();
+  EXPECT_THAT(kiln::test::error_line(result),
+              StartsWith("error: --grid optimizers.adam.lrr=1e-4,2e-4: unknown key 'lrr' in [optimizers.adam]; did you "
+                         "mean 'lr'?"));
+  EXPECT_FALSE(fs::exists(db_));
+  // A plugin's key, in the [sweep] table: the error points at its line.
+  write_experiment("[sweep]\ngrid = { \"model.hiden\" = [4, 8] }\n");
+  const KilnResult table = run_kiln({"sweep", "exp.toml"}, dir_.path());
+  EXPECT_THAT(kiln::test::error_line(table),
+              StartsWith("error: exp.toml:26:26: model.hiden=4: unknown key 'hiden' in [model] (plugin 'mlp'); did you "
+                         "mean 'hidden'?"));
+  // A value of the wrong type, the second of the grid's.
+  write_experiment();
+  const KilnResult type = run_kiln({"sweep", "exp.toml", "--grid", "optimizers.adam.lr=1e-4,fast"}, dir_.path());
+  EXPECT_EQ(kiln::test::error_line(type),
+            "error: --grid optimizers.adam.lr=1e-4,fast: optimizers.adam.lr: expected a number, got a string");
+  EXPECT_FALSE(fs::exists(db_));
+}
+
+TEST_F(cli_sweep, a_sweep_whose_trials_all_fail_exits_1_with_the_first_error) {
+  write_experiment("[plugins]\npaths = [\"" + kiln::test::fixture_dir().string() +
+                   "\"]\n[[hooks]]\nplugin = \"throw_at\"\nname = \"flaky\"\nstep = 3\n");
+  const KilnResult result =
+      run_kiln({"sweep", "exp.toml", "--grid", "optimizers.adam.lr=1e-3,1e-2", "--name", "f"}, dir_.path());
+  EXPECT_TRUE(kiln::test::fails_with_one_error_line(result, 1)) << result.describe();
+  EXPECT_EQ(kiln::test::error_line(result),
+            "error: every trial failed; the first: f-001: step 3: throw_at: failing at step 3 as asked (in hook "
+            "'flaky', after_step)");
+  EXPECT_EQ(sql_rows(db_, "SELECT name, status FROM runs ORDER BY name"), (Rows{{"f-001", "failed"}, {"f-002", "failed"}}));
+}
+
+TEST_F(cli_sweep, a_grid_runs_each_point_as_a_run_of_the_sweep_ranked_by_the_metric) {
+  write_experiment();
+  const KilnResult result =
+      run_kiln({"sweep", "exp.toml", "--grid", "optimizers.adam.lr=1e-3,1e-2", "--grid", "data.batch_size=16,32",
+                "--parallel", "2", "--name", "g", "--metric", "loss/mse"},
+               dir_.path());
+  ASSERT_EQ(result.exit_code(), 0) << result.describe();
+  EXPECT_EQ(sql_rows(db_, "SELECT r.name, r.status FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
+                          "WHERE s.name = 'g' ORDER BY r.name"),
+            (Rows{{"g-001", "completed"}, {"g-002", "completed"}, {"g-003", "completed"}, {"g-004", "completed"}}));
+  // The last key varies fastest; each trial's overrides are recorded and are its run's config.
+  EXPECT_EQ(sql_value(db_, "SELECT overrides FROM sweep_trials WHERE trial = 2"),
+            R"({"data.batch_size":"32","optimizers.adam.lr":"1e-3"})");
+  EXPECT_THAT(sql_value(db_, "SELECT config FROM runs WHERE name = 'g-003'"), HasSubstr("batch_size = 16"));
+  EXPECT_THAT(sql_value(db_, "SELECT config FROM runs WHERE name = 'g-003'"), HasSubstr("lr = 0.01"));
+  EXPECT_EQ(sql_value(db_, "SELECT COUNT(*) FROM summaries s JOIN runs r ON r.id = s.run_id "
+                           "WHERE r.name = 'g-004' AND s.tag = 'loss/mse'"),
+            "7");  // steps 0, 5, ..., 25 and the last
+  // The ranking printed is the summaries' own order, best (lowest) first.
+  const Rows best = sql_rows(db_, "SELECT r.name FROM summaries s JOIN runs r ON r.id = s.run_id "
+                                  "WHERE s.tag = 'loss/mse' GROUP BY r.name ORDER BY MIN(s.value)");
+  ASSERT_EQ(best.size(), 4u);
+  std::vector<std::string> printed;
+  for (const std::string& line : kiln::test::lines(result.out))
+    if (line.rfind("  ", 0) == 0) printed.push_back(line.substr(5, 5));
+  EXPECT_EQ(printed, (std::vector<std::string>{best[0][0], best[1][0], best[2][0], best[3][0]}));
+  EXPECT_EQ(sql_value(db_, "SELECT run FROM sweep_best WHERE rank = 1"), best[0][0]);
+  // Each trial's output is in its log, not on the terminal.
+  EXPECT_THAT(kiln::test::read_file(dir_ / "runs/g-002.log"), HasSubstr("step 30/30"));
+  EXPECT_THAT(result.out, HasSubstr("trial 2/4 g-002 completed, loss/mse "));
+}
+
+TEST_F(cli_sweep, a_rerun_after_kill_9_finishes_without_repeating_finished_trials) {
+  write_experiment("", 30);
+  const std::vector<std::string> command = {"sweep", "exp.toml", "--grid", "experiment.max_steps=30,40,20000",
+                                            "--name", "k"};
+  {
+    KilnProcess sweep(command, dir_.path());
+    // Killed while trial 3 (20000 steps) has a run with summaries.
+    const auto trial_3_started = [](const KilnProcess& p) { return p.out().find("k-003 started") != std::string::npos; };
+    ASSERT_TRUE(sweep.wait_until(trial_3_started, std::chrono::seconds(120))) << sweep.out() << sweep.err();
+    ASSERT_TRUE(poll_until(
+        [&] {
+          return sql_value(db_, "SELECT COUNT(*) FROM summaries s JOIN runs r ON r.id = s.run_id "
+                                "WHERE r.name = 'k-003'") != "0";
+        },
+        std::chrono::seconds(60)));
+    sweep.send_signal(SIGKILL);
+    EXPECT_EQ(sweep.finish().wait_status & 0x7f, SIGKILL);
+  }
+  // Its trial got SIGTERM (PR_SET_PDEATHSIG) and stops by itself, checkpointing.
+  poll_until([&] { return sql_value(db_, "SELECT status FROM runs WHERE name = 'k-003'") != "running"; },
+             std::chrono::seconds(60));
+  EXPECT_EQ(sql_value(db_, "SELECT status FROM runs WHERE name = 'k-003'"), "stopped");
+  const std::string finished_sql =
+      "SELECT r.id, r.name, (SELECT COUNT(*) FROM summaries s WHERE s.run_id = r.id), "
+      "(SELECT MAX(step) FROM summaries s WHERE s.run_id = r.id) FROM runs r WHERE r.name IN ('k-001', 'k-002') "
+      "ORDER BY r.name";
+  const Rows before = sql_rows(db_, finished_sql);
+  ASSERT_EQ(before.size(), 2u);
+
+  const KilnResult rerun = run_kiln(command, dir_.path());
+  ASSERT_EQ(rerun.exit_code(), 0) << rerun.describe();
+  EXPECT_THAT(rerun.out, HasSubstr("3 trials, 1 at a time, 2 already done"));
+  EXPECT_THAT(rerun.out, Not(HasSubstr("k-001 started")));
+  EXPECT_EQ(sql_rows(db_, finished_sql), before);
+  EXPECT_EQ(sql_rows(db_, "SELECT name, status FROM runs ORDER BY name"),
+            (Rows{{"k-001", "completed"}, {"k-002", "completed"}, {"k-003", "completed"}}));
+  EXPECT_EQ(sql_value(db_, "SELECT MAX(step) FROM summaries s JOIN runs r ON r.id = s.run_id WHERE r.name = 'k-003'"),
+            "19999");
+}
+
+}  // namespace
