@@ -319,6 +319,58 @@ std::map<std::string, Expectation> expectations() {
     const std::set<std::string> kinds = {"signal", "resume", "restore", "fallback", "nan", "failure"};
     return events(t, [&](const auto& row) { return kinds.count(row[3]) > 0; }, /*with_time=*/false);
   };
+  // The trials of sweep 'lr' (mode min): each one's lowest eval/mse and its first step, ranked
+  // lowest first with ties sharing a rank; trials without a value or a run come after.
+  e["sweep-best"] = [](const Tables& t) {
+    struct Trial {
+      std::vector<std::string> row;
+      std::optional<Point> best;
+    };
+    std::vector<Trial> trials;
+    for (auto& r : sql_rows(t.db, "SELECT t.trial, t.run, json_extract(t.overrides, '$.\"optimizers.adam.lr\"') "
+                                  "FROM sweep_trials t JOIN sweeps s ON s.id = t.sweep_id WHERE s.name = 'lr' "
+                                  "ORDER BY t.trial")) {
+      Trial trial{{r[0], r[1], "NULL", r[2]}, std::nullopt};
+      for (const Run& run : t.runs)
+        if (run.name == r[1]) {
+          trial.row[2] = run.status;
+          if (const auto& p = t.points(run, "eval/mse"); !p.empty()) trial.best = extreme(p, 1);
+        }
+      trials.push_back(std::move(trial));
+    }
+    std::stable_sort(trials.begin(), trials.end(), [](const Trial& a, const Trial& b) {
+      if (!a.best || !b.best) return a.best.has_value() > b.best.has_value();
+      return a.best->value < b.best->value;
+    });
+    Rows rows = {{"rank", "trial", "run", "status", "lr", "eval_mse", "best_step"}};
+    for (std::size_t i = 0; i < trials.size(); ++i) {
+      const Trial& trial = trials[i];
+      std::string rank = "NULL";
+      if (trial.best) {
+        std::size_t better = 0;
+        for (const Trial& other : trials) better += other.best && other.best->value < trial.best->value;
+        rank = std::to_string(better + 1);
+      }
+      std::vector<std::string> row = {rank};
+      row.insert(row.end(), trial.row.begin(), trial.row.end());
+      row.push_back(trial.best ? trial.best->text : "NULL");
+      row.push_back(trial.best ? std::to_string(trial.best->step) : "NULL");
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  };
+  e["sweep-cut"] = [](const Tables& t) {
+    Rows rows = {{"sweep", "trial", "run", "cut_step", "message"}};
+    for (auto& r : sql_rows(t.db, "SELECT s.name, t.trial, t.run, t.cut_step FROM sweep_trials t "
+                                  "JOIN sweeps s ON s.id = t.sweep_id WHERE t.cut_step IS NOT NULL ORDER BY s.name, t.trial")) {
+      std::string message = "NULL";
+      for (auto& event : sql_rows(t.db, "SELECT r.name, e.message FROM events e JOIN runs r ON r.id = e.run_id "
+                                        "WHERE e.kind = 'sweep_cut'"))
+        if (event[0] == r[2]) message = event[1];
+      rows.push_back({r[0], r[1], r[2], r[3], message});
+    }
+    return rows;
+  };
   return e;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 
 #include "../support/experiment_file.hpp"
@@ -124,6 +125,16 @@ TEST(cookbook, every_query_pastes_between_double_quotes) {
         << id << " has a character the shell would change inside double quotes:\n" << sql;
 }
 
+/// Runs `sql` on the database at `db`, read-write, with SQLite itself.
+void sql_exec(const fs::path& db, const std::string& sql) {
+  sqlite3* handle = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &handle), SQLITE_OK);
+  char* message = nullptr;
+  EXPECT_EQ(sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, &message), SQLITE_OK) << (message ? message : "");
+  sqlite3_free(message);
+  sqlite3_close(handle);
+}
+
 /// Runs kiln with `args` in `dir`; it must exit with `exit_code`.
 void kiln_ok(const TempDir& dir, const std::vector<std::string>& args, int exit_code = 0) {
   const KilnResult result = run_kiln(args, dir.path());
@@ -170,6 +181,19 @@ TEST(cookbook, every_query_gives_the_answer_worked_out_from_the_tables) {
   EXPECT_EQ(sql_value(db, "SELECT COUNT(*) FROM events WHERE kind IN ('resume', 'nan', 'failure')"), "3");
   EXPECT_EQ(sql_value(db, "SELECT COUNT(*) FROM plugins WHERE library = 'fixture_chaos'"), "1");
   EXPECT_EQ(sql_rows(db, "SELECT run_id, pattern, direction FROM summary_directions"), (Rows{{"2", "eval/*", "max"}}));
+  // The sweep 'lr' as kiln sweep would record it, over the runs' learning rates, ranked by
+  // eval/mse lowest first; mlp-2 was cut at step 20 and the fourth trial has not started.
+  sql_exec(db, R"sql(
+    INSERT INTO sweeps (id, name, experiment, spec, metric, mode, trials, created)
+    VALUES (1, 'lr', 'mlp.toml', '{"choice":{"optimizers.adam.lr":["1e-3","1e-2","1e30","3e-3"]}}', 'eval/mse', 'min', 4,
+            1700000000);
+    INSERT INTO sweep_trials (sweep_id, trial, run, overrides, cut_step) VALUES
+      (1, 1, 'mlp', '{"optimizers.adam.lr":"1e-3"}', NULL), (1, 2, 'mlp-2', '{"optimizers.adam.lr":"1e-2"}', 20),
+      (1, 3, 'mlp-3', '{"optimizers.adam.lr":"1e30"}', NULL), (1, 4, 'mlp-5', '{"optimizers.adam.lr":"3e-3"}', NULL);
+    UPDATE runs SET sweep_id = 1 WHERE name IN ('mlp', 'mlp-2', 'mlp-3');
+    INSERT INTO events (run_id, time, step, kind, message)
+    VALUES (2, 1700000001, 20, 'sweep_cut', 'eval/mse 0.5 is worse than the median 0.25 at step 20');
+  )sql");
 
   const auto answers = cookbook_answers();
   for (const auto& [id, sql] : cookbook_queries()) {

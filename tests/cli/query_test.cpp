@@ -153,7 +153,7 @@ TEST_F(cli_query, pragma_that_acts_is_refused_and_the_database_is_unchanged) {
 TEST_F(cli_query, pragmas_that_read_are_answered) {
   KilnResult result = run_kiln({"query", "PRAGMA user_version"}, dir_.path());
   ASSERT_EQ(result.exit_code(), 0) << result.describe();
-  EXPECT_EQ(result.out, "user_version\n------------\n           7\n(1 row)\n");
+  EXPECT_EQ(result.out, "user_version\n------------\n           8\n(1 row)\n");
   result = run_kiln({"query", "PRAGMA integrity_check"}, dir_.path());
   ASSERT_EQ(result.exit_code(), 0) << result.describe();
   EXPECT_EQ(result.out, "integrity_check\n---------------\nok\n(1 row)\n");

@@ -60,7 +60,7 @@ TEST_F(cli_show_environment, an_older_database_shows_no_device_line_and_is_left_
 TEST_F(cli_show_environment, a_recorded_environment_is_one_line_of_the_header) {
   const KilnResult runs = kiln({"runs"});  // upgrades the database
   ASSERT_EQ(runs.exit_code(), 0) << runs.describe();
-  ASSERT_EQ(sql_value(db(), "PRAGMA user_version"), "7");
+  ASSERT_EQ(sql_value(db(), "PRAGMA user_version"), "8");
   sql_exec(db(), "UPDATE runs SET device = 'cuda:0', device_name = 'NVIDIA H200', device_memory = 150110000000, "
                  "torch_version = '2.11.0', cuda_version = '13.0', cudnn_version = '9.1', precision = 'tf32' "
                  "WHERE name = 'mlp'; "
