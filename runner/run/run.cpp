@@ -153,6 +153,7 @@ std::optional<RunOutcome> Run::record_start() {
   const ExperimentSpec& spec = setup_.spec;
   // A trial of kiln sweep: a bad KILN_SWEEP_ID is refused before the run has a row.
   const std::optional<std::int64_t> sweep_id = store::sweep_id_from_environment();
+  if (sweep_id) store::require_sweep_id(store_.database(), *sweep_id);
   const std::string config = spec.document->to_toml();
   store::RunRecord record;
   record.name = name_;

@@ -10,6 +10,7 @@
 
 #include "document.hpp"
 #include "kiln/error.hpp"
+#include "store/schema.hpp"
 
 namespace kiln::runner::store {
 namespace {
@@ -66,6 +67,8 @@ std::string definition_changes(Database& db, const SweepRow& recorded, const Swe
 }  // namespace
 
 std::optional<SweepRow> find_sweep(Database& db, const std::string& name) {
+  // A database older than schema 8, opened read-only by a reading command, has no sweeps.
+  if (schema_version(db) < kSweepsSince) return std::nullopt;
   Statement select(db, "SELECT id, name, experiment, spec, metric, mode, trials, created FROM sweeps WHERE name = ?1");
   select.bind(1, name);
   if (!select.step()) return std::nullopt;
@@ -84,8 +87,10 @@ std::optional<SweepRow> find_sweep(Database& db, const std::string& name) {
 SweepRow require_sweep(Database& db, const std::string& name) {
   if (std::optional<SweepRow> sweep = find_sweep(db, name)) return *sweep;
   std::vector<std::string> names;
-  Statement all(db, "SELECT name FROM sweeps ORDER BY id");
-  while (all.step()) names.push_back(all.column_text(0));
+  if (schema_version(db) >= kSweepsSince) {
+    Statement all(db, "SELECT name FROM sweeps ORDER BY id");
+    while (all.step()) names.push_back(all.column_text(0));
+  }
   std::string hint;
   if (names.empty()) hint = "; it has no sweeps yet (kiln sweep EXPERIMENT.toml makes one)";
   else hint = kiln::detail::did_you_mean(name, names);
@@ -187,14 +192,18 @@ void record_cut(Database& db, std::int64_t sweep_id, std::int64_t trial, std::in
   transaction.commit();
 }
 
-void set_run_sweep(Database& db, std::int64_t run_id, std::int64_t sweep_id) {
-  Transaction transaction(db);
+void require_sweep_id(Database& db, std::int64_t sweep_id) {
   Statement select(db, "SELECT 1 FROM sweeps WHERE id = ?1");
   select.bind(1, sweep_id);
   if (!select.step())
     throw StoreError(fmt::format("{}: no sweep with id {} (KILN_SWEEP_ID; kiln sweep sets it for its trials)",
                                  db.path().string(), sweep_id),
                      SQLITE_NOTFOUND);
+}
+
+void set_run_sweep(Database& db, std::int64_t run_id, std::int64_t sweep_id) {
+  Transaction transaction(db);
+  require_sweep_id(db, sweep_id);
   Statement update(db, "UPDATE runs SET sweep_id = ?2 WHERE id = ?1");
   update.bind(1, run_id).bind(2, sweep_id);
   update.step();

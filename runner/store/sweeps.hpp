@@ -45,7 +45,7 @@ struct TrialRow {
 /// naming what differs and asking for another --name.
 SweepRow record_sweep(Database& db, const SweepRow& wanted, const std::vector<TrialRow>& trials);
 
-/// The sweep named `name`, if there is one.
+/// The sweep named `name`, if there is one (none in a database older than schema 8).
 std::optional<SweepRow> find_sweep(Database& db, const std::string& name);
 
 /// The sweep named `name`; none is a StoreError (SQLITE_NOTFOUND) naming the database and
@@ -65,6 +65,9 @@ std::vector<std::string> sweep_runs(Database& db, const std::string& name);
 /// exist yet, is a StoreError (SQLITE_NOTFOUND).
 void record_cut(Database& db, std::int64_t sweep_id, std::int64_t trial, std::int64_t step,
                 const std::string& message);
+
+/// Throws a StoreError (SQLITE_NOTFOUND) naming KILN_SWEEP_ID when there is no sweep `sweep_id`.
+void require_sweep_id(Database& db, std::int64_t sweep_id);
 
 /// Records that run `run_id` is a trial of sweep `sweep_id` (runs.sweep_id). A sweep that is
 /// not there is a StoreError (SQLITE_NOTFOUND).

@@ -111,6 +111,10 @@ TEST_F(cli_sweep, a_bad_sweep_id_is_one_error_and_no_run) {
                                    "'; it must be a sweep's id, a positive integer (kiln sweep sets it for each "
                                    "trial: unset it to run alone)");
   }
+  const KilnResult unknown = run_kiln({"run", "exp.toml", "--set", "experiment.name=\"bad\""}, dir_->path(),
+                                     {{"KILN_SWEEP_ID", "99"}});
+  EXPECT_TRUE(fails_with_one_error_line(unknown, 2)) << unknown.describe();
+  EXPECT_EQ(error_line(unknown), "error: runs/kiln.db: no sweep with id 99 (KILN_SWEEP_ID; kiln sweep sets it for its trials)");
   EXPECT_EQ(sql_value(db(), "SELECT count(*) FROM runs WHERE name GLOB 'bad*'"), "0");
 }
 

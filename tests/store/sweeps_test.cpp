@@ -221,6 +221,20 @@ TEST_F(sweeps, set_run_sweep_records_the_trials_sweep) {
   }
 }
 
+TEST(sweeps_before_schema_8, a_database_without_sweeps_has_none_to_find) {
+  TempDir dir;
+  Database db(dir / "old.db");
+  db.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE); PRAGMA user_version = 7");
+  EXPECT_EQ(find_sweep(db, "s"), std::nullopt);
+  try {
+    require_sweep(db, "s");
+    FAIL();
+  } catch (const StoreError& e) {
+    EXPECT_EQ(std::string(e.what()), "no sweep named 's' in " + (dir / "old.db").string() +
+                                         "; it has no sweeps yet (kiln sweep EXPERIMENT.toml makes one)");
+  }
+}
+
 TEST(sweep_id_from_environment, reads_a_positive_id_and_refuses_anything_else) {
   ::unsetenv("KILN_SWEEP_ID");
   EXPECT_EQ(sweep_id_from_environment(), std::nullopt);
