@@ -2,6 +2,7 @@
 // The plan and the processes are runner/sweep's; here: the keys checked against the
 // experiment (its plugins included) before any trial starts, the store, the terminal.
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -10,6 +11,7 @@
 #include <fmt/format.h>
 #include <torch/cuda.h>
 
+#include "cli/child_signals.hpp"
 #include "cli/commands.hpp"
 #include "config/cores.hpp"
 #include "config/experiment.hpp"
@@ -133,13 +135,17 @@ std::vector<std::int64_t> median_cuts(store::Database& db, const SweepPlan& plan
   std::vector<std::int64_t> cuts;
   const std::vector<store::TrialRow> rows = store::sweep_trials(db, sweep_id);
   std::vector<sweep::Series> finished;
+  const auto is_running = [&](std::int64_t number) {
+    return std::any_of(running.begin(), running.end(), [&](const sweep::RunningTrial& t) { return t.number == number; });
+  };
+  // A trial whose run has just completed but whose process is not reaped yet is neither.
   for (const store::TrialRow& row : rows)
-    if (row.status == "completed" && !row.cut_step && row.run_id)
+    if (row.status == "completed" && !row.cut_step && row.run_id && !is_running(row.trial))
       finished.push_back(metric_series(db, *row.run_id, *plan.metric));
   if (finished.size() < 2) return cuts;
   for (const sweep::RunningTrial& trial : running) {
     const auto row = std::find_if(rows.begin(), rows.end(), [&](const store::TrialRow& r) { return r.trial == trial.number; });
-    if (row == rows.end() || !row->run_id || row->cut_step) continue;
+    if (row == rows.end() || !row->run_id || row->cut_step || row->status != "running") continue;
     const sweep::Series series = metric_series(db, *row->run_id, *plan.metric);
     if (series.empty()) continue;
     const auto [step, value] = series.back();
@@ -177,6 +183,9 @@ void print_ranking(const SweepPlan& plan, const std::vector<store::TrialRow>& ro
 }  // namespace
 
 int sweep(const SweepArgs& args) {
+  // Before anything starts a thread (the checks load plugins and LibTorch): every thread then
+  // blocks the signals the trials' loop waits for, so none of them is lost to another thread.
+  const SignalScope signals;
   const ExperimentSpec base = load_experiment(args.experiment, args.overrides);
   SweepTable table;
   if (base.document->root().contains("sweep")) table = read_sweep_table(base.document->root().table("sweep"));
@@ -277,11 +286,13 @@ int sweep(const SweepArgs& args) {
     std::fflush(stdout);
   };
   if (plan.median_stop) {
+    // $KILN_SWEEP_POLL_SECONDS: how often the database is read (2 s; tests of short trials poll faster).
+    if (const char* poll = std::getenv("KILN_SWEEP_POLL_SECONDS"); poll && *poll) options.poll_seconds = std::stod(poll);
     options.poll = [&](const std::vector<sweep::RunningTrial>& running) {
       return median_cuts(db, plan, recorded.id, running);
     };
   }
-  const int stopped = sweep::run_trials(options, jobs);
+  const int stopped = sweep::run_trials(options, jobs, signals);
   if (stopped) {
     fmt::print("sweep {} stopped: run the same command again to resume it\n", plan.name);
     return stopped;

@@ -18,7 +18,6 @@
 
 #include <fmt/format.h>
 
-#include "cli/child_signals.hpp"
 
 extern char** environ;
 
@@ -49,7 +48,8 @@ std::vector<std::string> environment_with(const std::vector<std::string>& extra)
 
 class Trials {
  public:
-  explicit Trials(const TrialOptions& options) : options_(options), environment_(environment_with(options.environment)) {}
+  Trials(const TrialOptions& options, const cli::SignalScope& signals)
+      : options_(options), environment_(environment_with(options.environment)), signals_(signals) {}
 
   int run(const std::vector<TrialJob>& jobs) {
     std::size_t next = 0;
@@ -63,13 +63,14 @@ class Trials {
         start(jobs[next++], slot);
       }
       if (running_.empty()) break;
-      const Clock::duration left = std::max(next_poll - Clock::now(), Clock::duration::zero());
+      // At most a second: a SIGCHLD that went to another thread is still noticed.
+      const Clock::duration left = std::clamp(next_poll - Clock::now(), Clock::duration::zero(),
+                                              Clock::duration(std::chrono::seconds(1)));
       const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
       const timespec timeout{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
       const int signal = sigtimedwait(&signals_.waited(), nullptr, &timeout);
-      if (signal == SIGCHLD) {
-        reap(free_slots);
-      } else if (signal > 0) {
+      reap(free_slots);
+      if (signal > 0 && signal != SIGCHLD) {
         if (!stop_signal_) stop_signal_ = signal;
         for (const RunningTrial& trial : running_) kill(trial.pid, signal);
       } else if (Clock::now() >= next_poll) {
@@ -143,16 +144,16 @@ class Trials {
 
   const TrialOptions& options_;
   std::vector<std::string> environment_;
-  cli::SignalScope signals_;
+  const cli::SignalScope& signals_;
   std::vector<RunningTrial> running_;
   std::optional<int> stop_signal_;
 };
 
 }  // namespace
 
-int run_trials(const TrialOptions& options, const std::vector<TrialJob>& jobs) {
+int run_trials(const TrialOptions& options, const std::vector<TrialJob>& jobs, const cli::SignalScope& signals) {
   if (options.parallel < 1) throw std::invalid_argument("run_trials: parallel must be 1 or more");
-  Trials trials(options);
+  Trials trials(options, signals);
   return trials.run(jobs);
 }
 

@@ -10,6 +10,8 @@
 
 #include <sys/types.h>
 
+#include "cli/child_signals.hpp"
+
 namespace kiln::runner::sweep {
 
 /// One trial to start: what runs, where its stdout and stderr go (appended).
@@ -46,7 +48,8 @@ struct TrialOptions {
 /// PR_SET_PDEATHSIG (SIGTERM when the sweep dies, even by SIGKILL). A SIGINT, SIGTERM or SIGHUP
 /// to the sweep goes to every running trial (they checkpoint and stop) and starts no more;
 /// returns 128 + that signal once they have ended, else 0. Call it from the process's only
-/// thread, as launch_local().
-int run_trials(const TrialOptions& options, const std::vector<TrialJob>& jobs);
+/// thread, as launch_local(), with `signals` made before any other thread (threads that a
+/// LibTorch or a plugin started earlier inherit its mask, so no signal goes to them).
+int run_trials(const TrialOptions& options, const std::vector<TrialJob>& jobs, const cli::SignalScope& signals);
 
 }  // namespace kiln::runner::sweep

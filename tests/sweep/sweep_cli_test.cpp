@@ -155,4 +155,41 @@ TEST_F(cli_sweep, a_rerun_after_kill_9_finishes_without_repeating_finished_trial
             "19999");
 }
 
+TEST_F(cli_sweep, median_stopping_cuts_a_trial_worse_than_the_finished_ones) {
+  write_experiment("", 4000);
+  // Two good learning rates finish; the third barely learns and is cut at a poll.
+  const KilnResult result = run_kiln({"sweep", "exp.toml", "--grid", "optimizers.adam.lr=1e-2,2e-2,1e-9", "--name",
+                                      "m", "--metric", "loss/mse", "--median-stop"},
+                                     dir_.path(), {{"KILN_SWEEP_POLL_SECONDS", "0.1"}});
+  ASSERT_EQ(result.exit_code(), 0) << result.describe();
+  EXPECT_EQ(sql_rows(db_, "SELECT run, status, cut_step IS NOT NULL FROM sweep_best ORDER BY run"),
+            (Rows{{"m-001", "completed", "0"}, {"m-002", "completed", "0"}, {"m-003", "stopped", "1"}}));
+  const std::string cut = sql_value(db_, "SELECT cut_step FROM sweep_trials WHERE trial = 3");
+  EXPECT_EQ(sql_value(db_, "SELECT step FROM events e JOIN runs r ON r.id = e.run_id "
+                           "WHERE r.name = 'm-003' AND e.kind = 'sweep_cut'"),
+            cut);
+  EXPECT_THAT(sql_value(db_, "SELECT message FROM events WHERE kind = 'sweep_cut'"),
+              StartsWith("median stopping: loss/mse "));
+  EXPECT_THAT(result.out, HasSubstr("trial 3 m-003 cut at step " + cut));
+  // A cut trial is done: a rerun keeps it.
+  const KilnResult rerun = run_kiln({"sweep", "exp.toml", "--grid", "optimizers.adam.lr=1e-2,2e-2,1e-9", "--name", "m",
+                                     "--metric", "loss/mse", "--median-stop"},
+                                    dir_.path());
+  EXPECT_EQ(rerun.exit_code(), 0) << rerun.describe();
+  EXPECT_THAT(rerun.out, HasSubstr("3 already done"));
+}
+
+TEST_F(cli_sweep, sigint_stops_the_trials_and_exits_130) {
+  write_experiment("", 100000);
+  KilnProcess sweep({"sweep", "exp.toml", "--grid", "optimizers.adam.lr=1e-3,1e-2", "--name", "c"}, dir_.path());
+  ASSERT_TRUE(sweep.wait_until([](const KilnProcess& p) { return p.out().find("c-001 started") != std::string::npos; },
+                               std::chrono::seconds(60)));
+  ASSERT_TRUE(poll_until([&] { return sql_value(db_, "SELECT COUNT(*) FROM summaries") != "0"; }, std::chrono::seconds(60)));
+  sweep.send_signal(SIGINT);
+  const KilnResult result = sweep.finish();
+  EXPECT_EQ(result.exit_code(), 130) << result.describe();
+  EXPECT_THAT(result.out, HasSubstr("sweep c stopped: run the same command again to resume it"));
+  EXPECT_EQ(sql_rows(db_, "SELECT name, status FROM runs"), (Rows{{"c-001", "stopped"}}));
+}
+
 }  // namespace
