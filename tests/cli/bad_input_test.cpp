@@ -240,7 +240,7 @@ TEST_F(cli_errors, misspelled_optional_table_suggests_it_among_every_table_kiln_
   EXPECT_EQ(error_line(result), error_at(text, "[saverr]", 2) +
                                     "unknown key 'saverr'; did you mean 'saver'? (known keys: data, distributed, early_stopping, ema, "
                                     "eval_data, experiment, hooks, losses, model, optimizers, plugins, saver, summaries, "
-                                    "supervisor)");
+                                    "supervisor, sweep)");
 }
 
 TEST_F(cli_errors, missing_plugin_folder_is_marked_in_the_folders_searched) {

@@ -250,7 +250,7 @@ const std::string kRunnerKeysOnly =
 TEST(experiment, misspelled_optional_table_suggests_it_and_every_table_is_known) {
   const std::string every_table =
       "(known keys: data, distributed, early_stopping, ema, eval_data, experiment, hooks, losses, model, optimizers, plugins, saver, "
-      "summaries, supervisor)";
+      "summaries, supervisor, sweep)";
   EXPECT_EQ(unread_error_of(kRunnerKeysOnly), "(no error)");
   // The optional tables are known whether the file has them or not.
   EXPECT_EQ(unread_error_of(kRunnerKeysOnly + "[saverr]\nevery_steps = 5\n"),
