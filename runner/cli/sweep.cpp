@@ -17,7 +17,6 @@
 #include "config/experiment.hpp"
 #include "config/sweep_table.hpp"
 #include "run/setup.hpp"
-#include "store/history.hpp"
 #include "store/json_text.hpp"
 #include "store/schema.hpp"
 #include "store/sweeps.hpp"
@@ -118,49 +117,6 @@ std::optional<store::TrialRow> trial_row(store::Database& db, std::int64_t sweep
 std::string metric_text(const SweepPlan& plan, const store::TrialRow& row) {
   if (!plan.metric || !row.best_value) return "";
   return fmt::format(", {} {:.5g} at step {}", *plan.metric, *row.best_value, row.best_step.value_or(0));
-}
-
-sweep::Series metric_series(store::Database& db, std::int64_t run_id, const std::string& tag) {
-  sweep::Series out;
-  const auto all = store::summary_series(db, run_id);
-  if (auto found = all.find(tag); found != all.end())
-    for (const store::Point& point : found->second) out.emplace_back(point.step, point.value);
-  return out;
-}
-
-/// --median-stop: the running trials whose latest metric value is worse than the median of
-/// the completed trials' values at that step; each is recorded cut before it is stopped.
-std::vector<std::int64_t> median_cuts(store::Database& db, const SweepPlan& plan, std::int64_t sweep_id,
-                                      const std::vector<sweep::RunningTrial>& running) {
-  std::vector<std::int64_t> cuts;
-  const std::vector<store::TrialRow> rows = store::sweep_trials(db, sweep_id);
-  std::vector<sweep::Series> finished;
-  const auto is_running = [&](std::int64_t number) {
-    return std::any_of(running.begin(), running.end(), [&](const sweep::RunningTrial& t) { return t.number == number; });
-  };
-  // A trial whose run has just completed but whose process is not reaped yet is neither.
-  for (const store::TrialRow& row : rows)
-    if (row.status == "completed" && !row.cut_step && row.run_id && !is_running(row.trial))
-      finished.push_back(metric_series(db, *row.run_id, *plan.metric));
-  if (finished.size() < 2) return cuts;
-  for (const sweep::RunningTrial& trial : running) {
-    const auto row = std::find_if(rows.begin(), rows.end(), [&](const store::TrialRow& r) { return r.trial == trial.number; });
-    if (row == rows.end() || !row->run_id || row->cut_step || row->status != "running") continue;
-    const sweep::Series series = metric_series(db, *row->run_id, *plan.metric);
-    if (series.empty()) continue;
-    const auto [step, value] = series.back();
-    const std::optional<double> median = sweep::median_at(finished, step);
-    const std::string mode = plan.mode.value_or(row->direction.empty() ? "min" : row->direction);
-    if (!median || !sweep::worse(value, *median, mode)) continue;
-    store::record_cut(db, sweep_id, trial.number, step,
-                      fmt::format("median stopping: {} {:.5g} at step {} is worse than the median {:.5g} of {} "
-                                  "finished trials",
-                                  *plan.metric, value, step, *median, finished.size()));
-    fmt::print("trial {} {} cut at step {}: {} {:.5g}, median {:.5g}\n", trial.number, trial.run, step, *plan.metric,
-               value, *median);
-    cuts.push_back(trial.number);
-  }
-  return cuts;
 }
 
 void print_ranking(const SweepPlan& plan, const std::vector<store::TrialRow>& rows) {
@@ -289,7 +245,7 @@ int sweep(const SweepArgs& args) {
     // $KILN_SWEEP_POLL_SECONDS: how often the database is read (2 s; tests of short trials poll faster).
     if (const char* poll = std::getenv("KILN_SWEEP_POLL_SECONDS"); poll && *poll) options.poll_seconds = std::stod(poll);
     options.poll = [&](const std::vector<sweep::RunningTrial>& running) {
-      return median_cuts(db, plan, recorded.id, running);
+      return sweep::median_cuts(db, plan, recorded.id, running);
     };
   }
   const int stopped = sweep::run_trials(options, jobs, signals);

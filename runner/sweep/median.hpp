@@ -7,6 +7,10 @@
 #include <utility>
 #include <vector>
 
+#include "store/database.hpp"
+#include "sweep/plan.hpp"
+#include "sweep/trials.hpp"
+
 namespace kiln::runner::sweep {
 
 /// A metric's values by step, ascending.
@@ -21,5 +25,12 @@ std::optional<double> median_at(const std::vector<Series>& finished, std::int64_
 
 /// True when `value` is worse than `median` by `mode` ("min": greater; "max": smaller).
 bool worse(double value, double median, const std::string& mode);
+
+/// --median-stop, at a poll: the running trials whose latest value of the plan's metric, at
+/// step s, is worse than the median of the completed trials' values at s (worse by the plan's
+/// mode, else the tag's direction); each is recorded cut (record_cut, printed) before the
+/// caller stops it. Completed trials not reaped yet (in `running`) are neither.
+std::vector<std::int64_t> median_cuts(store::Database& db, const SweepPlan& plan, std::int64_t sweep_id,
+                                      const std::vector<RunningTrial>& running);
 
 }  // namespace kiln::runner::sweep
