@@ -192,4 +192,32 @@ TEST_F(cli_sweep, sigint_stops_the_trials_and_exits_130) {
   EXPECT_EQ(sql_rows(db_, "SELECT name, status FROM runs"), (Rows{{"c-001", "stopped"}}));
 }
 
+TEST_F(cli_sweep, some_failed_trials_exit_1_saying_how_many) {
+  write_experiment("[plugins]\npaths = [\"" + kiln::test::fixture_dir().string() +
+                   "\"]\n[[hooks]]\nplugin = \"throw_at\"\nname = \"flaky\"\nstep = 3\n");
+  const KilnResult result = run_kiln({"sweep", "exp.toml", "--grid", "hooks.flaky.step=3,1000", "--name", "p"}, dir_.path());
+  EXPECT_TRUE(kiln::test::fails_with_one_error_line(result, 1)) << result.describe();
+  EXPECT_EQ(kiln::test::error_line(result),
+            "error: 1 of 2 trials did not complete; rerun the same command to retry them");
+  EXPECT_THAT(result.out, HasSubstr("trial 1/2 p-001 failed: step 3: throw_at: failing at step 3 as asked (in hook "
+                                    "'flaky', after_step) (log: runs/p-001.log)"));
+  EXPECT_EQ(sql_rows(db_, "SELECT name, status FROM runs ORDER BY name"),
+            (Rows{{"p-001", "failed"}, {"p-002", "completed"}}));
+}
+
+TEST_F(cli_sweep, the_sweep_table_declares_a_sweep_and_kiln_run_ignores_it) {
+  write_experiment("[sweep]\nname = \"tbl\"\nparallel = 2\nmetric = \"loss/mse\"\n"
+                   "grid = { \"data.batch_size\" = [16, 32], \"optimizers.adam.lr\" = [1e-2] }\n");
+  const KilnResult run = run_kiln({"run", "exp.toml"}, dir_.path());
+  ASSERT_EQ(run.exit_code(), 0) << run.describe();
+  const KilnResult result = run_kiln({"sweep", "exp.toml"}, dir_.path());
+  ASSERT_EQ(result.exit_code(), 0) << result.describe();
+  EXPECT_THAT(result.out, HasSubstr("sweep tbl: 2 trials, 2 at a time"));
+  EXPECT_EQ(sql_rows(db_, "SELECT name, sweep_id IS NOT NULL FROM runs ORDER BY name"),
+            (Rows{{"t", "0"}, {"tbl-001", "1"}, {"tbl-002", "1"}}));
+  EXPECT_EQ(sql_value(db_, "SELECT overrides FROM sweep_trials WHERE trial = 2"),
+            R"({"data.batch_size":"32","optimizers.adam.lr":"0.01"})");
+  EXPECT_EQ(sql_value(db_, "SELECT metric FROM sweeps"), "loss/mse");
+}
+
 }  // namespace
