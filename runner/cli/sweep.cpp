@@ -228,11 +228,13 @@ int sweep(const SweepArgs& args) {
   std::vector<std::string> errors;
   options.ended = [&](const sweep::RunningTrial& trial, int code) {
     const std::optional<store::TrialRow> row = trial_row(db, recorded.id, trial.number);
-    const std::string status = row && !row->status.empty() ? row->status : "failed";
+    // No run yet: a trial stopped by a signal before it began one is stopped, not failed.
+    const bool signalled = code > 128;
+    const std::string status = row && !row->status.empty() ? row->status : signalled ? "stopped" : "failed";
     std::string line = fmt::format("trial {}/{} {} {}", trial.number, total, trial.run, status);
     if (row && row->cut_step) line += fmt::format(" (cut at step {})", *row->cut_step);
     if (row) line += metric_text(plan, *row);
-    if (code != 0 && !(row && row->cut_step)) {
+    if (code != 0 && status != "stopped" && !(row && row->cut_step)) {
       std::string error = row && !row->error.empty() ? row->error : last_error_line(logs / (trial.run + ".log"));
       if (error.empty()) error = fmt::format("exit code {}", code);
       line += fmt::format(": {} (log: {})", error, (logs / (trial.run + ".log")).string());

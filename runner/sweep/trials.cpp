@@ -55,6 +55,10 @@ class Trials {
     std::size_t next = 0;
     std::vector<int> free_slots;
     for (int slot = options_.parallel - 1; slot >= 0; --slot) free_slots.push_back(slot);
+    // A Ctrl-C while the sweep was checking its keys (the signals already blocked): start nothing.
+    const timespec now{0, 0};
+    for (int pending = 0; (pending = sigtimedwait(&signals_.waited(), nullptr, &now)) > 0;)
+      if (pending != SIGCHLD && !stop_signal_) stop_signal_ = pending;
     Clock::time_point next_poll = Clock::now() + poll_interval();
     while (true) {
       while (!stop_signal_ && next < jobs.size() && !free_slots.empty()) {
