@@ -2,11 +2,15 @@
 // The plan and the processes are runner/sweep's; here: the keys checked against the
 // experiment (its plugins included) before any trial starts, the store, the terminal.
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
+
+#include <signal.h>
 
 #include <fmt/format.h>
 #include <torch/cuda.h>
@@ -18,6 +22,7 @@
 #include "config/sweep_table.hpp"
 #include "run/setup.hpp"
 #include "store/json_text.hpp"
+#include "store/run_store.hpp"
 #include "store/schema.hpp"
 #include "store/sweeps.hpp"
 #include "sweep/median.hpp"
@@ -117,6 +122,52 @@ std::optional<store::TrialRow> trial_row(store::Database& db, std::int64_t sweep
 std::string metric_text(const SweepPlan& plan, const store::TrialRow& row) {
   if (!plan.metric || !row.best_value) return "";
   return fmt::format(", {} {:.5g} at step {}", *plan.metric, *row.best_value, row.best_step.value_or(0));
+}
+
+/// Waits until no job's run is still alive from an earlier sweep: one killed with SIGKILL left
+/// its trials to stop on their own (PR_SET_PDEATHSIG sends them SIGTERM: they checkpoint and
+/// end), and `kiln run` refuses to resume a run whose process is alive. Returns the signal
+/// (SIGINT, SIGTERM, SIGHUP: blocked, so pending) that ended the wait, else 0.
+int wait_for_earlier_trials(const std::filesystem::path& database, const std::vector<sweep::TrialJob>& jobs) {
+  constexpr auto kPatience = std::chrono::seconds(300);
+  store::RunStore runs(database);
+  const auto deadline = std::chrono::steady_clock::now() + kPatience;
+  for (const sweep::TrialJob& job : jobs) {
+    bool said = false;
+    for (;;) {
+      const std::optional<store::RunStore::ExistingRun> run = runs.find_run(job.run);
+      if (!run || !run->alive) break;
+      if (std::chrono::steady_clock::now() > deadline)
+        throw Error(fmt::format("trial {} is still running (pid {} on {}) after {} s: stop it, then run the same "
+                                "command again",
+                                job.run, run->pid, run->host, kPatience.count()));
+      if (!said) {
+        fmt::print("trial {} is still running (pid {}), from an earlier sweep: waiting for it to stop\n", job.run,
+                   run->pid);
+        std::fflush(stdout);
+        said = true;
+      }
+      sigset_t pending;
+      sigemptyset(&pending);
+      sigpending(&pending);
+      for (const int signal : {SIGINT, SIGTERM, SIGHUP})
+        if (sigismember(&pending, signal)) return signal;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  }
+  return 0;
+}
+
+/// $KILN_SWEEP_POLL_SECONDS: how often median stopping reads the database (2 s; tests of
+/// short trials poll faster).
+double poll_seconds(double fallback) {
+  const char* text = std::getenv("KILN_SWEEP_POLL_SECONDS");
+  if (!text || !*text) return fallback;
+  char* end = nullptr;
+  const double seconds = std::strtod(text, &end);
+  if (*end != '\0' || !(seconds > 0))
+    throw Error(fmt::format("KILN_SWEEP_POLL_SECONDS='{}': expected a number of seconds above 0", text));
+  return seconds;
 }
 
 void print_ranking(const SweepPlan& plan, const std::vector<store::TrialRow>& rows) {
@@ -244,11 +295,14 @@ int sweep(const SweepArgs& args) {
     std::fflush(stdout);
   };
   if (plan.median_stop) {
-    // $KILN_SWEEP_POLL_SECONDS: how often the database is read (2 s; tests of short trials poll faster).
-    if (const char* poll = std::getenv("KILN_SWEEP_POLL_SECONDS"); poll && *poll) options.poll_seconds = std::stod(poll);
+    options.poll_seconds = poll_seconds(options.poll_seconds);
     options.poll = [&](const std::vector<sweep::RunningTrial>& running) {
       return sweep::median_cuts(db, plan, recorded.id, running);
     };
+  }
+  if (const int signal = wait_for_earlier_trials(base.database, jobs)) {
+    fmt::print("sweep {} stopped ({}) before its trials started\n", plan.name, signal_name(signal));
+    return 128 + signal;
   }
   const int stopped = sweep::run_trials(options, jobs, signals);
   if (stopped) {

@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <map>
 #include <cerrno>
+#include <fstream>
+#include <iterator>
 #include <limits>
+#include <string>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -40,7 +43,13 @@ std::string process_count(const RunEnvironment& environment) {
 bool process_gone(int64_t pid) {
   if (pid <= 0 || pid > std::numeric_limits<pid_t>::max()) return false;  // not a real pid
   // EPERM means the process exists but belongs to someone else.
-  return kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+  if (kill(static_cast<pid_t>(pid), 0) != 0) return errno == ESRCH;
+  // A zombie has ended: only its parent has not reaped it yet (an orphan's new parent, a
+  // container's init, may take its time). Its state follows the ')' closing its name.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  const std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const std::size_t close = text.rfind(')');
+  return close != std::string::npos && close + 2 < text.size() && text[close + 2] == 'Z';
 }
 
 }  // namespace

@@ -155,6 +155,35 @@ TEST_F(cli_sweep, a_rerun_after_kill_9_finishes_without_repeating_finished_trial
             "19999");
 }
 
+TEST_F(cli_sweep, a_rerun_at_once_after_kill_9_waits_for_the_trial_still_stopping_then_resumes_it) {
+  write_experiment("", 30);
+  const std::vector<std::string> command = {"sweep", "exp.toml", "--grid", "experiment.max_steps=20000,30",
+                                            "--name", "w"};
+  {
+    KilnProcess sweep(command, dir_.path());
+    const auto trial_1_started = [](const KilnProcess& p) { return p.out().find("w-001 started") != std::string::npos; };
+    ASSERT_TRUE(sweep.wait_until(trial_1_started, std::chrono::seconds(120))) << sweep.out() << sweep.err();
+    ASSERT_TRUE(poll_until(
+        [&] {
+          return sql_value(db_, "SELECT COUNT(*) FROM summaries s JOIN runs r ON r.id = s.run_id "
+                                "WHERE r.name = 'w-001'") != "0";
+        },
+        std::chrono::seconds(120)))
+        << sweep.out() << sweep.err();
+    sweep.send_signal(SIGKILL);
+    EXPECT_EQ(sweep.finish().wait_status & 0x7f, SIGKILL);
+  }
+  // At once: the orphaned trial may still be stopping (its SIGTERM came with the sweep's end);
+  // the rerun waits for it instead of failing to resume a run that is still running.
+  const KilnResult rerun = run_kiln(command, dir_.path());
+  ASSERT_EQ(rerun.exit_code(), 0) << rerun.describe();
+  EXPECT_THAT(rerun.out, Not(HasSubstr("failed")));
+  EXPECT_EQ(sql_rows(db_, "SELECT name, status FROM runs ORDER BY name"),
+            (Rows{{"w-001", "completed"}, {"w-002", "completed"}}));
+  EXPECT_EQ(sql_value(db_, "SELECT MAX(step) FROM summaries s JOIN runs r ON r.id = s.run_id WHERE r.name = 'w-001'"),
+            "19999");
+}
+
 TEST_F(cli_sweep, median_stopping_cuts_a_trial_worse_than_the_finished_ones) {
   write_experiment("", 4000);
   // Two good learning rates finish; the third barely learns and is cut at a poll.
