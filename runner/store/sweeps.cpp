@@ -2,6 +2,7 @@
 #include "store/sweeps.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -97,6 +98,14 @@ SweepRow require_sweep(Database& db, const std::string& name) {
   throw StoreError(fmt::format("no sweep named '{}' in {}{}", name, db.path().string(), hint), SQLITE_NOTFOUND);
 }
 
+namespace {
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
 SweepRow record_sweep(Database& db, const SweepRow& wanted, const std::vector<TrialRow>& trials) {
   Transaction transaction(db);
   if (std::optional<SweepRow> recorded = find_sweep(db, wanted.name)) {
@@ -108,17 +117,18 @@ SweepRow record_sweep(Database& db, const SweepRow& wanted, const std::vector<Tr
                        SQLITE_CONSTRAINT);
     return *recorded;
   }
+  SweepRow sweep = wanted;
+  if (sweep.created <= 0) sweep.created = unix_now();
   Statement insert(db, R"sql(
     INSERT INTO sweeps (name, experiment, spec, metric, mode, trials, created)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql");
   insert.bind(1, wanted.name).bind(2, wanted.experiment).bind(3, wanted.spec).bind(6, wanted.trials)
-      .bind(7, wanted.created);
+      .bind(7, sweep.created);
   if (wanted.metric) insert.bind(4, *wanted.metric);
   else insert.bind(4, nullptr);
   if (wanted.mode) insert.bind(5, *wanted.mode);
   else insert.bind(5, nullptr);
   insert.step();
-  SweepRow sweep = wanted;
   sweep.id = db.last_insert_rowid();
   Statement insert_trial(db, R"sql(
     INSERT INTO sweep_trials (sweep_id, trial, run, overrides, cut_step) VALUES (?1, ?2, ?3, ?4, ?5))sql");

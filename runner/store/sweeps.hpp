@@ -19,7 +19,7 @@ struct SweepRow {
   std::optional<std::string> metric;  ///< the tag that ranks the trials; none: not ranked
   std::optional<std::string> mode;    ///< "min" or "max"; none: the tag's direction in each run
   std::int64_t trials = 0;
-  double created = 0;                 ///< unix seconds
+  double created = 0;                 ///< unix seconds; record_sweep stamps 0 with the time it records
 };
 
 /// One trial: its `sweep_trials` row, then what `runs` and `sweep_best` say of its run.

@@ -1,5 +1,6 @@
 // Sweeps (schema 8): sweep_best's ranks by min and by max, record_sweep's resume and refusal,
 // sweep_trials' order, record_cut and the trials' runs, on hand-made rows.
+#include <chrono>
 #include <cstdlib>
 
 #include <gtest/gtest.h>
@@ -102,6 +103,17 @@ TEST_F(sweeps, record_sweep_resumes_the_same_definition) {
   EXPECT_EQ(second.id, id_ + 1);
   EXPECT_EQ(find_sweep(db_, "t")->mode, std::optional<std::string>("min"));
   EXPECT_EQ(find_sweep(db_, "u"), std::nullopt);
+}
+
+TEST_F(sweeps, record_sweep_stamps_a_sweep_without_a_time_with_the_time_it_records_it) {
+  SweepRow fresh = sweep_named("v", std::nullopt);
+  fresh.created = 0;
+  const double before =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const SweepRow recorded = record_sweep(db_, fresh, trials_of("v"));
+  EXPECT_GE(recorded.created, before);
+  EXPECT_LT(recorded.created, before + 60);
+  EXPECT_EQ(find_sweep(db_, "v")->created, recorded.created);
 }
 
 TEST_F(sweeps, require_sweep_suggests_the_closest_name) {
