@@ -34,6 +34,23 @@ fs::path kiln_plugin_dir() { return fs::path(KILN_BINARY).parent_path() / "plugi
 
 fs::path source_dir() { return KILN_SOURCE_DIR; }
 
+std::vector<std::string> small_pix2pix_run(int max_steps, const std::vector<std::string>& sets) {
+  std::vector<std::string> args = {"run", (source_dir() / "experiments/pix2pix.toml").string()};
+  std::vector<std::string> all = {"experiment.max_steps=" + std::to_string(max_steps),
+                                  "data.image_size=32",
+                                  "data.load_size=36",
+                                  "data.size=8",
+                                  "eval_data.image_size=32",
+                                  "eval_data.size=4",
+                                  "model.image_size=32",
+                                  "model.ngf=8",
+                                  "model.ndf=8",
+                                  "supervisor.log_every_steps=0"};
+  all.insert(all.end(), sets.begin(), sets.end());
+  for (const std::string& set : all) args.insert(args.end(), {"--set", set});
+  return args;
+}
+
 std::string replace_once(const std::string& text, const std::string& from, const std::string& to) {
   const auto at = text.find(from);
   if (at == std::string::npos || text.find(from, at + 1) != std::string::npos)

@@ -23,6 +23,11 @@ std::filesystem::path kiln_plugin_dir();
 /// The source tree's root, for the shipped experiments.
 std::filesystem::path source_dir();
 
+/// `kiln run experiments/pix2pix.toml` shrunk to seconds: 32×32 images, 8 training and 4
+/// evaluation examples, ngf = ndf = 8, `max_steps` steps, logging off; then the test's own
+/// `sets` (KEY=VALUE), each as a --set.
+std::vector<std::string> small_pix2pix_run(int max_steps, const std::vector<std::string>& sets);
+
 /// `text` with its only occurrence of `from` replaced by `to`; throws when `from` is not
 /// there exactly once, so that an edit cannot silently miss.
 std::string replace_once(const std::string& text, const std::string& from, const std::string& to);

@@ -61,14 +61,9 @@ TEST(cli_early_stopping, kiln_runs_leaves_the_reason_of_a_completed_run_empty) {
 /// stopping whose min_delta nothing beats: the step-0 value, seen at step 1, is the best,
 /// kept at step 1; max_to_keep = 1 keeps step 6 too.
 std::vector<std::string> tiny_pix2pix() {
-  return {"run", (source_dir() / "experiments/pix2pix.toml").string(),
-          "--set", "experiment.max_steps=6",   "--set", "data.image_size=32",      "--set", "data.load_size=36",
-          "--set", "data.size=8",              "--set", "eval_data.image_size=32", "--set", "eval_data.size=4",
-          "--set", "model.image_size=32",      "--set", "model.ngf=8",             "--set", "model.ndf=8",
-          "--set", "saver.every_steps=3",      "--set", "saver.max_to_keep=1",     "--set", "hooks.evaluate.every_steps=3",
-          "--set", "hooks.evaluate.count=4",   "--set", "hooks.image_summaries.every_steps=0",
-          "--set", "supervisor.log_every_steps=0",
-          "--set", "early_stopping.monitor=\"eval/l1\"", "--set", "early_stopping.min_delta=1e9"};
+  return small_pix2pix_run(6, {"saver.every_steps=3", "saver.max_to_keep=1", "hooks.evaluate.every_steps=3",
+                               "hooks.evaluate.count=4", "hooks.image_summaries.every_steps=0",
+                               "early_stopping.monitor=\"eval/l1\"", "early_stopping.min_delta=1e9"});
 }
 
 TEST(cli_early_stopping, infer_best_translates_with_the_checkpoint_kept_as_best) {

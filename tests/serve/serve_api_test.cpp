@@ -30,15 +30,9 @@ using ::testing::StartsWith;
 /// experiments/pix2pix.toml at 32×32 for 4 steps: evaluated and an image grid every 2 steps,
 /// a checkpoint every 2 of which the newest stays.
 std::vector<std::string> tiny_pix2pix() {
-  std::vector<std::string> args = {"run", (source_dir() / "experiments/pix2pix.toml").string()};
-  for (const char* set : {"experiment.max_steps=4", "data.image_size=32", "data.load_size=36", "data.size=8",
-                          "eval_data.image_size=32", "eval_data.size=4", "model.image_size=32", "model.ngf=8",
-                          "model.ndf=8", "saver.every_steps=2", "saver.max_to_keep=1", "hooks.evaluate.every_steps=2",
-                          "hooks.evaluate.count=4", "hooks.image_summaries.every_steps=2",
-                          "hooks.image_summaries.count=2", "supervisor.summary_every_steps=1",
-                          "supervisor.log_every_steps=0"})
-    args.insert(args.end(), {"--set", set});
-  return args;
+  return small_pix2pix_run(4, {"saver.every_steps=2", "saver.max_to_keep=1", "hooks.evaluate.every_steps=2",
+                               "hooks.evaluate.count=4", "hooks.image_summaries.every_steps=2",
+                               "hooks.image_summaries.count=2", "supervisor.summary_every_steps=1"});
 }
 
 /// mlp_experiment() named `name`, with `extra` lines in [experiment].
