@@ -37,7 +37,7 @@ packages=(
   libstb-dev              # stb_image: PNG/JPEG for the image datasets and summaries
   libcpp-httplib-dev      # kiln serve's HTTP server
   libprotobuf-dev protobuf-compiler  # TensorBoard event files (Event/Summary messages)
-  libgtest-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev  # gmock: Debian 13 no longer brings it with gtest
   chromium                # headless, for the kiln report test (tests/report): a ~110 MB download
   dpkg-dev                # dpkg-shlibdeps: the .deb's Depends (cpack -G DEB, tests/install)
 )
