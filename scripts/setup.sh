@@ -40,6 +40,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev  # gmock: Debian 13 no longer brings it with gtest
   chromium                # headless, for the kiln report test (tests/report): a ~110 MB download
   dpkg-dev                # dpkg-shlibdeps: the .deb's Depends (cpack -G DEB, tests/install)
+  file                    # cpack -G DEB's shlibdeps runs it (not in a minimal Debian)
 )
 if [ -z "$libtorch_prefix" ]; then
   packages+=(

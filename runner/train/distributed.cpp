@@ -25,6 +25,7 @@
 
 #include "kiln/error.hpp"
 #include "train/error_text.hpp"
+#include "train/torch_compat.hpp"
 
 namespace kiln::runner {
 namespace {
@@ -109,7 +110,20 @@ Rendezvous::Rendezvous(const World& world, std::chrono::milliseconds timeout)
   options.waitWorkers = true;
   options.timeout = timeout;
   try {
-    impl_->store = c10::make_intrusive<c10d::TCPStore>(world.master_addr, options);
+    try {
+      impl_->store = c10::make_intrusive<c10d::TCPStore>(world.master_addr, options);
+    } catch (const std::exception& e) {
+#if KILN_TORCH_AT_LEAST(2, 2)
+      // From 2.4 the store's default backend is libuv's, which a LibTorch built without libuv
+      // (Debian's 2.6) refuses ("use_libuv was requested but PyTorch was build without libuv
+      // support"): the older backend then, which speaks the same protocol.
+      if (!options.useLibUV || std::string(e.what()).find("libuv") == std::string::npos) throw;
+      options.useLibUV = false;
+      impl_->store = c10::make_intrusive<c10d::TCPStore>(world.master_addr, options);
+#else
+      throw;
+#endif
+    }
   } catch (const std::exception& e) {
     if (options.isServer)
       throw Error(fmt::format("rank 0 could not serve the rendezvous on port {}, or not every one of the {} processes "
