@@ -169,6 +169,13 @@ if [ $build = ok ]; then
   elif "$bench" "${bench_args[@]}" >"$logs/bench.log" 2>&1; then
     bench_status=ok
     bench_lines=$(grep -v '^[[:space:]]*$' "$logs/bench.log" | tail -n 40)
+    # The same with both sides' steps captured as CUDA graphs ([experiment] cuda_graphs).
+    if "$bench" "${bench_args[@]}" --cuda-graphs >"$logs/bench-graphs.log" 2>&1; then
+      bench_lines+=$'\n'"--- with --cuda-graphs:"$'\n'$(grep -v '^[[:space:]]*$' "$logs/bench-graphs.log" | tail -n 12)
+    else
+      bench_status=failed
+      bench_lines+=$'\n'"--- with --cuda-graphs: failed (exit $?): $(tail -n 20 "$logs/bench-graphs.log")"
+    fi
   else
     bench_status=failed
     bench_lines="failed (exit $?): $(tail -n 20 "$logs/bench.log")"

@@ -77,6 +77,7 @@ void read_experiment(const Config& root, ExperimentSpec& spec) {
   spec.device = table.get_or<std::string>("device", "auto");
   spec.precision = table.get_choice("precision", "auto", {"auto", "fp32", "tf32", "bf16", "fp16"});
   spec.accumulate = table.get_in_range<int>("accumulate", 1, 1, kMaxAccumulate);
+  spec.cuda_graphs = table.get_or<bool>("cuda_graphs", false);
   spec.tags = table.get_or<std::vector<std::string>>("tags", {});
   spec.runs_dir = table.get_or<std::string>("runs_dir", "runs");
   // The file's own choice, else $KILN_DB (as every other command reads it), else runs_dir.

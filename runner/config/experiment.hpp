@@ -77,6 +77,9 @@ struct ExperimentSpec {
   /// Micro-batches forwarded per update, 1 to 1024: each phase sums their gradients (each
   /// scaled 1/N) before its update; a step takes N batches of data.batch_size.
   int accumulate = 1;
+  /// Capture the training step as one CUDA graph after a few eager steps and replay it for
+  /// every step after (train/step_graph.hpp); CUDA only, checked by the trainer.
+  bool cuda_graphs = false;
   /// [experiment] tags: labels to find the run by (`kiln serve` filters on them); recorded
   /// in params as experiment.tags, as every key is.
   std::vector<std::string> tags;

@@ -30,6 +30,13 @@
 #define KILN_FUSED_ADAM 0
 #define KILN_FUSED_ADAMW 0
 #endif
+// The fused kernels' overloads that read the rate from a float32 tensor on the device (what
+// a step captured in a CUDA graph needs): 2.2 and later.
+#if KILN_FUSED_ADAM && KILN_TORCH_AT_LEAST(2, 2)
+#define KILN_FUSED_ADAM_TENSOR_LR 1
+#else
+#define KILN_FUSED_ADAM_TENSOR_LR 0
+#endif
 
 namespace kiln::runner {
 namespace {
@@ -135,26 +142,38 @@ void foreach_adam(Bucket& bucket, bool decoupled, double lr, double beta1, doubl
 
 /// The same with one fused kernel; the step counts on the device count up first, as
 /// torch.optim's _fused_adam does.
-void fused_adam(Bucket& bucket, bool decoupled, double lr, double beta1, double beta2, double eps,
-                double weight_decay, bool amsgrad, DeviceStepCounts& device_steps) {
+/// With `lr_on_device` (graph mode) the kernel reads the rate from that tensor.
+void fused_adam(Bucket& bucket, bool decoupled, double lr, const at::Tensor* lr_on_device, double beta1, double beta2,
+                double eps, double weight_decay, bool amsgrad, DeviceStepCounts& device_steps) {
 #if KILN_FUSED_ADAM
   at::_foreach_add_(bucket.steps, 1);
   const at::TensorList max_exp_avg_sqs = amsgrad ? at::TensorList(bucket.max_exp_avg_sqs) : at::TensorList();
-  if (decoupled) {
+  const auto run = [&](const auto& rate) {
+    if (decoupled) {
 #if KILN_FUSED_ADAMW
-    at::_fused_adamw_(bucket.params, bucket.grads, bucket.exp_avgs, bucket.exp_avg_sqs, max_exp_avg_sqs, bucket.steps,
-                      lr, beta1, beta2, weight_decay, eps, amsgrad, /*maximize=*/false);
+      at::_fused_adamw_(bucket.params, bucket.grads, bucket.exp_avgs, bucket.exp_avg_sqs, max_exp_avg_sqs,
+                        bucket.steps, rate, beta1, beta2, weight_decay, eps, amsgrad, /*maximize=*/false);
 #else
-    throw Error("this LibTorch has no at::_fused_adamw_");  // fused_step_refusal("adamw") says so first
+      throw Error("this LibTorch has no at::_fused_adamw_");  // fused_step_refusal("adamw") says so first
+#endif
+    } else {
+      at::_fused_adam_(bucket.params, bucket.grads, bucket.exp_avgs, bucket.exp_avg_sqs, max_exp_avg_sqs,
+                       bucket.steps, rate, beta1, beta2, weight_decay, eps, amsgrad, /*maximize=*/false);
+    }
+  };
+  if (lr_on_device) {
+#if KILN_FUSED_ADAM_TENSOR_LR
+    run(*lr_on_device);
+#else
+    throw Error("this LibTorch's fused Adam cannot read its rate from the device");  // capturable() says so first
 #endif
   } else {
-    at::_fused_adam_(bucket.params, bucket.grads, bucket.exp_avgs, bucket.exp_avg_sqs, max_exp_avg_sqs, bucket.steps,
-                     lr, beta1, beta2, weight_decay, eps, amsgrad, /*maximize=*/false);
+    run(lr);
   }
   device_steps.advanced(bucket.params);
 #else
-  (void)bucket, (void)decoupled, (void)lr, (void)beta1, (void)beta2, (void)eps, (void)weight_decay, (void)amsgrad,
-      (void)device_steps;
+  (void)bucket, (void)decoupled, (void)lr, (void)lr_on_device, (void)beta1, (void)beta2, (void)eps,
+      (void)weight_decay, (void)amsgrad, (void)device_steps;
   throw Error("this LibTorch has no fused Adam kernel");  // choose() refuses first
 #endif
 }
@@ -162,10 +181,19 @@ void fused_adam(Bucket& bucket, bool decoupled, double lr, double beta1, double 
 /// One step of Adam (decoupled = false) or AdamW (true) as `how` (foreach or fused) over every
 /// group of `optimizer`, its state created as LibTorch creates it: step 0, zero moments like
 /// the parameter (and a zero max_exp_avg_sq with amsgrad).
+/// In graph mode (`rates.on`) each group's rate comes from rates.lrs, and rates.stepped
+/// lists the parameters the step updated.
 template <class Options, class State>
 void adam_step(optim::Optimizer& optimizer, bool decoupled, StepImplementation how, DeviceStepCounts& device_steps,
-               const char* type) {
+               DeviceRates& rates, const char* type) {
+  const bool graph = rates.on && how == StepImplementation::fused;
+  if (graph && rates.lrs.size() != optimizer.param_groups().size())
+    throw Error(fmt::format("optimizer type '{}': a step in graph mode before load_rates()", type));
+  rates.stepped.clear();
+  std::size_t group_index = 0;
   for (optim::OptimizerParamGroup& group : optimizer.param_groups()) {
+    const at::Tensor* lr_on_device = graph ? &rates.lrs[group_index] : nullptr;
+    ++group_index;
     const auto& options = static_cast<const Options&>(group.options());
     const double lr = options.lr(), eps = options.eps(), weight_decay = options.weight_decay();
     const double beta1 = std::get<0>(options.betas()), beta2 = std::get<1>(options.betas());
@@ -190,6 +218,7 @@ void adam_step(optim::Optimizer& optimizer, bool decoupled, StepImplementation h
 
       Bucket& bucket = bucket_of(buckets, param);
       if (how == StepImplementation::fused) bucket.steps.push_back(device_steps.at_step(param, state->step()));
+      if (rates.on) rates.stepped.push_back(param);
       state->step(state->step() + 1);
       bucket.params.push_back(param);
       bucket.grads.push_back(std::move(grad));
@@ -205,7 +234,7 @@ void adam_step(optim::Optimizer& optimizer, bool decoupled, StepImplementation h
     }
     for (Bucket& bucket : buckets) {
       if (how == StepImplementation::fused)
-        fused_adam(bucket, decoupled, lr, beta1, beta2, eps, weight_decay, amsgrad, device_steps);
+        fused_adam(bucket, decoupled, lr, lr_on_device, beta1, beta2, eps, weight_decay, amsgrad, device_steps);
       else
         foreach_adam(bucket, decoupled, lr, beta1, beta2, eps, weight_decay, amsgrad);
     }
@@ -307,6 +336,38 @@ void DeviceStepCounts::advanced(const std::vector<at::Tensor>& params) {
   for (const at::Tensor& param : params) ++counts_.at(param.unsafeGetTensorImpl()).step;
 }
 
+namespace {
+
+/// Graph mode: every group's rate into its tensor on the device (made on first use, on the
+/// device of the group's first parameter).
+void load_group_rates(optim::Optimizer& optimizer, DeviceRates& rates) {
+  auto& groups = optimizer.param_groups();
+  rates.lrs.resize(groups.size());
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    at::Tensor& rate = rates.lrs[g];
+    if (!rate.defined()) {
+      const auto& params = groups[g].params();
+      const c10::Device device = params.empty() ? c10::Device(c10::kCPU) : params.front().device();
+      rate = at::empty({}, at::TensorOptions().dtype(at::kFloat).device(device));
+    }
+    rate.fill_(groups[g].options().get_lr());
+  }
+}
+
+/// Graph mode, after a replay: the captured step's host side again.
+template <class State>
+void count_replayed(optim::Optimizer& optimizer, DeviceRates& rates, DeviceStepCounts& device_steps,
+                    const char* type) {
+  for (const at::Tensor& param : rates.stepped) {
+    State* state = state_of<State>(optimizer, param, type);
+    if (!state) throw Error(fmt::format("optimizer type '{}': a replayed step of a parameter without state", type));
+    state->step(state->step() + 1);
+  }
+  device_steps.advanced(rates.stepped);
+}
+
+}  // namespace
+
 MultiTensorAdam::MultiTensorAdam(std::vector<torch::Tensor> params, const optim::AdamOptions& options,
                                  StepImplementation implementation)
     : optim::Adam(std::move(params), options), MultiTensorStep(implementation) {}
@@ -315,7 +376,8 @@ torch::Tensor MultiTensorAdam::step(LossClosure closure) {
   last_ = choose(*this, requested_, "adam");
   if (last_ == StepImplementation::loop) return optim::Adam::step(std::move(closure));
   return with_closure(closure, [&] {
-    adam_step<optim::AdamOptions, optim::AdamParamState>(*this, /*decoupled=*/false, last_, device_steps_, "adam");
+    adam_step<optim::AdamOptions, optim::AdamParamState>(*this, /*decoupled=*/false, last_, device_steps_, rates_,
+                                                         "adam");
   });
 }
 
@@ -327,9 +389,18 @@ torch::Tensor MultiTensorAdamW::step(LossClosure closure) {
   last_ = choose(*this, requested_, "adamw");
   if (last_ == StepImplementation::loop) return optim::AdamW::step(std::move(closure));
   return with_closure(closure, [&] {
-    adam_step<optim::AdamWOptions, optim::AdamWParamState>(*this, /*decoupled=*/true, last_, device_steps_, "adamw");
+    adam_step<optim::AdamWOptions, optim::AdamWParamState>(*this, /*decoupled=*/true, last_, device_steps_, rates_,
+                                                           "adamw");
   });
 }
+
+bool MultiTensorAdam::capturable() const { return KILN_FUSED_ADAM_TENSOR_LR && last_ == StepImplementation::fused; }
+void MultiTensorAdam::load_rates() { load_group_rates(*this, rates_); }
+void MultiTensorAdam::replayed() { count_replayed<optim::AdamParamState>(*this, rates_, device_steps_, "adam"); }
+
+bool MultiTensorAdamW::capturable() const { return KILN_FUSED_ADAM_TENSOR_LR && last_ == StepImplementation::fused; }
+void MultiTensorAdamW::load_rates() { load_group_rates(*this, rates_); }
+void MultiTensorAdamW::replayed() { count_replayed<optim::AdamWParamState>(*this, rates_, device_steps_, "adamw"); }
 
 MultiTensorSGD::MultiTensorSGD(std::vector<torch::Tensor> params, const optim::SGDOptions& options,
                                StepImplementation implementation)

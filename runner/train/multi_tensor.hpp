@@ -54,6 +54,22 @@ class MultiTensorStep {
   /// What the last step ran as (never automatic after one); automatic before the first.
   StepImplementation last() const { return last_; }
 
+  // CUDA graphs ([experiment] cuda_graphs, train/step_graph.hpp). A captured step replays the
+  // kernels it queued, with the values they were queued with: only a step that keeps all it
+  // counts on the device can be replayed, and that is adam's and adamw's fused one.
+  /// Whether the last step can be captured and replayed: it ran fused, and this LibTorch's
+  /// fused step can read its rate from the device.
+  virtual bool capturable() const { return false; }
+  /// Graph mode: the fused step reads each parameter group's rate from a float32 tensor on
+  /// the device (set by load_rates()) instead of passing the number to the kernel.
+  virtual void set_graph_mode(bool on) { (void)on; }
+  /// Graph mode, before each step or replay, outside the graph: the groups' rates (as a
+  /// schedule or a hook set them) into the tensors the step reads.
+  virtual void load_rates() {}
+  /// Graph mode, after each replay: what the captured step does on the host, done again: every
+  /// parameter it updated counts one more step (the step of record that checkpoints hold).
+  virtual void replayed() {}
+
  protected:
   StepImplementation requested_;
   StepImplementation last_ = StepImplementation::automatic;
@@ -79,15 +95,27 @@ class DeviceStepCounts {
   std::unordered_map<const void*, Count> counts_;
 };
 
+/// Graph mode's state of a fused step (MultiTensorStep::set_graph_mode).
+struct DeviceRates {
+  bool on = false;
+  std::vector<at::Tensor> lrs;      ///< each parameter group's rate: float32, 0-d, on its device
+  std::vector<at::Tensor> stepped;  ///< the parameters the last step updated
+};
+
 /// torch::optim::Adam whose step runs as its implementation says.
 class MultiTensorAdam : public torch::optim::Adam, public MultiTensorStep {
  public:
   MultiTensorAdam(std::vector<torch::Tensor> params, const torch::optim::AdamOptions& options,
                   StepImplementation implementation);
   torch::Tensor step(LossClosure closure = nullptr) override;
+  bool capturable() const override;
+  void set_graph_mode(bool on) override { rates_.on = on; }
+  void load_rates() override;
+  void replayed() override;
 
  private:
   DeviceStepCounts device_steps_;
+  DeviceRates rates_;
 };
 
 /// torch::optim::AdamW whose step runs as its implementation says.
@@ -96,9 +124,14 @@ class MultiTensorAdamW : public torch::optim::AdamW, public MultiTensorStep {
   MultiTensorAdamW(std::vector<torch::Tensor> params, const torch::optim::AdamWOptions& options,
                    StepImplementation implementation);
   torch::Tensor step(LossClosure closure = nullptr) override;
+  bool capturable() const override;
+  void set_graph_mode(bool on) override { rates_.on = on; }
+  void load_rates() override;
+  void replayed() override;
 
  private:
   DeviceStepCounts device_steps_;
+  DeviceRates rates_;
 };
 
 /// torch::optim::SGD whose step runs as its implementation says (loop or foreach).

@@ -7,8 +7,10 @@
 
 #include "train/distributed.hpp"
 #include "train/error_text.hpp"
+#include "train/multi_tensor.hpp"
 #include "train/non_finite_policy.hpp"
 #include "train/precision.hpp"
+#include "train/step_graph.hpp"
 #include "train/trainer.hpp"
 #include "train/value_names.hpp"
 
@@ -276,8 +278,12 @@ void Trainer::train_step(const std::vector<Batch>& micro_batches, Step& step) {
   apply_schedules(step.global_step());
   each_hook("before_step", [&](Hook& hook) { hook.before_step(step); });
   bool complete = true;
-  for (Phase& phase : phases_)
-    if (!(complete = run_phase(phase, micro_batches, step))) break;
+  if (graphed_) {
+    complete = graphed_step(micro_batches.front(), step);  // one batch: the trainer refused accumulate
+  } else {
+    for (Phase& phase : phases_)
+      if (!(complete = run_phase(phase, micro_batches, step))) break;
+  }
   step.set_phase("");
   // BatchNorm's running statistics: each rank's own batches move them, so they are averaged
   // (every rank then holds the same model, and a checkpoint of rank 0's resumes any rank).
@@ -296,6 +302,108 @@ void Trainer::train_step(const std::vector<Batch>& micro_batches, Step& step) {
     deliver_to(hook);
   });
   if (recorder_) recorder_->check();
+}
+
+namespace {
+
+/// The phase's optimizer as graph mode sees it: an Error when its step cannot be replayed.
+MultiTensorStep& replayable(Phase& phase) {
+  auto* multi = dynamic_cast<MultiTensorStep*>(phase.optimizer.get());
+  if (!multi || !multi->capturable())
+    throw Error(fmt::format("cuda_graphs: phase '{}''s optimizer step ran as \"{}\", which cannot be replayed from a "
+                            "CUDA graph (only adam's and adamw's fused step, on a LibTorch 2.2 or later)",
+                            phase.spec.name,
+                            multi ? std::string(step_implementation_name(multi->last())) : std::string("its own")));
+  return *multi;
+}
+
+std::string shape_text(const torch::Tensor& tensor) {
+  return fmt::format("{} {}", c10::str(tensor.sizes()), c10::toString(tensor.scalar_type()));
+}
+
+}  // namespace
+
+bool Trainer::graphed_step(const Batch& batch, Step& step) {
+  CapturedStep& graphed = *graphed_;
+  if (graphed.graph.captured()) {
+    replay_step(batch, step);
+    return true;
+  }
+  if (graphed.eager_steps < CapturedStep::kWarmupSteps) {
+    ++graphed.eager_steps;
+    const std::vector<Batch> micro_batches{batch};
+    for (Phase& phase : phases_)
+      if (!run_phase(phase, micro_batches, step)) return false;
+    return true;
+  }
+  capture_step(batch, step);
+  return true;
+}
+
+void Trainer::capture_step(const Batch& batch, Step& step) {
+  CapturedStep& graphed = *graphed_;
+  for (Phase& phase : phases_) {
+    MultiTensorStep& optimizer = replayable(phase);
+    optimizer.set_graph_mode(true);
+    optimizer.load_rates();
+  }
+  // The batch, fresh from the copy to the device, becomes the memory the graph reads.
+  graphed.input = batch;
+  const std::vector<Batch> micro_batches{graphed.input};
+  const std::size_t before = readout_->gathered();  // a before_step hook's tensor summaries stay out
+  try {
+    graphed.graph.capture([&] {
+      for (Phase& phase : phases_) run_phase(phase, micro_batches, step);
+    });
+  } catch (...) {
+    drop_captured_step();
+    throw;
+  }
+  // What the host reads of every replay: refilled in place by each.
+  graphed.readout = readout_->take_since(before);
+  graphed.losses = step.losses();
+  graphed.outputs = step.outputs();
+  // Capturing queued nothing: the captured step's own work is its first replay.
+  graphed.graph.replay();
+  for (const auto& [name, value] : graphed.readout) readout_->add(name, value);
+  event("cuda_graphs", fmt::format("step {} captured as one CUDA graph after {} eager steps; the steps after it "
+                                   "replay it",
+                                   step.global_step(), graphed.eager_steps));
+}
+
+void Trainer::replay_step(const Batch& batch, Step& step) {
+  CapturedStep& graphed = *graphed_;
+  // The batch into the graph's input, on the device: a replay reads the same memory, so every
+  // batch must be shaped as the captured one.
+  for (const auto& [name, tensor] : batch)
+    if (!graphed.input.contains(name))
+      throw Error(fmt::format("cuda_graphs: the batch has '{}', which the captured step's batch did not (it had {})",
+                              name, fmt::join(graphed.input.names(), ", ")));
+  for (const auto& [name, input] : graphed.input) {
+    if (!batch.contains(name))
+      throw Error(fmt::format("cuda_graphs: the batch has no '{}', which the captured step's batch had", name));
+    const torch::Tensor& tensor = batch.at(name);
+    if (input.defined() != tensor.defined() ||
+        (input.defined() && (input.sizes() != tensor.sizes() || input.scalar_type() != tensor.scalar_type())))
+      throw Error(fmt::format("cuda_graphs: batch tensor '{}' is {} where the captured step's was {}; a CUDA graph "
+                              "replays fixed shapes (data.drop_last = true keeps every batch full)",
+                              name, tensor.defined() ? shape_text(tensor) : "undefined",
+                              input.defined() ? shape_text(input) : "undefined"));
+    if (input.defined()) input.copy_(tensor, /*non_blocking=*/true);
+  }
+  for (Phase& phase : phases_) replayable(phase).load_rates();
+  graphed.graph.replay();
+  for (Phase& phase : phases_) replayable(phase).replayed();
+  for (const auto& [name, value] : graphed.losses) step.set_loss(name, value);
+  step.set_outputs(graphed.outputs);
+  for (const auto& [name, value] : graphed.readout) readout_->add(name, value);
+}
+
+void Trainer::drop_captured_step() {
+  if (!graphed_) return;
+  graphed_->reset();
+  for (Phase& phase : phases_)
+    if (auto* multi = dynamic_cast<MultiTensorStep*>(phase.optimizer.get())) multi->set_graph_mode(false);
 }
 
 }  // namespace kiln::runner

@@ -23,6 +23,16 @@ void Readout::add(std::string name, const at::Tensor& value) {
   values_.push_back(value.detach().reshape({}).to(torch::kFloat64));
 }
 
+std::vector<std::pair<std::string, at::Tensor>> Readout::take_since(std::size_t from) {
+  std::vector<std::pair<std::string, at::Tensor>> taken;
+  for (std::size_t i = from; i < values_.size(); ++i) taken.emplace_back(std::move(names_[i]), std::move(values_[i]));
+  if (from < values_.size()) {
+    names_.resize(from);
+    values_.resize(from);
+  }
+  return taken;
+}
+
 void Readout::end_step(std::int64_t step) {
   if (values_.empty()) return;
   auto pending = std::make_unique<Pending>();

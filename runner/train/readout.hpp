@@ -49,6 +49,12 @@ class Readout {
   c10::Device device() const { return device_; }
   /// Whether values were added since the last end_step().
   bool gathering() const { return !values_.empty(); }
+  /// How many values were added since the last end_step().
+  std::size_t gathered() const { return values_.size(); }
+  /// Takes the values added since the first `from` of them out of the gather, as add() keeps
+  /// them (float64, 0-d): a step captured in a CUDA graph keeps them, and adds them again
+  /// after each replay, which refills them.
+  std::vector<std::pair<std::string, at::Tensor>> take_since(std::size_t from);
 
  private:
   struct Pending;

@@ -153,6 +153,8 @@ void Trainer::restore_state(const TensorMap& state) { restore_state(state, /*rol
 
 void Trainer::restore_state(const TensorMap& state, bool roll_back) {
   torch::NoGradGuard no_grad;
+  // A captured step refers to the optimizers' state tensors, which a restore replaces.
+  drop_captured_step();
   Mismatches bad;
   const auto tensors = model_tensors(*model_);
   // Another world size first: nothing else about the checkpoint matters then.

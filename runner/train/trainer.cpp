@@ -19,6 +19,10 @@
 #include "config/run_paths.hpp"
 #include "hooks/tensorboard.hpp"
 #include "plugins/plugin_host.hpp"
+#include "train/batch_copy.hpp"
+#include "train/multi_tensor.hpp"
+#include "train/step_graph.hpp"
+#include "train/torch_compat.hpp"
 #include "train/checkpoint_keeper.hpp"
 #include "train/distributed.hpp"
 #include "train/error_text.hpp"
@@ -57,6 +61,28 @@ Trainer::Trainer(const ExperimentSpec& spec, PluginHost& host, const World& worl
   set_math_modes(device_, precision_);
   readout_ = std::make_unique<Readout>(device_);
   value_lag_ = device_.is_cuda() ? 1 : 0;
+  copier_ = std::make_unique<BatchCopier>(device_);
+  experiment_table_ = experiment;
+  if (spec.cuda_graphs) {
+    // What a captured step cannot do, refused at the key before anything is built.
+    const std::string unavailable = cuda_graphs_unavailable();
+    if (!device_.is_cuda())
+      experiment.fail("cuda_graphs", !compat::kWithCuda ? unavailable
+                                                        : fmt::format("needs CUDA; this run trains on {} (device = \"{}\")",
+                                                                      device_.str(), spec.device));
+    if (!unavailable.empty()) experiment.fail("cuda_graphs", unavailable);
+    if (accumulate_ > 1)
+      experiment.fail("cuda_graphs", fmt::format("captures a step of one batch; it does not take accumulate = {} yet",
+                                                 accumulate_));
+    if (precision_ == Precision::fp16)
+      experiment.fail("cuda_graphs", "fp16's gradient scaler decides on the host, every step, whether to update; with "
+                                     "cuda_graphs use precision = \"bf16\" or \"tf32\"");
+    if (world.distributed())
+      experiment.fail("cuda_graphs", fmt::format("a run of several processes ({}) averages its gradients outside any "
+                                                 "graph; it cannot capture its steps yet",
+                                                 world.size));
+    graphed_ = std::make_unique<CapturedStep>();
+  }
 
   // Built on the CPU from the CPU generator, then moved: the same seed gives the same initial
   // weights on any device.
@@ -143,6 +169,18 @@ void Trainer::build_phases(const ExperimentSpec& spec, PluginHost& host) {
       phase.losses.emplace_back(static_cast<std::size_t>(it - losses_.begin()), weight);
     }
     phase.optimizer = make_optimizer(opt, phase.params);
+    if (graphed_) {
+      // Only a step that keeps what it counts on the device replays: adam's and adamw's fused one.
+      const auto* multi = dynamic_cast<const MultiTensorStep*>(phase.optimizer.get());
+      if (opt.type != "adam" && opt.type != "adamw")
+        opt.config.fail("type", fmt::format("cuda_graphs replays the fused step of adam and adamw; '{}' counts its "
+                                            "steps on the host",
+                                            opt.type));
+      if (!multi || (multi->requested() != StepImplementation::automatic &&
+                     multi->requested() != StepImplementation::fused))
+        opt.config.fail("implementation", "cuda_graphs replays the fused step only: leave implementation \"auto\" or "
+                                          "set it to \"fused\"");
+    }
     for (const auto& group : phase.optimizer->param_groups()) phase.base_lrs.push_back(group.options().get_lr());
     phase.schedule = read_schedule(opt.config, host, max_steps_);
     phase.clip_norm = read_clip(opt.config, "clip_norm");
@@ -293,15 +331,7 @@ std::string Trainer::stop_reason() const {
   return stop_reason_;
 }
 
-Batch Trainer::to_device(const Batch& batch) const {
-  if (device_.is_cpu()) return batch;
-  Batch moved(batch.label());
-  // From pinned memory (the loader's workers pin batches on CUDA), an asynchronous copy: the
-  // host goes on queueing the step's kernels behind it.
-  for (const auto& [name, tensor] : batch)
-    moved.set(name, tensor.defined() ? tensor.to(device_, /*non_blocking=*/tensor.is_pinned()) : tensor);
-  return moved;
-}
+Batch Trainer::to_device(const Batch& batch) const { return copier_->copy(batch); }
 
 std::string Trainer::failed_hook() const {
   return running_hook_ ? fmt::format("hook '{}', {}", running_hook_->name, running_call_) : "";
@@ -406,6 +436,11 @@ void Trainer::prepare() {
     // Anything else a hook refuses with gets the hook's name, as a failure in the run does.
     throw Error(fmt::format("{} ({})", error_text(e), failed_hook()));
   }
+  const NonFinitePolicy* policy = non_finite_policy();
+  if (graphed_ && policy && policy->skip_non_finite())
+    experiment_table_.fail("cuda_graphs", "on_nan = \"skip\" reads each phase's loss before its update to decide "
+                                          "whether to update, which a replayed graph cannot; with cuda_graphs use "
+                                          "on_nan = \"stop\" (checked a step late, without waiting)");
 }
 
 void Trainer::join(ProcessGroup& group) {

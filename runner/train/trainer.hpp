@@ -28,6 +28,8 @@
 
 namespace kiln::runner {
 
+class BatchCopier;
+struct CapturedStep;
 class GradScaler;
 class NonFinitePolicy;
 class PluginHost;
@@ -156,7 +158,8 @@ class Trainer final : public RunContext, public StepValuesSource {
   /// steps ([experiment] device and precision, resolved).
   c10::Device device() const { return device_; }
   Precision precision() const { return precision_; }
-  /// `batch` on the training device (itself on the CPU).
+  /// `batch` on the training device (itself on the CPU); on CUDA copied on a stream of its
+  /// own, which the current stream waits for (train/batch_copy.hpp).
   Batch to_device(const Batch& batch) const;
 
   /// Steps this process ran (after any restore).
@@ -204,6 +207,13 @@ class Trainer final : public RunContext, public StepValuesSource {
   /// Whether a non-finite loss is checked from collected values (on CUDA with on_nan =
   /// "stop"), not read before each phase's update.
   bool nan_check_deferred() const;
+  /// [experiment] cuda_graphs: the step on `batch`: eager for the warm-up steps, then
+  /// captured (and run once), then replayed. False when a phase's update was dropped.
+  bool graphed_step(const Batch& batch, Step& step);
+  void capture_step(const Batch& batch, Step& step);
+  void replay_step(const Batch& batch, Step& step);
+  /// Drops the captured step (a restore replaced what it refers to); eager steps follow.
+  void drop_captured_step();
   /// Handles collected steps, oldest first: records their tensor summaries, fails the run
   /// for a non-finite loss when the check is deferred (the message names the step and
   /// phase), and puts each complete step's loss values in every listener's inbox. After a
@@ -267,6 +277,9 @@ class Trainer final : public RunContext, public StepValuesSource {
   /// Losses, phase totals and (on CUDA) tensor summaries of each step, read without waiting.
   std::unique_ptr<Readout> readout_;
   std::size_t value_lag_ = 0;
+  std::unique_ptr<BatchCopier> copier_;  // the loader's batches to the device
+  std::unique_ptr<CapturedStep> graphed_;  // [experiment] cuda_graphs; null when off
+  Config experiment_table_;                // [experiment], for errors at its keys found later
   std::set<std::int64_t> incomplete_steps_;  // ended without all updates: no loss values for hooks
   bool values_poisoned_ = false;             // a non-finite loss stopped the run: nothing after it
   struct Inbox {

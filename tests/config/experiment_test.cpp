@@ -266,7 +266,7 @@ TEST(experiment, misspelled_optional_key_of_experiment_suggests_it) {
   const std::string text = mlp_experiment();
   EXPECT_EQ(unread_error_of(text.substr(0, text.find("[data]")) + "init_frm = \"old\"\n" + text.substr(text.find("[data]"))),
             "exp.toml:6:1: unknown key 'init_frm' in [experiment]; did you mean 'init_from'? "
-            "(known keys: accumulate, database, device, init_from, max_steps, name, precision, runs_dir, seed, tags, threads)");
+            "(known keys: accumulate, cuda_graphs, database, device, init_from, max_steps, name, precision, runs_dir, seed, tags, threads)");
 }
 
 TEST(experiment, overrides_apply_in_order) {
