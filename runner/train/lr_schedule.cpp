@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
 
 #include "kiln/error.hpp"
 #include "plugins/plugin_host.hpp"
@@ -72,6 +73,11 @@ std::unique_ptr<PhaseSchedule> read_schedule(const Config& optimizer, PluginHost
     table.fail("warmup_start_factor", "has no effect without warmup_steps (the steps it rises over)");
   if (warmup_steps > 0)
     made.description += fmt::format(", warmup {} steps from {}x", warmup_steps, warmup_start_factor);
+  // Not an error: a short trial of a long run's file (--set experiment.max_steps=10) is fine.
+  if (warmup_steps >= max_steps)
+    spdlog::warn("{}: {}.warmup_steps = {} is not below max_steps = {}: the rate rises for the whole run and never "
+                 "reaches its configured value",
+                 table.where("warmup_steps").str(), table.path(), warmup_steps, max_steps);
   return std::make_unique<PhaseSchedule>(std::move(made.schedule), std::move(made.description), warmup_steps,
                                          warmup_start_factor);
 }

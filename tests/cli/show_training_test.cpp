@@ -43,6 +43,28 @@ TEST(cli_show_training, shows_the_effective_batch_and_each_phases_rate_schedule_
             "clip_value 2\n");
 }
 
+TEST(cli_show_training, a_warmup_as_long_as_the_run_is_a_warning_not_an_error) {
+  TempDir dir;
+  write_text(dir, "exp.toml",
+             replace_once(mlp_experiment("", 4), "lr = 1e-2\n",
+                          "lr = 1e-2\nschedule = { type = \"cosine\", warmup_steps = 4 }\n"));
+  for (const std::string command : {"validate", "run"}) {
+    const KilnResult result = run_kiln({command, "exp.toml"}, dir.path());
+    EXPECT_EQ(result.exit_code(), 0) << result.describe();
+    EXPECT_THAT(result.err, HasSubstr("exp.toml:22:46: optimizers.adam.schedule.warmup_steps = 4 is not below "
+                                      "max_steps = 4: the rate rises for the whole run and never reaches its "
+                                      "configured value"))
+        << command;
+  }
+  // One step shorter, no warning.
+  write_text(dir, "exp.toml",
+             replace_once(mlp_experiment("", 4), "lr = 1e-2\n",
+                          "lr = 1e-2\nschedule = { type = \"cosine\", warmup_steps = 3 }\n"));
+  const KilnResult result = run_kiln({"validate", "exp.toml"}, dir.path());
+  EXPECT_EQ(result.exit_code(), 0) << result.describe();
+  EXPECT_THAT(result.err, ::testing::Not(HasSubstr("warmup_steps")));
+}
+
 TEST(cli_show_training, a_plain_run_shows_its_batch_and_a_constant_rate) {
   TempDir dir;
   EXPECT_EQ(training_section(dir, mlp_experiment("[supervisor]\nlog_every_steps = 0\n", 2)),
