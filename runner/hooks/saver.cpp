@@ -16,6 +16,7 @@
 #include "store/checkpoints.hpp"
 #include "store/run_ref.hpp"
 #include "store/writer.hpp"
+#include "train/state.hpp"
 
 namespace kiln::runner {
 namespace {
@@ -121,8 +122,27 @@ void Saver::bind(store::Writer& writer, std::int64_t run_id, fs::path dir, std::
   if (clock) context_.clock = std::move(clock);
 }
 
-void Saver::prepare(RunContext&) {
-  if (!context_.init_from.source.empty()) init_from_checkpoint();
+void Saver::prepare(RunContext& run) {
+  const InitFromSpec& init = context_.init_from;
+  if (init.source.empty()) return;
+  const auto [file, sha256] = init_from_checkpoint();
+  // A strict init_from must fit the model: found now, before the run's row exists (and by
+  // kiln validate), not when the run begins. A run that resumes from its own checkpoints
+  // does not use it. The weights read are kept for initialize().
+  if (!init.strict || run_has_checkpoints()) return;
+  init_weights_ = to_map(read_checkpoint(file, sha256));
+  if (const std::string misfit = model_misfit(run.model(), *init_weights_); !misfit.empty())
+    init.config.fail(init.config.contains("from") ? "from" : "init_from",
+                     fmt::format("the checkpoint {} does not fit this experiment's model; {} (strict = false loads "
+                                 "what fits and skips the rest)",
+                                 file.string(), misfit));
+}
+
+bool Saver::run_has_checkpoints() const {
+  if (context_.run_name.empty() || !fs::is_regular_file(context_.database)) return false;
+  store::Database db(context_.database, store::OpenMode::read_only);
+  const std::optional<std::int64_t> id = store::find_run_id(db, context_.run_name);
+  return id && !store::list_checkpoints(db, *id).empty();
 }
 
 void Saver::restore_or_initialize(RunContext& run) {
@@ -234,7 +254,9 @@ void Saver::initialize(RunContext& run) {
     return;
   }
   const auto [file, sha256] = init_from_checkpoint();
-  const std::vector<std::string> skipped = run.load_model_weights(to_map(read_checkpoint(file, sha256)), init.strict);
+  const TensorMap weights = init_weights_ ? std::move(*init_weights_) : to_map(read_checkpoint(file, sha256));
+  init_weights_.reset();
+  const std::vector<std::string> skipped = run.load_model_weights(weights, init.strict);
   std::string message = fmt::format("no checkpoint yet: weights initialized from {}", file.string());
   if (!skipped.empty()) message += fmt::format("; skipped {}", fmt::join(skipped, ", "));
   event(run.global_step(), "init_from", message);

@@ -31,6 +31,7 @@ struct SaverContext {
   std::int64_t run_id = 0;
   std::filesystem::path dir;          ///< where checkpoints go: <run dir>/checkpoints
   InitFromSpec init_from;             ///< used only when the run has no checkpoint yet
+  std::string run_name;               ///< the experiment's run: prepare() checks init_from unless it has checkpoints
   std::function<double()> clock;      ///< unix seconds; the system clock when empty
 };
 
@@ -101,6 +102,8 @@ class Saver : public Hook, public CheckpointKeeper {
   double now() const;
   /// init_from's checkpoint file and the sha256 its row gives (empty for a bare file).
   std::pair<std::filesystem::path, std::string> init_from_checkpoint() const;
+  /// Whether the run already has checkpoints of its own (it resumes; init_from is not used).
+  bool run_has_checkpoints() const;
   bool restore_latest(RunContext& run);
   void initialize(RunContext& run);
   /// As save(run, reason), the checkpoint kept for each of `keeps` once it is recorded.
@@ -125,6 +128,7 @@ class Saver : public Hook, public CheckpointKeeper {
   std::vector<std::string> keeps_;   // reasons asked for at keep_step_, in order, once each
   std::thread writing_;
   std::exception_ptr write_error_;
+  std::optional<TensorMap> init_weights_;  // init_from's checkpoint, read by prepare() for initialize()
 };
 
 }  // namespace kiln::runner

@@ -48,6 +48,7 @@ ExperimentSetup::ExperimentSetup(const std::filesystem::path& file, const std::v
     SaverContext context;
     context.database = spec.database;
     context.init_from = spec.init_from;
+    context.run_name = spec.name;
     saver = std::make_shared<Saver>(saving, std::move(context));
     trainer.add_hook("saver", saver);
   }

@@ -55,6 +55,10 @@ struct Mismatches {
     return out;
   }
   [[noreturn]] void raise(const std::string& what) const {
+    throw CheckpointError(fmt::format("{} does not fit this experiment; {}", what, text()));
+  }
+  /// "missing: a, b; wrong shape or type: c (checkpoint [2], model [3])", at most 8 names a list.
+  std::string text() const {
     std::vector<std::string> parts;
     auto list = [&](const char* label, const std::vector<std::string>& names) {
       if (names.empty()) return;
@@ -67,7 +71,7 @@ struct Mismatches {
     list("missing:", missing);
     list("unexpected:", unexpected);
     list("wrong shape or type:", shapes);
-    throw CheckpointError(fmt::format("{} does not fit this experiment; {}", what, fmt::join(parts, "; ")));
+    return fmt::format("{}", fmt::join(parts, "; "));
   }
 };
 
@@ -143,6 +147,12 @@ std::vector<std::string> load_model_weights(Model& model, const TensorMap& weigh
   if (strict && !bad.empty()) bad.raise("the checkpoint's model");
   copy_fitting(weights, tensors);
   return bad.all();
+}
+
+std::string model_misfit(Model& model, const TensorMap& weights) {
+  Mismatches bad;
+  check_model(weights, model_tensors(model), bad);
+  return bad.empty() ? std::string() : bad.text();
 }
 
 std::vector<std::string> Trainer::load_model_weights(const TensorMap& weights, bool strict) {

@@ -14,4 +14,8 @@ namespace kiln::runner {
 /// all; not strict: those are skipped and their names returned.
 std::vector<std::string> load_model_weights(Model& model, const TensorMap& weights, bool strict);
 
+/// What a strict load of `weights` into `model` would refuse, without copying anything:
+/// "missing: ...; unexpected: ...; wrong shape or type: ..."; empty when they fit.
+std::string model_misfit(Model& model, const TensorMap& weights);
+
 }  // namespace kiln::runner

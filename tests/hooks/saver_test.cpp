@@ -267,6 +267,33 @@ TEST(saver, init_from_an_unknown_run_is_a_positioned_error_before_the_run_starts
   EXPECT_EQ(column(dir / "runs" / "kiln.db", "SELECT name FROM runs"), (std::vector<std::string>{"t"}));
 }
 
+TEST(saver, init_from_a_checkpoint_that_does_not_fit_is_a_positioned_error_before_the_run_starts) {
+  TempDir dir;
+  {
+    RunFixture source(dir, mlp_experiment("", 10), {"supervisor.log_every_steps=0"});
+    EXPECT_EQ(source.execute().status, "completed");  // hidden = [8]
+  }
+  try {
+    RunFixture run(dir, mlp_experiment("", 10), {"experiment.name=\"child\"", "experiment.init_from=\"t\"",
+                                                  "model.hidden=[16]", "supervisor.log_every_steps=0"});
+    FAIL() << "a checkpoint of another shape was accepted";
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("experiment.init_from: the checkpoint "), std::string::npos) << what;
+    EXPECT_NE(what.find("does not fit this experiment's model; wrong shape or type: model/"), std::string::npos)
+        << what;
+    EXPECT_NE(what.find("(checkpoint [8, 4], model [16, 4])"), std::string::npos) << what;
+    EXPECT_NE(what.find("strict = false loads what fits"), std::string::npos) << what;
+  }
+  // Found before the run's row was made: the database has the source run only.
+  EXPECT_EQ(column(dir / "runs" / "kiln.db", "SELECT name FROM runs"), (std::vector<std::string>{"t"}));
+  // Not strict: the run starts, loading what fits.
+  RunFixture loose(dir, mlp_experiment("", 10),
+                   {"experiment.name=\"child\"", "experiment.init_from={ from = \"t\", strict = false }",
+                    "model.hidden=[16]", "supervisor.log_every_steps=0"});
+  EXPECT_EQ(loose.execute().status, "completed");
+}
+
 TEST(saver, init_from_table_errors_are_at_the_key_that_is_wrong) {
   TempDir dir;
   {
