@@ -29,6 +29,7 @@
 #include <fmt/ranges.h>
 
 #include "cli/child_signals.hpp"
+#include "config/experiment.hpp"
 
 extern char** environ;
 
@@ -213,7 +214,9 @@ class Launch {
       // -1 (ECHILD): reaped elsewhere, against launch_local's contract; its status is lost.
       worker.wait_status = pid == worker.pid ? status : W_EXITCODE(kExitFailed, 0);
       if (exit_code(worker.wait_status) == 0) continue;
-      if (!quiet_) report(worker);
+      // Status 2: a usage or configuration error, said by the worker itself or by rank 0.
+      const bool explained = WIFEXITED(worker.wait_status) && WEXITSTATUS(worker.wait_status) == kExitUsage;
+      if (!quiet_ && !explained) report(worker);
       if (worker.rank != 0 && !first_failure_of_others_) first_failure_of_others_ = worker.rank;
       if (!failed_at_) {
         failed_at_ = Clock::now();
@@ -336,6 +339,9 @@ int launch_run(const RunArgs& args) {
   const char* step_tasks = std::getenv("SLURM_STEP_NUM_TASKS");
   if (std::getenv("RANK") || (std::getenv("SLURM_PROCID") && step_tasks && std::string(step_tasks) != "1"))
     return fail(kExitUsage, "--nproc starts its own processes; under torchrun or srun, leave it out");
+  // The file and its --set overrides read once, here: one that does not parse is one error
+  // (exit 2) before any process starts, not the same error from every rank.
+  (void)load_experiment(args.experiment, args.overrides);
   LaunchOptions options;
   options.nproc = args.nproc;
   options.program = "/proc/self/exe";  // this very executable, wherever its file went since

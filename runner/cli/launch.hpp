@@ -32,7 +32,8 @@ struct LaunchOptions {
 /// Starts the workers and waits for every one of them; returns the exit code: rank 0's when
 /// it is not 0, else the first abnormal one of the others', else 0 (a worker killed by signal
 /// S counts as 128 + S). Each abnormal end is one line on stderr ("kiln: rank 1 (pid 1234)
-/// exited with status 3", "... was killed by SIGKILL").
+/// exited with status 3", "... was killed by SIGKILL"), except an exit with status 2 (a kiln
+/// worker's usage or configuration error, which it or rank 0 has said already).
 ///
 /// The workers share one new process group, so a terminal's Ctrl-C reaches the launcher
 /// alone, which forwards SIGINT, SIGTERM and SIGHUP to every live worker, once per signal it

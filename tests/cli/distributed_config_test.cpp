@@ -178,6 +178,21 @@ TEST(cli_distributed, the_same_setup_error_on_every_rank_is_one_line_from_rank_0
   EXPECT_FALSE(fs::exists(dir / "runs"));
 }
 
+TEST(cli_distributed, a_file_that_does_not_parse_is_one_error_from_the_launcher_before_any_rank_starts) {
+  TempDir dir;
+  write_text(dir, "exp.toml", replace_once(distributed_experiment(), "max_steps = ", "max_steps = \n# "));
+  const KilnResult result = run_kiln({"run", "exp.toml", "--nproc", "2"}, dir.path());
+  ASSERT_TRUE(fails_with_one_error_line(result, 2)) << result.describe();
+  EXPECT_THAT(error_line(result), ::testing::StartsWith("error: exp.toml:"));
+  EXPECT_THAT(result.err, ::testing::Not(::testing::HasSubstr("kiln: rank"))) << result.describe();
+  // A bad --set too.
+  write_text(dir, "exp.toml", distributed_experiment());
+  const KilnResult bad_set = run_kiln({"run", "exp.toml", "--nproc", "2", "--set", "model.hidden=oops"}, dir.path());
+  ASSERT_TRUE(fails_with_one_error_line(bad_set, 2)) << bad_set.describe();
+  EXPECT_EQ(error_line(bad_set), "error: --set model.hidden=oops: model.hidden: expected an array, got a string");
+  EXPECT_FALSE(fs::exists(dir / "runs"));
+}
+
 TEST(cli_distributed, only_rank_0_writes_image_grids) {
   // pix2pix at 32×32 for 3 steps, grids at steps 0 and 3. Rank 1 runs in a folder of its own,
   // so that whatever it wrote would be seen there.
