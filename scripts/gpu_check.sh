@@ -8,7 +8,8 @@
 #   scripts/gpu_check.sh --fetch-debs   # on Debian 12, beforehand: apt-get download into gpu-debs/
 #   scripts/gpu_check.sh                # on the GPU machine, with gpu-debs/ copied beside it
 # Settings: KILN_LIBTORCH (python: python3's torch, the default; or a prefix, as for setup.sh),
-# KILN_BUILD_DIR (build-gpu), KILN_GPU_TARGETS (all), KILN_GPU_BENCH_ARGS (none),
+# KILN_BUILD_DIR (build-gpu), KILN_GPU_TARGETS (all; "kiln_gpu_tests kiln_bench_gpu" builds just
+# what the check runs), KILN_GPU_BENCH_ARGS (none),
 # KILN_GPU_DEBS=all (unpack every .deb, even for what the machine has: to try it elsewhere).
 # Logs: <build dir>/gpu-check/. Exit 0 when the build, every gpu test and the benchmark passed.
 set -euo pipefail
@@ -145,6 +146,10 @@ if [ $build = ok ]; then
     fi
   }
   check train "$kiln" run exp.toml "${sets[@]}"
+  # The same with the step captured as a CUDA graph, every hook of the experiment around it
+  # (evaluation and image grids through the EMA's weights, the saver, the tensorboard hook).
+  check train-graphs "$kiln" run exp.toml "${sets[@]}" --set experiment.max_steps=9 \
+    --set 'experiment.name="pix2pix-graphs"' --set experiment.cuda_graphs=true
   check export-pt "$kiln" export weights pix2pix --ema --format pt --out pix2pix.pt
   check torch-load python3 "$repo/tests/export/load_weights.py" pix2pix.pt pt
   if python3 -c 'import tensorboard' 2>/dev/null; then
