@@ -5,7 +5,8 @@
 #         tests and the GPU benchmark with CUDA on (CUDA graphs, NCCL, fused Adam), without
 #         linking: Debian's cuDNN package downloads cuDNN from NVIDIA when it is installed, so a
 #         stand-in takes its place and nothing that needs libcudnn links. Nothing runs on a GPU.
-# Needs root and Debian's package mirror (debootstrap fetches Debian 13; about 3 GB on disk).
+# Needs root and Debian's package mirror (debootstrap fetches Debian 13). Disk, by `du -sh` after
+# a run: 4.7 GB for cpu (build included), 12 GB for cuda (CUDA's toolkit and libraries).
 #   scripts/debian13_check.sh              # both
 #   scripts/debian13_check.sh cpu          # or cuda
 #   KILN_DEBIAN13_DIR=/srv/kiln-debian13   # where the chroots live (kept: a rerun reuses them)
@@ -80,7 +81,7 @@ check_cpu() {
 check_cuda() {
   local dir=$root/cuda
   make_chroot "$dir"
-  echo "== cuda: Debian 13's CUDA LibTorch and the build's packages (log: $dir/src/kiln/cuda-setup.log)"
+  echo "== cuda: Debian 13's CUDA LibTorch and the build's packages (log: $dir.setup.log)"
   # nvidia-cudnn fetches cuDNN from NVIDIA at install time: an empty stand-in of its name and
   # version lets libtorch-cuda-2.6 install (its headers are what this check needs).
   local packages="cmake ninja-build g++ pkg-config libboost-dev libtomlplusplus-dev libfmt-dev libspdlog-dev
