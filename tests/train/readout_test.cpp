@@ -41,6 +41,40 @@ TEST(readout, steps_come_back_oldest_first_and_empty_steps_cost_nothing) {
   EXPECT_DOUBLE_EQ(done[1].values.at(0).second, 2.0);
 }
 
+TEST(readout, values_taken_out_of_a_gather_and_added_again_are_read_as_they_are_then) {
+  // What a captured CUDA graph does: the values its capture added are taken out and kept;
+  // after each replay (which refills them in place) they are added again and read.
+  Readout readout(c10::Device(c10::kCPU));
+  readout.add("tensor/before", torch::tensor(9.0f));  // a before_step hook's: stays in the gather
+  const std::size_t before = readout.gathered();
+  readout.add("loss/d", torch::tensor(0.5f));
+  readout.add("loss/g", torch::tensor(2.0f));
+  const auto taken = readout.take_since(before);
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(taken[0].first, "loss/d");
+  EXPECT_EQ(taken[1].first, "loss/g");
+  EXPECT_EQ(taken[0].second.scalar_type(), torch::kFloat64);  // as add() keeps them
+  EXPECT_EQ(readout.gathered(), 1u);
+  EXPECT_TRUE(readout.take_since(5).empty());  // past the end: nothing, nothing changed
+  EXPECT_EQ(readout.gathered(), 1u);
+  for (const double value : {3.0, 4.0}) {
+    for (const auto& [name, tensor] : taken) {
+      tensor.fill_(value);  // the replay
+      readout.add(name, tensor);
+    }
+    readout.end_step(static_cast<std::int64_t>(value));
+  }
+  const std::vector<StepScalars> done = readout.collect(0);
+  ASSERT_EQ(done.size(), 2u);
+  ASSERT_EQ(done[0].values.size(), 3u);
+  EXPECT_EQ(done[0].values[0].first, "tensor/before");
+  EXPECT_DOUBLE_EQ(done[0].values[1].second, 3.0);  // read at its end_step, not after the next fill
+  EXPECT_DOUBLE_EQ(done[0].values[2].second, 3.0);
+  ASSERT_EQ(done[1].values.size(), 2u);
+  EXPECT_EQ(done[1].values[1].first, "loss/g");
+  EXPECT_DOUBLE_EQ(done[1].values[1].second, 4.0);
+}
+
 TEST(readout, values_are_detached_copies) {
   Readout readout(c10::Device(c10::kCPU));
   torch::Tensor w = torch::ones({}, torch::requires_grad());
