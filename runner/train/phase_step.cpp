@@ -346,6 +346,7 @@ void Trainer::capture_step(const Batch& batch, Step& step) {
     MultiTensorStep& optimizer = replayable(phase);
     optimizer.set_graph_mode(true);
     optimizer.load_rates();
+    graphed.optimizers.push_back(&optimizer);
   }
   // The batch, fresh from the copy to the device, becomes the memory the graph reads.
   graphed.input = batch;
@@ -391,9 +392,9 @@ void Trainer::replay_step(const Batch& batch, Step& step) {
                               input.defined() ? shape_text(input) : "undefined"));
     if (input.defined()) input.copy_(tensor, /*non_blocking=*/true);
   }
-  for (Phase& phase : phases_) replayable(phase).load_rates();
+  for (MultiTensorStep* optimizer : graphed.optimizers) optimizer->load_rates();
   graphed.graph.replay();
-  for (Phase& phase : phases_) replayable(phase).replayed();
+  for (MultiTensorStep* optimizer : graphed.optimizers) optimizer->replayed();
   for (const auto& [name, value] : graphed.losses) step.set_loss(name, value);
   step.set_outputs(graphed.outputs);
   for (const auto& [name, value] : graphed.readout) readout_->add(name, value);
@@ -401,9 +402,8 @@ void Trainer::replay_step(const Batch& batch, Step& step) {
 
 void Trainer::drop_captured_step() {
   if (!graphed_) return;
+  for (MultiTensorStep* optimizer : graphed_->optimizers) optimizer->set_graph_mode(false);
   graphed_->reset();
-  for (Phase& phase : phases_)
-    if (auto* multi = dynamic_cast<MultiTensorStep*>(phase.optimizer.get())) multi->set_graph_mode(false);
 }
 
 }  // namespace kiln::runner

@@ -15,6 +15,8 @@
 
 namespace kiln::runner {
 
+class MultiTensorStep;
+
 /// Why this kiln cannot capture steps (a LibTorch without CUDA, or one older than 2.2, whose
 /// fused Adam cannot read its learning rate from the device); empty when it can.
 std::string cuda_graphs_unavailable();
@@ -58,6 +60,7 @@ struct CapturedStep {
   std::vector<std::pair<std::string, at::Tensor>> readout;  ///< the step's values for the readout
   TensorMap losses;     ///< Step::losses() of the captured step
   Outputs outputs;      ///< Step::outputs() of the captured step (its last phase's)
+  std::vector<MultiTensorStep*> optimizers;  ///< each phase's, in graph mode while captured
 
   /// Drops the graph: the next steps are eager again, and then a new capture.
   void reset() {
@@ -67,6 +70,7 @@ struct CapturedStep {
     readout.clear();
     losses = TensorMap();
     outputs = Outputs();
+    optimizers.clear();
   }
 };
 

@@ -128,6 +128,18 @@ std::string compact_json(const std::string& text) {
   return out;
 }
 
+void sql_exec(const fs::path& db, const std::string& sql) {
+  sqlite3* handle = nullptr;
+  const int opened = sqlite3_open(db.c_str(), &handle);
+  std::unique_ptr<sqlite3, SqliteClose> connection(handle);
+  ASSERT_EQ(opened, SQLITE_OK) << db;
+  char* message = nullptr;
+  const int rc = sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, &message);
+  const std::string error = message ? message : "";
+  sqlite3_free(message);
+  EXPECT_EQ(rc, SQLITE_OK) << error;
+}
+
 std::vector<std::vector<std::string>> sql_rows(const fs::path& db, const std::string& sql) {
   sqlite3* raw = nullptr;
   const int opened = sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);

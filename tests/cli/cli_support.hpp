@@ -59,6 +59,10 @@ std::string compact_json(const std::string& text);
 /// through kiln). Each cell is its text; NULL is "NULL".
 std::vector<std::vector<std::string>> sql_rows(const std::filesystem::path& db, const std::string& sql);
 
+/// Runs `sql` on the database at `db`, read-write, with SQLite itself (as another program
+/// would); SQLite's refusal is a test failure with its message.
+void sql_exec(const std::filesystem::path& db, const std::string& sql);
+
 /// The one value `sql` selects.
 std::string sql_value(const std::filesystem::path& db, const std::string& sql);
 

@@ -13,7 +13,6 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 
 #include "../support/experiment_file.hpp"
@@ -123,16 +122,6 @@ TEST(cookbook, every_query_pastes_between_double_quotes) {
   for (const auto& [id, sql] : cookbook_queries())
     EXPECT_EQ(sql.find_first_of("\"`$\\"), std::string::npos)
         << id << " has a character the shell would change inside double quotes:\n" << sql;
-}
-
-/// Runs `sql` on the database at `db`, read-write, with SQLite itself.
-void sql_exec(const fs::path& db, const std::string& sql) {
-  sqlite3* handle = nullptr;
-  ASSERT_EQ(sqlite3_open(db.c_str(), &handle), SQLITE_OK);
-  char* message = nullptr;
-  EXPECT_EQ(sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, &message), SQLITE_OK) << (message ? message : "");
-  sqlite3_free(message);
-  sqlite3_close(handle);
 }
 
 /// Runs kiln with `args` in `dir`; it must exit with `exit_code`.

@@ -8,7 +8,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 
 #include "../support/experiment_file.hpp"
@@ -23,18 +22,6 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using namespace std::chrono_literals;
-
-/// Runs `sql` on the database at `db` with SQLite itself, as another tool would.
-void sql_exec(const fs::path& db, const std::string& sql) {
-  sqlite3* handle = nullptr;
-  ASSERT_EQ(sqlite3_open(db.c_str(), &handle), SQLITE_OK);
-  char* message = nullptr;
-  const int rc = sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, &message);
-  const std::string error = message ? message : "";
-  sqlite3_free(message);
-  sqlite3_close(handle);
-  ASSERT_EQ(rc, SQLITE_OK) << error;
-}
 
 TEST(cli_signals, second_sigint_never_contradicts_the_recorded_status) {
   // The second Ctrl-C lands at different points of the first one's clean stop: before the

@@ -7,7 +7,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include "../support/experiment_file.hpp"
 #include "../support/temp_dir.hpp"
@@ -25,16 +24,6 @@ using ::testing::StartsWith;
 const std::string kCounting = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT x FROM c";
 /// kCounting as error messages quote it (its first 57 characters).
 const std::string kCountingExcerpt = "\"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FRO...\"";
-
-/// Runs `sql` on `db` read-write with SQLite itself, as another program would.
-void sql_exec(const fs::path& db, const std::string& sql) {
-  sqlite3* handle = nullptr;
-  ASSERT_EQ(sqlite3_open(db.c_str(), &handle), SQLITE_OK);
-  char* message = nullptr;
-  EXPECT_EQ(sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, &message), SQLITE_OK) << (message ? message : "");
-  sqlite3_free(message);
-  sqlite3_close(handle);
-}
 
 /// What a database holds, seen through SQLite itself: its file's bytes and its rows.
 struct Snapshot {
