@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -34,6 +35,19 @@ namespace {
 
 using sweep::SweepPlan;
 using sweep::Trial;
+
+/// The experiment file as the sweep records it: absolute, so that `kiln sweep exp.toml`,
+/// `./exp.toml` and `$PWD/exp.toml` are one sweep. A sweep recorded under another spelling of
+/// the same file (an older kiln stored the path as given) keeps its own.
+std::string recorded_experiment(store::Database& db, const std::string& sweep_name, const std::filesystem::path& file) {
+  const std::string absolute = std::filesystem::absolute(file).lexically_normal().string();
+  if (const std::optional<store::SweepRow> recorded = store::find_sweep(db, sweep_name)) {
+    std::error_code error;
+    if (recorded->experiment != absolute && std::filesystem::equivalent(recorded->experiment, file, error))
+      return recorded->experiment;
+  }
+  return absolute;
+}
 
 std::vector<std::string> assignments(const SweepPlan& plan, const Trial& trial) {
   std::vector<std::string> out = plan.set;
@@ -209,7 +223,7 @@ int sweep(const SweepArgs& args) {
   flags.metric = args.metric;
   flags.mode = args.mode;
   flags.median_stop = args.median_stop;
-  const SweepPlan plan = sweep::make_plan(args.experiment, flags, table, base.name, base.seed);
+  SweepPlan plan = sweep::make_plan(args.experiment, flags, table, base.name, base.seed);
   if (plan.median_stop && !plan.metric) throw Error("--median-stop needs a metric to compare: give --metric TAG");
   check_keys(plan);
 
@@ -223,7 +237,8 @@ int sweep(const SweepArgs& args) {
   store::migrate(db);
   store::SweepRow wanted;
   wanted.name = plan.name;
-  wanted.experiment = args.experiment.string();
+  wanted.experiment = recorded_experiment(db, plan.name, args.experiment);
+  plan.experiment = wanted.experiment;  // the spec names it too
   wanted.spec = plan.spec_json();
   wanted.metric = plan.metric;
   wanted.mode = plan.mode;

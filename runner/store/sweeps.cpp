@@ -1,6 +1,7 @@
 // Sweeps (issue 16): a sweep's definition and trials, written by kiln sweep, read by sweep show.
 #include "store/sweeps.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -53,8 +54,11 @@ std::string definition_changes(Database& db, const SweepRow& recorded, const Swe
   if (recorded.experiment != wanted.experiment)
     changes.push_back(fmt::format("experiment '{}' -> '{}'", recorded.experiment, wanted.experiment));
   if (recorded.spec != wanted.spec) {
-    const std::vector<std::string> keys = differing_keys(db, recorded.spec, wanted.spec);
-    changes.push_back(keys.empty() ? std::string("spec") : fmt::format("spec key {}", fmt::join(keys, ", ")));
+    std::vector<std::string> keys = differing_keys(db, recorded.spec, wanted.spec);
+    // The spec names the experiment file too: said once, above.
+    if (!changes.empty()) keys.erase(std::remove(keys.begin(), keys.end(), "experiment"), keys.end());
+    if (keys.empty() && changes.empty()) changes.push_back("spec");
+    else if (!keys.empty()) changes.push_back(fmt::format("spec key {}", fmt::join(keys, ", ")));
   }
   if (recorded.metric != wanted.metric)
     changes.push_back(fmt::format("metric {} -> {}", quoted_or_none(recorded.metric), quoted_or_none(wanted.metric)));

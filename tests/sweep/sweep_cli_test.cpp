@@ -115,6 +115,34 @@ TEST_F(cli_sweep, a_grid_runs_each_point_as_a_run_of_the_sweep_ranked_by_the_met
   EXPECT_THAT(result.out, HasSubstr("trial 2/4 g-002 completed, loss/mse "));
 }
 
+TEST_F(cli_sweep, the_same_file_by_another_path_resumes_the_sweep_which_records_it_absolute) {
+  write_experiment("", 10);
+  const KilnResult first = run_kiln({"sweep", "exp.toml", "--grid", "optimizers.adam.lr=1e-3,1e-2", "--name", "p"},
+                                    dir_.path());
+  ASSERT_EQ(first.exit_code(), 0) << first.describe();
+  EXPECT_EQ(sql_value(db_, "SELECT experiment FROM sweeps WHERE name = 'p'"), (dir_ / "exp.toml").string());
+  for (const std::string& spelling : {std::string("./exp.toml"), (dir_ / "exp.toml").string()}) {
+    const KilnResult again =
+        run_kiln({"sweep", spelling, "--grid", "optimizers.adam.lr=1e-3,1e-2", "--name", "p"}, dir_.path());
+    ASSERT_EQ(again.exit_code(), 0) << spelling << ": " << again.describe();
+    EXPECT_THAT(again.out, HasSubstr("2 trials, 1 at a time, 2 already done")) << spelling;
+  }
+  // A sweep recorded by an older kiln, with the path as it was given, is still found by it.
+  kiln::test::sql_exec(db_, "UPDATE sweeps SET experiment = 'exp.toml', spec = json_set(spec, '$.experiment', 'exp.toml') "
+                            "WHERE name = 'p'");
+  const KilnResult old = run_kiln({"sweep", "./exp.toml", "--grid", "optimizers.adam.lr=1e-3,1e-2", "--name", "p"},
+                                  dir_.path());
+  ASSERT_EQ(old.exit_code(), 0) << old.describe();
+  EXPECT_THAT(old.out, HasSubstr("2 already done"));
+  // Another file is another definition.
+  kiln::test::write_text(dir_, "other.toml", kiln::test::read_file(dir_ / "exp.toml"));
+  const KilnResult other = run_kiln({"sweep", "other.toml", "--grid", "optimizers.adam.lr=1e-3,1e-2", "--name", "p"},
+                                    dir_.path());
+  EXPECT_TRUE(kiln::test::fails_with_one_error_line(other, 2)) << other.describe();
+  EXPECT_THAT(kiln::test::error_line(other),
+              HasSubstr("another definition (experiment 'exp.toml' -> '" + (dir_ / "other.toml").string() + "')"));
+}
+
 TEST_F(cli_sweep, a_rerun_after_kill_9_finishes_without_repeating_finished_trials) {
   write_experiment("", 30);
   const std::vector<std::string> command = {"sweep", "exp.toml", "--grid", "experiment.max_steps=30,40,20000",
