@@ -1,10 +1,12 @@
 // `kiln runs` and `kiln query`: the run history, read with plain SQL, rows printed as they come.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -59,6 +61,21 @@ store::Value ending(store::Database& db, const store::RunRow& run) {
   return store::Value{};
 }
 
+/// Where a run trained: "cpu", "cuda:0"; "2 x cpu" for processes (each on its own device, so
+/// the device's type alone), ", 2 hosts" added when they were on several; none when the run
+/// has no environment recorded (a kiln older than schema 5 wrote it).
+store::Value where(const store::RunRow& run) {
+  if (!run.environment) return store::Value{};
+  const store::RunEnvironment& env = *run.environment;
+  if (env.world_size <= 1) return env.device;
+  std::string text = fmt::format("{} x {}", env.world_size, env.device.substr(0, env.device.find(':')));
+  std::vector<std::string> hosts = env.hosts;
+  std::sort(hosts.begin(), hosts.end());
+  hosts.erase(std::unique(hosts.begin(), hosts.end()), hosts.end());
+  if (hosts.size() > 1) text += fmt::format(", {} hosts", hosts.size());
+  return text;
+}
+
 }  // namespace
 
 int runs(const RunsArgs& args) {
@@ -72,12 +89,12 @@ int runs(const RunsArgs& args) {
   filter.limit = args.limit;
   const double now = static_cast<double>(std::time(nullptr));
   store::QueryResult table;
-  table.columns = {"id", "name", "status", "steps", "started", "duration", "losses", "experiment", "reason"};
+  table.columns = {"id", "name", "status", "steps", "started", "duration", "device", "losses", "experiment", "reason"};
   for (const store::RunListing& line : store::list_runs(db, filter)) {
     const store::RunRow& run = line.run;
     const std::string losses = describe_losses(line.losses);
     table.rows.push_back({run.id, run.name, run.status, line.steps, format_time(run.started),
-                          format_duration(run.ended.value_or(now) - run.started),
+                          format_duration(run.ended.value_or(now) - run.started), where(run),
                           losses.empty() ? store::Value{} : losses, run.experiment, ending(db, run)});
   }
   std::fputs(store::format_table(table, cell_limit()).c_str(), stdout);

@@ -88,6 +88,17 @@ TEST_F(cli_show_environment, a_run_of_several_processes_shows_them_under_its_dev
     EXPECT_THAT(shown.out, Not(HasSubstr("processes"))) << single;
   }
   EXPECT_THAT(kiln({"show", "mlp-2"}).out, HasSubstr("\n  device     cpu, torch 1.13.1, precision fp32\n  ended"));
+
+  // `kiln runs` says where each trained: processes by the device's type, hosts when several.
+  const KilnResult listed = kiln({"runs"});
+  ASSERT_EQ(listed.exit_code(), 0) << listed.describe();
+  const std::vector<std::string> rows = lines(listed.out);
+  ASSERT_EQ(rows.size(), 6u) << listed.out;
+  const std::size_t column = rows[0].find("device");
+  ASSERT_NE(column, std::string::npos) << listed.out;
+  EXPECT_EQ(rows[2].substr(column, 17), "                 ") << listed.out;  // mlp-3: none recorded
+  EXPECT_EQ(rows[3].substr(column, 17), "cpu              ") << listed.out;
+  EXPECT_EQ(rows[4].substr(column, 17), "3 x cuda, 2 hosts") << listed.out;
 }
 
 }  // namespace
