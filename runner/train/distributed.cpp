@@ -239,25 +239,39 @@ std::vector<std::pair<std::size_t, std::size_t>> buckets(const std::vector<std::
 
 }  // namespace
 
+#ifdef KILN_HAVE_GLOO
+namespace {
+
+/// A Gloo process group of the run's ranks on `prefix` of the store, with `threads` threads.
+std::unique_ptr<ProcessGroup::Impl> gloo_group(const World& world, const c10::intrusive_ptr<c10d::Store>& store,
+                                               std::chrono::milliseconds timeout, int threads) {
+  auto gloo = c10d::ProcessGroupGloo::Options::create(timeout);
+  // GLOO_SOCKET_IFNAME picks the interface, as in PyTorch; on one machine, loopback.
+  if (const char* interface = std::getenv("GLOO_SOCKET_IFNAME"); interface && *interface)
+    gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(interface));
+  else if (loopback(world.master_addr))
+    gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+  else
+    gloo->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  gloo->threads = threads;
+  return std::make_unique<GroupOf<c10d::ProcessGroupGloo>>(
+      c10::make_intrusive<c10d::ProcessGroupGloo>(store, world.rank, world.size, gloo));
+}
+
+}  // namespace
+#endif
+
 ProcessGroup::ProcessGroup(Rendezvous& rendezvous, const std::string& backend, const DistributedOptions& options,
                            c10::Device device)
     : rendezvous_(rendezvous), backend_(backend), options_(options), device_(device) {
   const World& world = rendezvous.world();
   overlap_ = options.overlap == "on" || (options.overlap == "auto" && device.is_cuda());
-  auto store = c10::make_intrusive<c10d::PrefixStore>(rendezvous.impl_->prefix + "pg", rendezvous.impl_->store);
+  const std::string prefix = rendezvous.impl_->prefix;
+  auto store = c10::make_intrusive<c10d::PrefixStore>(prefix + "pg", rendezvous.impl_->store);
   try {
     if (backend == "gloo") {
 #ifdef KILN_HAVE_GLOO
-      auto gloo = c10d::ProcessGroupGloo::Options::create(rendezvous.timeout());
-      // GLOO_SOCKET_IFNAME picks the interface, as in PyTorch; on one machine, loopback.
-      if (const char* interface = std::getenv("GLOO_SOCKET_IFNAME"); interface && *interface)
-        gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(interface));
-      else if (loopback(world.master_addr))
-        gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-      else
-        gloo->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-      impl_ = std::make_unique<GroupOf<c10d::ProcessGroupGloo>>(
-          c10::make_intrusive<c10d::ProcessGroupGloo>(store, world.rank, world.size, gloo));
+      impl_ = gloo_group(world, store, rendezvous.timeout(), /*threads=*/2);
 #endif
     } else if (backend == "nccl") {
 #ifdef KILN_HAVE_NCCL
@@ -272,6 +286,19 @@ ProcessGroup::ProcessGroup(Rendezvous& rendezvous, const std::string& backend, c
                             seconds_text(rendezvous.timeout()), short_text(e)));
   }
   if (!impl_) throw Error(fmt::format("this kiln has no '{}' process group", backend));
+#ifdef KILN_HAVE_GLOO
+  // The stop's agreement, once a step, on the host: a Gloo group of its own, beside the
+  // backend's. On NCCL the flags then never touch the GPU (no copy that waits for the step's
+  // kernels), and a rank that died is a connection reset here at once: one clear error where
+  // the NCCL collectives, which the host no longer waits for, would hang until the watchdog.
+  try {
+    control_ = gloo_group(world, c10::make_intrusive<c10d::PrefixStore>(prefix + "control", rendezvous.impl_->store),
+                          rendezvous.timeout(), /*threads=*/1);
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("rank {} could not join the run's control group (gloo) within {}: {}", world.rank,
+                            seconds_text(rendezvous.timeout()), short_text(e)));
+  }
+#endif
 }
 
 ProcessGroup::~ProcessGroup() = default;
@@ -280,6 +307,14 @@ void ProcessGroup::lost(const char* what, const std::exception& error) {
   rendezvous_.broken_ = true;  // its server need not wait for the lost one
   throw Error(fmt::format("{}: another process of this run ended, or did not answer within {} ({})", what,
                           seconds_text(rendezvous_.timeout()), short_text(error)));
+}
+
+void ProcessGroup::wait(c10d::Work& work) const {
+  // NCCL's wait() with a timeout holds the host until the GPU has done the collective (it
+  // polls), a sync per call; without one, the current stream waits for the collective's and
+  // the host goes on, as DDP does. NCCL's watchdog enforces the timeout (Options::timeout).
+  if (backend_ == "nccl") work.wait();
+  else work.wait(rendezvous_.timeout());
 }
 
 void ProcessGroup::all_reduce(std::vector<torch::Tensor>& tensors, const char* what) {
@@ -291,7 +326,7 @@ void ProcessGroup::all_reduce(std::vector<torch::Tensor>& tensors, const char* w
       std::vector<at::Tensor> one{tensor};
       works.push_back(impl_->allreduce(one));
     }
-    for (auto& work : works) work->wait(rendezvous_.timeout());
+    for (auto& work : works) wait(*work);
   } catch (const std::exception& e) {
     lost(what, e);
   }
@@ -357,13 +392,18 @@ void ProcessGroup::Averaging::finish(std::vector<torch::Tensor>& grads, std::vec
     small_parts.push_back(value.detach().reshape({1}).to(group_.device_, torch::kFloat));
   std::vector<float> defined(grads.size());
   for (std::size_t k = 0; k < grads.size(); ++k) defined[k] = ready_[k].defined() ? 1.0F : 0.0F;
-  if (!defined.empty()) small_parts.push_back(torch::tensor(defined, torch::kFloat).to(group_.device_));
+  if (!defined.empty()) {
+    torch::Tensor flags = torch::tensor(defined, torch::kFloat);
+    // To the GPU from pinned memory, queued: a copy from pageable memory waits for the stream.
+    if (group_.device_.is_cuda()) flags = flags.pin_memory().to(group_.device_, /*non_blocking=*/true);
+    small_parts.push_back(flags);
+  }
   std::vector<torch::Tensor> small{torch::cat(small_parts)};
   const auto started = Clock::now();
   try {
     std::vector<at::Tensor> one{small[0]};
     works_.push_back(group_.impl_->allreduce(one));
-    for (auto& work : works_) work->wait(group_.rendezvous_.timeout());
+    for (auto& work : works_) group_.wait(*work);
   } catch (const std::exception& e) {
     group_.lost("averaging the gradients", e);
   }
@@ -431,12 +471,23 @@ void ProcessGroup::average(std::vector<torch::Tensor>& tensors) {
 std::vector<std::int64_t> ProcessGroup::gather(std::int64_t mine) {
   torch::Tensor slots = torch::zeros({size()}, torch::kLong);
   slots[rank()] = mine;
-  // Gloo takes host tensors: the flags never touch the GPU. NCCL wants them on the device, and
-  // reading them back waits for the step's kernels (a sync per step; not yet measured on a GPU).
-  std::vector<torch::Tensor> sent{backend_ == "nccl" ? slots.to(device_) : slots};
-  all_reduce(sent, "agreeing on a stop");
-  const torch::Tensor all = sent[0].to(torch::kCPU);
-  return std::vector<std::int64_t>(all.data_ptr<std::int64_t>(), all.data_ptr<std::int64_t>() + all.numel());
+  if (control_) {
+    // On the host, through the control group: nothing waits for the GPU.
+    const auto started = Clock::now();
+    std::vector<at::Tensor> sent{slots};
+    try {
+      control_->allreduce(sent)->wait(rendezvous_.timeout());
+    } catch (const std::exception& e) {
+      lost("agreeing on a stop", e);
+    }
+    seconds_ += std::chrono::duration<double>(Clock::now() - started).count();
+  } else {
+    // No Gloo in this kiln: NCCL's own group, on the device; reading it back waits for the step.
+    std::vector<torch::Tensor> sent{backend_ == "nccl" ? slots.to(device_) : slots};
+    all_reduce(sent, "agreeing on a stop");
+    slots = sent[0].to(torch::kCPU);
+  }
+  return std::vector<std::int64_t>(slots.data_ptr<std::int64_t>(), slots.data_ptr<std::int64_t>() + slots.numel());
 }
 
 void ProcessGroup::broadcast(TensorMap& state) {

@@ -75,7 +75,8 @@ class Rendezvous {
 
 /// The run's process group (ProcessGroupGloo, or ProcessGroupNCCL on CUDA) and what the trainer
 /// asks of it. Every call is a collective: every rank makes the same calls in the same order.
-/// A rank that ended or stopped answering makes the call an Error within the timeout.
+/// A rank that ended or stopped answering makes the call an Error within the timeout (on NCCL,
+/// whose collectives the host does not wait for, the step's stop agreement on the host).
 class ProcessGroup {
  public:
   /// `backend` as resolve_backend() gives it; `device` where the tensors live.
@@ -146,6 +147,9 @@ class ProcessGroup {
   void all_reduce(std::vector<torch::Tensor>& tensors, const char* what);
   /// A collective failed: another rank ended or hangs. The Error says `what` was going on.
   [[noreturn]] void lost(const char* what, const std::exception& error);
+  /// Waits for a collective of the backend's group: the host blocks on Gloo (within the
+  /// timeout); on NCCL only the current stream waits.
+  void wait(c10d::Work& work) const;
 
   Rendezvous& rendezvous_;
   std::string backend_;
@@ -154,6 +158,7 @@ class ProcessGroup {
   bool overlap_ = false;
   double seconds_ = 0;
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<Impl> control_;  // Gloo, on the host: the stop's agreement (none without Gloo)
 };
 
 }  // namespace kiln::runner
