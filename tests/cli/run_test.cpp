@@ -103,8 +103,8 @@ TEST_F(cli_run, runs_lists_the_run_as_completed) {
   ASSERT_EQ(result.exit_code(), 0) << result.describe();
   const std::vector<std::string> table = lines(result.out);
   ASSERT_EQ(table.size(), 4u) << result.out;  // header, separator, one run, "(1 row)"
-  EXPECT_THAT(table[0], MatchesRegex("id +name +status +steps +started +duration +losses +experiment +reason"));
-  EXPECT_THAT(table[2], MatchesRegex(" *1 +t +completed +30 +[-0-9]+ [:0-9]+ +[0-9.]+ s +mse [0-9.e-]+ +exp\\.toml"));
+  EXPECT_THAT(table[0], MatchesRegex("id +name +status +steps +started +duration +device +losses +experiment +reason"));
+  EXPECT_THAT(table[2], MatchesRegex(" *1 +t +completed +30 +[-0-9]+ [:0-9]+ +[0-9.]+ s +cpu +mse [0-9.e-]+ +exp\\.toml"));
   EXPECT_EQ(table[3], "(1 row)");
 }
 
