@@ -295,7 +295,7 @@ struct Row {
 int bench(const Options& o) {
   if (!torch::cuda::is_available()) {
     fmt::print("kiln_bench_gpu: no CUDA GPU here ({}); nothing to measure\n",
-               at::hasCUDA() ? "CUDA sees no device" : "kiln's LibTorch " TORCH_VERSION " was built without CUDA");
+               KILN_WITH_CUDA ? "CUDA sees no device" : "kiln's LibTorch " TORCH_VERSION " was built without CUDA");
     return 0;
   }
   const c10::Device device("cuda:0");

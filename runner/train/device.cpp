@@ -10,6 +10,7 @@
 #include <torch/version.h>
 
 #include "train/device_cuda.hpp"
+#include "train/torch_compat.hpp"
 
 namespace kiln::runner {
 namespace {
@@ -32,7 +33,9 @@ std::string gpus(int count) { return count == 1 ? "1 GPU" : fmt::format("{} GPUs
 
 CudaProbe CudaProbe::detect() {
   CudaProbe probe;
-  probe.built_with_cuda = at::hasCUDA();
+  // Whether the LibTorch kiln was built against has CUDA, not at::hasCUDA(): that asks CUDA
+  // for a device too, so a CUDA LibTorch without a GPU would be called one built without it.
+  probe.built_with_cuda = compat::kWithCuda;
   // device_count() asks the driver; a CUDA LibTorch on a machine without one says 0.
   probe.device_count = probe.built_with_cuda ? static_cast<int>(torch::cuda::device_count()) : 0;
   return probe;
@@ -119,7 +122,8 @@ DeviceDescription describe(c10::Device device, Precision precision) {
   description.device = device.str();
   description.torch_version = TORCH_VERSION;
   description.precision = std::string(precision_name(precision));
-  if (at::hasCUDA()) {
+  // The LibTorch's CUDA and cuDNN, on the CPU too: what the run was built with.
+  if (compat::kWithCuda) {
     const at::CUDAHooksInterface& hooks = at::detail::getCUDAHooks();
     description.cuda_version = cuda_version_string(hooks.versionCUDART());
     if (hooks.hasCuDNN()) description.cudnn_version = cudnn_version_string(hooks.versionCuDNN());

@@ -40,8 +40,8 @@ class GpuTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!torch::cuda::is_available())
-      GTEST_SKIP() << "no CUDA GPU here: " << (at::hasCUDA() ? "CUDA sees no device" : "this LibTorch (" TORCH_VERSION
-                                                                                       ") was built without CUDA")
+      GTEST_SKIP() << "no CUDA GPU here: " << (KILN_WITH_CUDA ? "CUDA sees no device" : "this LibTorch (" TORCH_VERSION
+                                                                                        ") was built without CUDA")
                    << "; the gpu tests run on a GPU machine (scripts/gpu_check.sh)";
   }
 };

@@ -55,6 +55,7 @@ TEST(device_run, cpu_explicit_and_auto_train_on_the_cpu_and_say_so_in_runs) {
     EXPECT_EQ(env.device, "cpu");
     EXPECT_EQ(env.precision, "fp32");
     EXPECT_EQ(env.torch_version, TORCH_VERSION);
+    EXPECT_EQ(env.cuda_version.empty(), !KILN_WITH_CUDA);  // a CUDA LibTorch's, even on the CPU
     EXPECT_EQ(env.device_name, "");
     EXPECT_FALSE(env.device_memory.has_value());
   }

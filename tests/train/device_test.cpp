@@ -53,9 +53,12 @@ TEST_F(DeviceTest, explicit_devices_resolve_to_themselves) {
 }
 
 TEST_F(DeviceTest, this_machine_resolves_auto_and_cpu) {
-  // CI's LibTorch has no CUDA: auto must be the CPU there, and cpu is the CPU everywhere.
+  // CI's LibTorch has no CUDA: auto must be the CPU there, and cpu is the CPU everywhere. A
+  // CUDA LibTorch is one whether or not this machine has a GPU.
   const CudaProbe here = CudaProbe::detect();
-  EXPECT_EQ(here.built_with_cuda, at::hasCUDA());
+  EXPECT_EQ(here.built_with_cuda, KILN_WITH_CUDA != 0);
+  if (here.built_with_cuda) EXPECT_EQ(here.device_count, static_cast<int>(torch::cuda::device_count()));
+  else EXPECT_EQ(here.device_count, 0);
   if (!torch::cuda::is_available()) {
     EXPECT_EQ(resolve("auto", here), c10::Device(c10::kCPU));
   }
