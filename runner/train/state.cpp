@@ -299,6 +299,10 @@ void Trainer::restore_state(const TensorMap& state, bool roll_back) {
     if (before) restore_state(*before, /*roll_back=*/false);
     throw;
   }
+  // The steps after it run again: what they record replaces what they recorded before.
+  std::lock_guard<std::mutex> lock(summaries_mutex_);
+  for (const auto& [tag, latest] : latest_summaries_)
+    summaries_redone_through_ = std::max(summaries_redone_through_, latest.step);
 }
 
 }  // namespace kiln::runner

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include "config/cores.hpp"
@@ -290,13 +291,26 @@ void Trainer::image(std::string_view tag, std::int64_t step, const std::filesyst
 }
 
 void Trainer::summary(std::string_view tag, std::int64_t step, double value) {
+  std::optional<double> earlier;  // another value of this tag at this step, said the first time
   {
     std::lock_guard<std::mutex> lock(summaries_mutex_);
     auto it = latest_summaries_.find(tag);
-    if (it == latest_summaries_.end()) latest_summaries_.emplace(std::string(tag), SummaryValue{step, value});
-    else if (step >= it->second.step) it->second = {step, value};
+    if (it == latest_summaries_.end()) {
+      latest_summaries_.emplace(std::string(tag), SummaryValue{step, value});
+    } else {
+      const double before = it->second.value;
+      const bool same = before == value || (std::isnan(before) && std::isnan(value));
+      if (it->second.step == step && !same && step > summaries_redone_through_ &&
+          recorded_twice_.emplace(std::string(tag)).second)
+        earlier = before;
+      if (step >= it->second.step) it->second = {step, value};
+    }
   }
   if (!recorder_) return;
+  if (earlier)
+    spdlog::warn("summary '{}' was recorded twice at step {}, {} then {}: the database keeps the later. Do two "
+                 "hooks write this tag? (said once per tag)",
+                 tag, step, *earlier, value);
   recorder_->summary(tag, step, value);
   for (RecordListener* listener : record_listeners_) listener->recorded_summary(tag, step, value);
 }

@@ -293,6 +293,9 @@ class Trainer final : public RunContext, public StepValuesSource {
 
   mutable std::mutex summaries_mutex_;  // hooks may record from other threads
   std::map<std::string, SummaryValue, std::less<>> latest_summaries_;
+  // A tag recorded twice at one step with two values (two hooks writing it?) is said once.
+  std::set<std::string, std::less<>> recorded_twice_;
+  std::int64_t summaries_redone_through_ = -1;  // steps a restore sends back over: recorded again
 };
 
 template <class Call>

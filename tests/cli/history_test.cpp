@@ -226,6 +226,39 @@ TEST(cli_compare_directions, a_hook_declares_its_tags_direction_and_the_experime
   EXPECT_EQ(sql_rows(db, best + " AND run = 't-3'"), (std::vector<std::vector<std::string>>{{"min", "1.0", "0"}}));
 }
 
+TEST(cli_summaries, a_tag_two_hooks_record_at_one_step_is_a_warning_once_and_the_later_value_is_kept) {
+  TempDir dir;
+  const fs::path folder = fixture_dir().parent_path() / "directions";
+  // The fixture's hook records loss/mse = step + 1 after every step; the supervisor's loss at
+  // the even steps comes after it (hooks are handed the step's values once it is read).
+  write_text(dir, "exp.toml",
+             mlp_experiment("[supervisor]\nsummary_every_steps = 2\n[plugins]\npaths = [\"" + folder.string() +
+                                "\"]\n[[hooks]]\nplugin = \"declares_direction\"\ntag = \"loss/mse\"\n"
+                                "direction = \"min\"\n",
+                            /*max_steps=*/5));
+  const KilnResult run = run_kiln({"run", "exp.toml"}, dir.path());
+  ASSERT_EQ(run.exit_code(), 0) << run.describe();
+  const fs::path db = dir / "runs/kiln.db";
+  const auto value_at = [&](int step) {
+    return sql_value(db, "SELECT value FROM summaries WHERE tag = 'loss/mse' AND step = " + std::to_string(step));
+  };
+  EXPECT_THAT(run.err, HasSubstr("summary 'loss/mse' was recorded twice at step 0, 1 then " + value_at(0).substr(0, 6)));
+  EXPECT_THAT(run.err, HasSubstr(": the database keeps the later. Do two hooks write this tag? (said once per tag)"));
+  std::size_t said = 0;
+  for (std::size_t at = run.err.find("recorded twice"); at != std::string::npos; at = run.err.find("recorded twice", at + 1))
+    ++said;
+  EXPECT_EQ(said, 1u) << run.err;  // at steps 2 and 4 again, unsaid
+  EXPECT_NE(value_at(0), "1.0");
+  EXPECT_EQ(value_at(1), "2.0");
+  EXPECT_NE(value_at(2), "3.0");
+  EXPECT_EQ(value_at(3), "4.0");
+  // A run whose hooks keep to their own tags says nothing of the kind.
+  write_text(dir, "exp.toml", mlp_experiment("", 5));
+  const KilnResult plain = run_kiln({"run", "exp.toml", "--fresh"}, dir.path());
+  ASSERT_EQ(plain.exit_code(), 0) << plain.describe();
+  EXPECT_THAT(plain.err, Not(HasSubstr("recorded twice")));
+}
+
 TEST(cli_history_missing_database, every_reading_command_says_so_in_one_line_and_creates_nothing) {
   TempDir dir;
   fs::create_directories(dir / "folder.db");
