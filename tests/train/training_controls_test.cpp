@@ -2,9 +2,12 @@
 // clip_norm / clip_value, accumulation, latest_summary, and what errors inside a step say.
 #include <cmath>
 #include <optional>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include "../support/experiment_file.hpp"
@@ -432,6 +435,30 @@ TEST(training_controls, latest_summary_is_the_value_of_the_highest_step_the_last
   EXPECT_EQ(loss->step, 3);
   EXPECT_EQ(loss->value, f.recorder.values("loss/mse").back());
   EXPECT_EQ(f.trainer.latest_summary("custom/x")->value, 6.0);
+}
+
+TEST(training_controls, a_tag_recorded_twice_at_a_step_is_said_once_but_not_for_steps_a_restore_sends_back_over) {
+  std::ostringstream log;
+  const auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+  spdlog::default_logger()->sinks().push_back(sink);
+  Fixture f(mlp_experiment("", 4));
+  f.trainer.run();
+  f.trainer.summary("eval/l1", 10, 1.0);
+  f.trainer.summary("eval/l1", 10, 1.0);  // the same value again: nothing to say
+  const TensorMap state = f.trainer.capture_state();
+  f.trainer.restore_state(state);
+  f.trainer.summary("eval/l1", 10, 2.0);  // a step the restore sends the run back over
+  EXPECT_EQ(log.str().find("recorded twice"), std::string::npos) << log.str();
+  f.trainer.summary("eval/l1", 11, 1.0);
+  f.trainer.summary("eval/l1", 11, 3.0);
+  f.trainer.summary("eval/l1", 12, 1.0);
+  f.trainer.summary("eval/l1", 12, 4.0);  // said once per tag
+  spdlog::default_logger()->sinks().pop_back();
+  const std::string said = log.str();
+  EXPECT_NE(said.find("summary 'eval/l1' was recorded twice at step 11, 1 then 3: the database keeps the later"),
+            std::string::npos) << said;
+  EXPECT_EQ(said.find("recorded twice"), said.rfind("recorded twice")) << said;
+  EXPECT_EQ(f.recorder.values("eval/l1").back(), 4.0);
 }
 
 TEST(training_controls, keep_checkpoint_without_a_saver_is_an_error) {
