@@ -61,6 +61,20 @@ in_chroot() {
 }
 
 declare -A result
+# ctest -j2 in the chroot at $2 for check $1; its result is prefixed with $3. "$4": what the
+# progress line adds after "ctest".
+run_ctest() {
+  local check=$1 dir=$2 prefix=$3 log=$2/src/kiln/ctest.log
+  echo "== $check: ctest${4:-} (log: $log)"
+  if in_chroot "$dir" "cd /src/kiln && ctest --test-dir build -j2 --output-on-failure >ctest.log 2>&1"; then
+    result[$check]="$prefix$(grep -E "tests passed" "$log" | tail -1)"
+  else
+    grep -E "tests passed|\(Failed\)|\(Timeout\)|Exception" "$log" | tail -30
+    result[$check]="${prefix}tests failed: $(grep -E 'tests passed' "$log" | tail -1)"
+    return 1
+  fi
+}
+
 check_cpu() {
   local dir=$root/cpu
   make_chroot "$dir"
@@ -71,14 +85,7 @@ check_cpu() {
     return 1
   fi
   grep -m1 "kiln: LibTorch" "$dir/src/kiln/setup.log" || true
-  echo "== cpu: ctest (log: $dir/src/kiln/ctest.log)"
-  if in_chroot "$dir" "cd /src/kiln && ctest --test-dir build -j2 --output-on-failure >ctest.log 2>&1"; then
-    result[cpu]=$(grep -E "tests passed" "$dir/src/kiln/ctest.log" | tail -1)
-  else
-    grep -E "tests passed|\(Failed\)|\(Timeout\)|Exception" "$dir/src/kiln/ctest.log" | tail -30
-    result[cpu]="tests failed: $(grep -E 'tests passed' "$dir/src/kiln/ctest.log" | tail -1)"
-    return 1
-  fi
+  run_ctest cpu "$dir" ""
 }
 
 check_cuda() {
@@ -145,14 +152,7 @@ check_cuda() {
     result[cuda]="build failed"
     return 1
   fi
-  echo "== cuda: ctest, on the CPU (log: $dir/src/kiln/ctest.log)"
-  if in_chroot "$dir" "cd /src/kiln && ctest --test-dir build -j2 --output-on-failure >ctest.log 2>&1"; then
-    result[cuda]="built; $(grep -E "tests passed" "$dir/src/kiln/ctest.log" | tail -1)"
-  else
-    grep -E "tests passed|\(Failed\)|\(Timeout\)|Exception" "$dir/src/kiln/ctest.log" | tail -30
-    result[cuda]="built; tests failed: $(grep -E 'tests passed' "$dir/src/kiln/ctest.log" | tail -1)"
-    return 1
-  fi
+  run_ctest cuda "$dir" "built; " ", on the CPU"
 }
 
 mkdir -p "$root"

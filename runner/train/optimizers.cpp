@@ -236,8 +236,7 @@ std::vector<std::string> optimizer_type_names() {
 }
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const OptimizerSpec& spec, std::vector<torch::Tensor> params) {
-  const std::string type_name = spec.config.get_choice("type", optimizer_type_names());
-  const OptimizerType& type = optimizer_type(type_name);
+  const OptimizerType& type = optimizer_type(spec.config.get_choice("type", optimizer_type_names()));
   const auto options = type.read_options(spec.config);
   if (implementation_of(*options) == StepImplementation::fused)
     for (const torch::Tensor& param : params)

@@ -23,8 +23,9 @@ std::string cuda_graphs_unavailable();
 
 /// One captured CUDA graph. The capture runs on a stream of its own (a graph cannot be captured
 /// on the default stream) after what the current stream queued; replays run on the current
-/// stream. The capture is thread-local: the loader's workers may go on pinning memory meanwhile. The graph's memory (every tensor made inside the capture)
-/// comes from a private pool and stays allocated, at the same addresses, until reset().
+/// stream. The capture is thread-local: the loader's workers may go on pinning memory
+/// meanwhile. The graph's memory (every tensor made inside the capture) comes from a private
+/// pool and stays allocated, at the same addresses, until reset().
 class StepGraph {
  public:
   StepGraph();
@@ -32,9 +33,9 @@ class StepGraph {
   StepGraph(const StepGraph&) = delete;
   StepGraph& operator=(const StepGraph&) = delete;
 
-  /// Records the kernels `body` queues, without running them. A body
-  /// that waits for the GPU (reads a value, synchronizes) cannot be captured: an Error with
-  /// CUDA's reason, the graph left empty.
+  /// Records the kernels `body` queues, without running them. A body that waits for the GPU
+  /// (reads a value, synchronizes) cannot be captured: an Error with CUDA's reason, the graph
+  /// left empty.
   void capture(const std::function<void()>& body);
   /// Queues the captured kernels again, on the current stream.
   void replay();
